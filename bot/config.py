@@ -1,0 +1,150 @@
+"""The moderators' YAML file, as typed settings.
+
+Loading, `${VAR}` substitution and validation (with line and key path for
+every problem) live in `bot.config_loader`; this module is only the shape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+DEFAULT_MOOD_LABELS = ("😞 very low", "🙁 low", "😐 okay", "🙂 good", "😄 very good")
+DEFAULT_MILESTONE_DAYS = (1, 7, 14, 30, 60, 90, 180, 270, 365)
+DEFAULT_STREAKS = (3, 7, 14, 30, 60, 100, 365)
+
+
+@dataclass(frozen=True)
+class Channels:
+    shares: str | None = None
+    mod_queue: str | None = None
+    celebrations: str | None = None
+
+
+@dataclass(frozen=True)
+class Moderators:
+    users: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
+    power_level: int = 50
+
+
+@dataclass(frozen=True)
+class Sharing:
+    vetting: bool = True
+    cooldown_minutes: int = 10
+    max_length: int = 2000
+    link_days: int = 30
+
+
+@dataclass(frozen=True)
+class Checkins:
+    catch_up_hours: float = 2
+    day_reset: str = "04:00"  # HH:MM local; check-ins before it count for the day before
+    mood_labels: tuple[str, ...] = DEFAULT_MOOD_LABELS  # exactly five, 1 → 5
+    max_note_length: int = 1000
+    default_timezone: str = "UTC"  # until a member tells us theirs
+
+
+@dataclass(frozen=True)
+class Milestones:
+    days: tuple[int, ...] = DEFAULT_MILESTONE_DAYS
+    streaks: tuple[int, ...] = DEFAULT_STREAKS
+
+
+@dataclass(frozen=True)
+class Resource:
+    name: str
+    contact: str = ""
+    url: str = ""
+    region: str = ""
+
+
+@dataclass(frozen=True)
+class Safety:
+    crisis_terms: tuple[str, ...] = ()
+    resources: tuple[Resource, ...] = ()
+    alert_moderators: bool = True
+
+
+@dataclass(frozen=True)
+class Privacy:
+    retention_days: int = 365
+
+
+@dataclass(frozen=True)
+class Moderation:
+    min_group: int = 5  # never below 5
+    log_days: int = 180
+
+
+@dataclass(frozen=True)
+class Community:
+    name: str
+    platform: str  # console | discord | matrix
+    guild_id: str | None = None
+    channels: Channels = field(default_factory=Channels)
+    moderators: Moderators = field(default_factory=Moderators)
+    sharing: Sharing = field(default_factory=Sharing)
+    checkins: Checkins = field(default_factory=Checkins)
+    milestones: Milestones = field(default_factory=Milestones)
+    safety: Safety = field(default_factory=Safety)
+    privacy: Privacy = field(default_factory=Privacy)
+    moderation: Moderation = field(default_factory=Moderation)
+
+
+@dataclass(frozen=True)
+class ConsoleAdapter:
+    enabled: bool = True
+    output_dir: str = "data/console"  # where charts and exports are written
+
+
+@dataclass(frozen=True)
+class DiscordAdapter:
+    enabled: bool = False
+    token: str = ""
+
+
+@dataclass(frozen=True)
+class MatrixAdapter:
+    enabled: bool = False
+    homeserver: str = ""
+    user_id: str = ""
+    password: str = ""
+    access_token: str = ""
+    device_id: str = ""
+    store_path: str = "data/matrix-store"
+
+
+@dataclass(frozen=True)
+class Adapters:
+    console: ConsoleAdapter = field(default_factory=ConsoleAdapter)
+    discord: DiscordAdapter = field(default_factory=DiscordAdapter)
+    matrix: MatrixAdapter = field(default_factory=MatrixAdapter)
+
+
+@dataclass(frozen=True)
+class Http:
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = 8080
+
+
+@dataclass(frozen=True)
+class Log:
+    level: str = "INFO"
+    format: str = "text"  # text | json
+
+
+@dataclass(frozen=True)
+class Config:
+    database: str = "sqlite:///data/hearth.db"
+    secret_key_file: str = "data/hearth.key"
+    adapters: Adapters = field(default_factory=Adapters)
+    communities: tuple[Community, ...] = ()
+    http: Http = field(default_factory=Http)
+    log: Log = field(default_factory=Log)
+
+    def community(self, name: str) -> Community | None:
+        return next((c for c in self.communities if c.name == name), None)
+
+    def communities_on(self, platform: str) -> tuple[Community, ...]:
+        return tuple(c for c in self.communities if c.platform == platform)
