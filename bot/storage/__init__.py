@@ -1,0 +1,10 @@
+"""The async database layer: one interface, the engine chosen by URL scheme.
+
+SQL is written once with `$1`-style placeholders and runs on every engine.
+"""
+
+from __future__ import annotations
+
+from bot.storage.database import Database, DatabaseError, Transaction, open_database
+
+__all__ = ["Database", "DatabaseError", "Transaction", "open_database"]

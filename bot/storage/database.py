@@ -1,0 +1,90 @@
+"""The engine-neutral database interface and the URL → engine choice."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+# Rows are read by column name (`row["mood"]`) or position (`row[0]`) on every engine.
+Row = Any
+
+
+class DatabaseError(Exception):
+    """The database cannot be used as it is (wrong URL, newer than this code, …)."""
+
+
+class Transaction(ABC):
+    """Statements that commit together or not at all."""
+
+    @abstractmethod
+    async def execute(self, sql: str, *args: Any) -> int:
+        """Run a statement; return the number of rows it changed."""
+
+    @abstractmethod
+    async def fetch(self, sql: str, *args: Any) -> Sequence[Row]: ...
+
+    async def fetchrow(self, sql: str, *args: Any) -> Row | None:
+        rows = await self.fetch(sql, *args)
+        return rows[0] if rows else None
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        row = await self.fetchrow(sql, *args)
+        return None if row is None else row[0]
+
+
+class Database(ABC):
+    """A pool of connections. Reads may run outside a transaction; writes use
+    `transaction()`, which returns only once the commit is durable."""
+
+    url: str
+
+    @abstractmethod
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]: ...
+
+    async def fetch(self, sql: str, *args: Any) -> Sequence[Row]:
+        async with self.transaction() as tx:
+            return await tx.fetch(sql, *args)
+
+    async def fetchrow(self, sql: str, *args: Any) -> Row | None:
+        async with self.transaction() as tx:
+            return await tx.fetchrow(sql, *args)
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        async with self.transaction() as tx:
+            return await tx.fetchval(sql, *args)
+
+    async def execute(self, sql: str, *args: Any) -> int:
+        async with self.transaction() as tx:
+            return await tx.execute(sql, *args)
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    async def __aenter__(self) -> Database:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+async def open_database(url: str, *, migrate: bool = True) -> Database:
+    """Open the database that `url` names and bring its schema up to date."""
+    from bot.storage.migrations import upgrade
+
+    if url.startswith("sqlite://"):
+        from bot.storage.sqlite import SQLiteDatabase
+
+        db: Database = await SQLiteDatabase.connect(url)
+    elif url.startswith(("postgresql://", "postgres://")):
+        raise DatabaseError("PostgreSQL support is not available in this version yet")
+    else:
+        raise DatabaseError(f"unknown database URL scheme in {url.split(':', 1)[0]!r}")
+    if migrate:
+        try:
+            await upgrade(db)
+        except BaseException:
+            await db.close()
+            raise
+    return db
