@@ -1,0 +1,125 @@
+"""Command words → handlers, and the request a handler works with.
+
+Adapters hand the core the words after the prefix (`checkin schedule 09:00`);
+this module splits them, finds the handler and gives it one `Request`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from bot.config import Community
+from bot.port import Event, Message
+
+if TYPE_CHECKING:
+    from bot.members import MemberRecord
+    from bot.storage import Transaction
+
+
+class Refusal(Exception):
+    """Bad input or a request we won't do: the message is shown to the member
+    and the transaction is rolled back, so nothing changes."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class Args:
+    """The words of a command after its name, keeping the raw tail for free text."""
+
+    text: str
+
+    @property
+    def words(self) -> list[str]:
+        return self.text.split()
+
+    def word(self, index: int) -> str | None:
+        words = self.words
+        return words[index].lower() if index < len(words) else None
+
+    def after(self, count: int) -> str:
+        """The raw text after the first `count` words, spacing inside kept."""
+        rest = self.text.strip()
+        for _ in range(count):
+            parts = rest.split(None, 1)
+            rest = parts[1] if len(parts) > 1 else ""
+        return rest.strip()
+
+    def shift(self, count: int = 1) -> Args:
+        return Args(self.after(count))
+
+
+@dataclass
+class Request:
+    """One member's command, with everything a handler may touch.
+
+    Handlers write through `tx` only; replies are returned and sent after the
+    transaction is durable."""
+
+    event: Event
+    member: MemberRecord
+    community: Community
+    tx: Transaction
+    now: datetime
+    args: Args
+    replies: list[Message] = field(default_factory=list)
+    #: replies that take work best done after the commit (rendering a chart)
+    deferred: list[Callable[[], Awaitable[Message]]] = field(default_factory=list)
+
+    def say(self, text: str, **kwargs: object) -> None:
+        self.replies.append(Message(text, **kwargs))  # type: ignore[arg-type]
+
+    def later(self, make_reply: Callable[[], Awaitable[Message]]) -> None:
+        self.deferred.append(make_reply)
+
+
+Handler = Callable[[Request], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class CommandInfo:
+    name: str
+    usage: str  # one line per form, e.g. "checkin [MOOD] [NOTE]"
+    summary: str
+    handler: Handler
+
+
+class Router:
+    def __init__(self) -> None:
+        self.commands: dict[str, CommandInfo] = {}
+
+    def add(self, name: str, handler: Handler, usage: str, summary: str) -> None:
+        if name in self.commands:
+            raise ValueError(f"command {name!r} registered twice")
+        self.commands[name] = CommandInfo(name, usage, summary, handler)
+
+    def find(self, name: str) -> CommandInfo | None:
+        return self.commands.get(name.lower())
+
+
+def split_command(text: str) -> tuple[str, Args]:
+    """`"/checkin 4 ok"` or `"checkin 4 ok"` → `("checkin", Args("4 ok"))`."""
+    text = text.strip()
+    if text[:1] in ("/", "!"):
+        text = text[1:]
+    name, _, rest = text.partition(" ")
+    return name.lower(), Args(rest.strip())
+
+
+def take_community_option(args: Args) -> tuple[str | None, Args]:
+    """Strip `--community NAME` from anywhere in the words."""
+    words = args.text.split(" ")
+    for index, word in enumerate(words):
+        if word == "--community":
+            if index + 1 >= len(words) or not words[index + 1]:
+                raise Refusal("`--community` needs a community name after it.")
+            name = words[index + 1]
+            return name, Args(" ".join(words[:index] + words[index + 2 :]).strip())
+        if word.startswith("--community="):
+            return word.split("=", 1)[1], Args(" ".join(words[:index] + words[index + 1 :]).strip())
+    return None, args

@@ -1,0 +1,36 @@
+"""Hourly tidying: forget old event ids and delivered outbox rows."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bot.localtime import epoch
+from bot.storage import Database
+
+EVERY = timedelta(hours=1)
+KEEP_EVENT_IDS = timedelta(days=14)  # platforms replay within minutes, not weeks
+KEEP_DELIVERED = timedelta(days=7)
+
+
+class Housekeeping:
+    name = "housekeeping"
+
+    def __init__(self, db: Database, start: datetime) -> None:
+        self.db = db
+        self._next = start + EVERY
+
+    async def next_due_at(self) -> datetime | None:
+        return self._next
+
+    async def run_due(self, now: datetime) -> None:
+        if now < self._next:
+            return
+        self._next = now + EVERY
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "DELETE FROM processed_events WHERE seen_at < $1", epoch(now - KEEP_EVENT_IDS)
+            )
+            await tx.execute(
+                "DELETE FROM outbox WHERE status <> 'pending' AND created_at < $1",
+                epoch(now - KEEP_DELIVERED),
+            )

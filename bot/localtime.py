@@ -1,0 +1,174 @@
+"""Pure wall-clock arithmetic: times, day sets, quiet hours, the check-in day
+and the next prompt slot. Everything is computed in the member's local time,
+so a daylight-saving change never shifts or doubles anything."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+EVERY_DAY = 0b1111111
+_NAMED_DAY_SETS = {"daily": EVERY_DAY, "weekdays": 0b0011111, "weekends": 0b1100000}
+
+
+class TimingError(ValueError):
+    """Bad time, day list or zone; the message is shown to the member as is."""
+
+
+def parse_hhmm(text: str) -> time:
+    hours, sep, minutes = text.partition(":")
+    if not (sep and hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
+        raise TimingError(f"“{text}” isn't a time I understand. Please use 24-hour HH:MM, like 09:00.")
+    if not (0 <= int(hours) <= 23 and 0 <= int(minutes) <= 59):
+        raise TimingError(f"“{text}” isn't a time of day. Hours go 00–23, minutes 00–59.")
+    return time(int(hours), int(minutes))
+
+
+def format_hhmm(moment: time) -> str:
+    return moment.strftime("%H:%M")
+
+
+def parse_days(text: str) -> int:
+    """`daily`, `weekdays`, `weekends` or a list like `mon,wed,fri` → a bitmask (Monday = bit 0)."""
+    word = text.lower()
+    if word in _NAMED_DAY_SETS:
+        return _NAMED_DAY_SETS[word]
+    mask = 0
+    for part in word.split(","):
+        name = part.strip()[:3]
+        if name not in DAY_NAMES or part.strip() not in (name, _full_day(name)):
+            raise TimingError(
+                f"“{text}” isn't a day list I understand. Use daily, weekdays, weekends, "
+                "or days like mon,wed,fri."
+            )
+        mask |= 1 << DAY_NAMES.index(name)
+    return mask
+
+
+def _full_day(short: str) -> str:
+    return {"mon": "monday", "tue": "tuesday", "wed": "wednesday", "thu": "thursday",
+            "fri": "friday", "sat": "saturday", "sun": "sunday"}[short]
+
+
+def looks_like_days(text: str) -> bool:
+    try:
+        parse_days(text)
+    except TimingError:
+        return False
+    return True
+
+
+def describe_days(mask: int) -> str:
+    for name, value in _NAMED_DAY_SETS.items():
+        if mask == value:
+            return name
+    return ",".join(day for bit, day in enumerate(DAY_NAMES) if mask & (1 << bit))
+
+
+def parse_zone(name: str) -> ZoneInfo:
+    try:
+        if "/" not in name and name.upper() != "UTC":
+            raise ZoneInfoNotFoundError(name)
+        return ZoneInfo(name if name.upper() != "UTC" else "UTC")
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise TimingError(
+            f"“{name}” isn't a time zone I know. Please use an IANA name like "
+            "Europe/Berlin or America/New_York."
+        ) from None
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    start: time
+    end: time
+
+    @classmethod
+    def parse(cls, text: str) -> QuietHours:
+        start, sep, end = text.partition("-")
+        if not sep:
+            raise TimingError("Quiet hours look like 22:00-07:00.")
+        quiet = cls(parse_hhmm(start.strip()), parse_hhmm(end.strip()))
+        if quiet.start == quiet.end:
+            raise TimingError("Quiet hours need a start and an end that differ.")
+        return quiet
+
+    def contains(self, moment: time) -> bool:
+        if self.start < self.end:
+            return self.start <= moment < self.end
+        return moment >= self.start or moment < self.end  # the window wraps midnight
+
+    def __str__(self) -> str:
+        return f"{format_hhmm(self.start)}-{format_hhmm(self.end)}"
+
+
+def to_utc(day: date, moment: time, zone: ZoneInfo) -> datetime:
+    """The instant `moment` happens on `day` in `zone`.
+
+    A time skipped by a spring-forward gap happens when the clocks read the
+    same distance past the gap (02:30 → 03:30); a time repeated at fall-back
+    happens at its first occurrence. Either way it happens exactly once."""
+    return datetime.combine(day, moment, tzinfo=zone).astimezone(UTC)
+
+
+def checkin_day(moment: datetime, zone: ZoneInfo, day_reset: time) -> date:
+    """The local day a check-in at `moment` counts for: before the day-reset
+    hour it still belongs to the day before."""
+    local = moment.astimezone(zone)
+    return local.date() - timedelta(days=1) if local.time() < day_reset else local.date()
+
+
+def delay_for_quiet(moment: datetime, zone: ZoneInfo, quiet: QuietHours | None) -> datetime:
+    """Move `moment` to the end of the quiet window if it falls inside it."""
+    if quiet is None:
+        return moment
+    local = moment.astimezone(zone)
+    if not quiet.contains(local.time().replace(tzinfo=None)):
+        return moment
+    end_day = local.date()
+    if quiet.start > quiet.end and local.time() >= quiet.start:
+        end_day += timedelta(days=1)
+    return to_utc(end_day, quiet.end, zone)
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One scheduled prompt: the local date and time it belongs to, and when it is due."""
+
+    local_date: date
+    due_at: datetime
+
+
+def next_slot(
+    after: datetime,
+    prompt_time: time,
+    days: int,
+    zone: ZoneInfo,
+    quiet: QuietHours | None = None,
+    excluded: frozenset[date] | None = None,
+    not_before: date | None = None,
+) -> Slot:
+    """The first slot due strictly after `after`, on an allowed weekday, not on
+    an excluded date and not before `not_before` (used for pauses)."""
+    if not days & EVERY_DAY:
+        raise TimingError("a schedule needs at least one day")
+    day = after.astimezone(zone).date() - timedelta(days=1)
+    if not_before and not_before > day:
+        day = not_before
+    for _ in range(8 + 7):
+        if days & (1 << day.weekday()) and not (excluded and day in excluded):
+            due = delay_for_quiet(to_utc(day, prompt_time, zone), zone, quiet)
+            if due > after:
+                return Slot(day, due)
+        day += timedelta(days=1)
+    raise AssertionError("a weekly schedule always has a slot within two weeks")
+
+
+def epoch(moment: datetime) -> int:
+    """Stored times are whole UTC seconds."""
+    return int(moment.timestamp())
+
+
+def from_epoch(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)

@@ -1,0 +1,123 @@
+"""Background work: jobs whose next due time lives in the database, run in
+order, each failure logged with the job's name without stopping the others.
+
+Two ways to drive it: `run_forever()` against the real clock, or
+`advance_to()` with a fake clock (tests, the console's `clock +1d`), which
+steps through every due time in order so nothing is skipped or reordered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from bot.clock import Clock, FakeClock
+
+log = logging.getLogger(__name__)
+
+# Even with nothing due, look again now and then: cheap, and robust to a
+# wake-up that was missed or a clock that jumped.
+IDLE_POLL = timedelta(seconds=60)
+
+
+class Job(Protocol):
+    name: str
+
+    async def next_due_at(self) -> datetime | None:
+        """When this job next has work, or None if it has none."""
+
+    async def run_due(self, now: datetime) -> None:
+        """Do everything due at or before `now`."""
+
+
+class Scheduler:
+    def __init__(self, clock: Clock, jobs: Sequence[Job]) -> None:
+        self.clock = clock
+        self.jobs = list(jobs)
+        self._wake = asyncio.Event()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._stopping = False
+        self._running = asyncio.Lock()  # one pass at a time, or a row could go out twice
+        self.last_tick: datetime | None = None
+
+    # --- tracked tasks -----------------------------------------------------
+
+    def spawn(self, name: str, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """Start a background task that is tracked, logged by name on failure,
+        and cancelled by `stop()`."""
+        task = asyncio.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._forget)
+        return task
+
+    def _forget(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task %s failed", task.get_name(), exc_info=task.exception())
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    # --- running jobs ----------------------------------------------------------
+
+    def wake(self) -> None:
+        """Something changed (a schedule, the outbox): look at due times again."""
+        self._wake.set()
+
+    async def next_due_at(self) -> datetime | None:
+        times = []
+        for job in self.jobs:
+            try:
+                due = await job.next_due_at()
+            except Exception:
+                log.exception("job %s: cannot tell its next due time", job.name)
+                continue
+            if due is not None:
+                times.append(due)
+        return min(times, default=None)
+
+    async def run_due(self, now: datetime | None = None) -> None:
+        async with self._running:
+            now = now or self.clock.now()
+            self.last_tick = now
+            for job in self.jobs:
+                try:
+                    await job.run_due(now)
+                except Exception:
+                    log.exception("job %s failed; the others go on", job.name)
+
+    async def advance_to(self, target: datetime) -> None:
+        """Move a fake clock to `target`, running every job at its due time, in order."""
+        clock = self.clock
+        if not isinstance(clock, FakeClock):
+            raise TypeError("advance_to needs a FakeClock")
+        while True:
+            due = await self.next_due_at()
+            if due is None or due > target:
+                break
+            if due <= clock.now() and self.last_tick == clock.now():
+                break  # ran at this instant already and it is still due: don't spin
+            clock.set(max(due, clock.now()))
+            await self.run_due(clock.now())
+        clock.set(target)
+        await self.run_due(target)
+
+    async def run_forever(self) -> None:
+        while not self._stopping:
+            self._wake.clear()  # before running: a wake-up during the run is kept
+            await self.run_due()
+            due = await self.next_due_at()
+            now = self.clock.now()
+            wait = IDLE_POLL if due is None else min(max(due - now, timedelta(0)), IDLE_POLL)
+            try:
+                await asyncio.wait_for(self._wake.wait(), wait.total_seconds())
+            except TimeoutError:
+                pass
