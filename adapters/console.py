@@ -1,0 +1,167 @@
+"""The console playground: a scriptable stand-in for a chat platform (SPEC §6).
+
+Lines come from a terminal or a pipe; every message the bot sends is printed
+as `[PLACE] TEXT`. Only translation lives here: what a line means for the
+member is decided by the core.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TextIO
+
+from bot.clock import FakeClock
+from bot.port import (
+    Adapter,
+    CommandGiven,
+    Event,
+    Member,
+    Message,
+    MessagePosted,
+    Place,
+)
+
+PLATFORM = "console"
+_DURATION = re.compile(r"^\+(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
+
+
+class ConsoleAdapter(Adapter):
+    platform = PLATFORM
+    shows_images = True  # saved as files, and the path is printed
+
+    def __init__(self, out: TextIO, output_dir: Path) -> None:
+        self.out = out
+        self.output_dir = output_dir
+        self._sent = 0
+
+    def _print(self, place: Place, message: Message) -> None:
+        label = f"dm:{place.target}" if place.is_dm else f"#{place.target}"
+        if place.only:
+            label += f"|only:{place.only}"
+        lines = message.text.splitlines() or [""]
+        if message.image is not None:
+            lines.append(f"(image: {self._save(message.image.filename, message.image.data)})")
+        lines += [f"→ /{choice.command}" for choice in message.choices]
+        self.out.write(f"[{label}] {lines[0]}\n")
+        for line in lines[1:]:
+            self.out.write(f"  {line}\n")
+        self.out.flush()
+
+    def _save(self, filename: str, data: bytes) -> Path:
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        stem, _, suffix = filename.rpartition(".")
+        path = self.output_dir / f"{stem}-{uuid.uuid4().hex[:8]}.{suffix}"
+        path.write_bytes(data)
+        return path
+
+    async def send(self, place: Place, message: Message) -> str:
+        self._print(place, message)
+        self._sent += 1
+        return f"m{self._sent}"
+
+    async def reply(self, event: Event, message: Message) -> None:
+        place = event.place
+        if not place.is_dm:
+            place = Place(place.kind, place.platform, place.target, only=event.member.user_id)
+        self._print(place, message)
+
+    async def react(self, place: Place, message_id: str, emoji: str) -> None:
+        self._print(place, Message(f"(reacted {emoji} to {message_id})"))
+
+    async def delete(self, place: Place, message_id: str) -> None:
+        self._print(place, Message(f"(message {message_id} deleted)"))
+
+
+class ConsoleError(ValueError):
+    """A playground line that makes no sense; printed, never fatal."""
+
+
+def parse_clock(text: str, now: datetime) -> datetime:
+    """`+1d`, `+2h30m` or `2026-03-08 09:00` (UTC) → the new time."""
+    text = text.strip()
+    match = _DURATION.match(text)
+    if match and any(match.groups()):
+        days, hours, minutes = (int(g or 0) for g in match.groups())
+        return now + timedelta(days=days, hours=hours, minutes=minutes)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ConsoleError(
+            "clock takes +1d, +2h30m or an absolute UTC time like 2026-03-08 09:00"
+        ) from None
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    if moment < now:
+        raise ConsoleError("the clock only moves forward")
+    return moment
+
+
+class ConsoleSession:
+    """Reads playground lines and turns them into events for Hearth."""
+
+    def __init__(self, hearth, adapter: ConsoleAdapter, clock: FakeClock | None, who: str) -> None:  # noqa: ANN001
+        self.hearth = hearth
+        self.adapter = adapter
+        self.clock = clock
+        self.who = who
+        self.place = Place.dm(Member(PLATFORM, who))
+
+    def _note(self, text: str) -> None:
+        self.adapter.out.write(f"(console) {text}\n")
+        self.adapter.out.flush()
+
+    async def run(self, lines: AsyncIterator[str]) -> None:
+        async for raw in lines:
+            line = raw.strip()
+            if not line or line.startswith("#") and not line.startswith("#!"):
+                continue
+            try:
+                await self.feed(line)
+            except ConsoleError as exc:
+                self._note(str(exc))
+            await self.hearth.settle()
+
+    async def feed(self, line: str) -> None:
+        word, _, rest = line.partition(" ")
+        member = Member(PLATFORM, self.who)
+        if word == "as":
+            name = rest.strip()
+            if not re.fullmatch(r"[\w.-]{1,64}", name):
+                raise ConsoleError("as NAME: a name of letters, digits, '.', '-' or '_'")
+            self.who = name
+            if self.place.is_dm:
+                self.place = Place.dm(Member(PLATFORM, name))
+        elif word == "in":
+            where = rest.strip()
+            if where == "dm":
+                self.place = Place.dm(member)
+            elif where.startswith("#") and len(where) > 1:
+                self.place = Place.channel(PLATFORM, where[1:])
+            else:
+                raise ConsoleError("in dm, or in #CHANNEL")
+        elif word == "clock":
+            if self.clock is None:
+                raise ConsoleError("this session runs on the real clock")
+            await self.hearth.scheduler.advance_to(parse_clock(rest, self.clock.now()))
+        elif line[:1] in ("/", "!"):
+            await self.hearth.handle(CommandGiven(_event_id(), member, self.place, line[1:]))
+        else:
+            await self.hearth.handle(MessagePosted(_event_id(), member, self.place, line))
+
+
+def _event_id() -> str:
+    return uuid.uuid4().hex
+
+
+async def stdin_lines(stream: TextIO = sys.stdin) -> AsyncIterator[str]:
+    loop = asyncio.get_running_loop()
+    while True:
+        line = await loop.run_in_executor(None, stream.readline)
+        if not line:
+            return
+        yield line

@@ -1,0 +1,70 @@
+"""Command line: `hearth run --config FILE` and `hearth config check FILE`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import UTC, datetime
+
+from bot.config_loader import ConfigError, check_config_file, load_config
+from bot.storage import DatabaseError
+
+
+def _start_time(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("use an ISO time like 2026-01-05T08:00") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="hearth", description="Hearth, a peer-support bot")
+    commands = top.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run the bot with every adapter enabled in FILE")
+    run.add_argument("--config", required=True, metavar="FILE")
+    run.add_argument("--clock", type=_start_time, metavar="TIME",
+                     help="console: virtual start time in UTC, e.g. 2026-01-05T08:00")
+    run.add_argument("--as", dest="act_as", default="you", metavar="NAME",
+                     help="console: the member you start as")
+    config = commands.add_parser("config", help="configuration tools")
+    config_commands = config.add_subparsers(dest="config_command", required=True)
+    check = config_commands.add_parser("check", help="validate a config file")
+    check.add_argument("file")
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.command == "config":
+        problems = check_config_file(args.file)
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        if problems:
+            print(f"{len(problems)} problem(s) in {args.file}", file=sys.stderr)
+            return 1
+        print(f"{args.file}: OK")
+        return 0
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print("Hearth did not start: fix the config above.", file=sys.stderr)
+        return 2
+    from bot.bootstrap import run, setup_logging
+
+    setup_logging(config)
+    try:
+        asyncio.run(run(config, start=args.clock, act_as=args.act_as))
+    except DatabaseError as exc:
+        print(f"Hearth did not start: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

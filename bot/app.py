@@ -1,0 +1,181 @@
+"""Hearth itself: wiring the features together and turning events into
+durable changes and private replies.
+
+An event is handled in one transaction: its platform id is claimed (a replay
+has no second effect), the handler writes, and only after the commit is
+durable are the replies sent. Bad input rolls everything back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from bot import members
+from bot.clock import Clock
+from bot.commands import Refusal, Request, Router, split_command, take_community_option
+from bot.config import Community, Config
+from bot.features import help as help_feature
+from bot.features.checkins import commands as checkins
+from bot.features.checkins.prompts import PromptJob
+from bot.housekeeping import Housekeeping
+from bot.localtime import epoch
+from bot.members import MemberRecord
+from bot.outbox import OutboxDeliverer, find_sent
+from bot.port import (
+    Adapter,
+    ChoicePicked,
+    CommandGiven,
+    Event,
+    Message,
+    MessagePosted,
+    ReactionAdded,
+)
+from bot.scheduler import Scheduler
+from bot.storage import Database, Transaction
+
+log = logging.getLogger(__name__)
+
+SORRY = ("Sorry — something went wrong on my side and nothing was changed. "
+         "Please try again in a moment.")
+UNREACHABLE_NOTICE = (
+    "I couldn't reach you by DM, so I stopped sending reminders. If you open your DMs "
+    "to me, `checkin resume` turns them back on."
+)
+
+
+class Hearth:
+    def __init__(
+        self, config: Config, db: Database, clock: Clock, adapters: Mapping[str, Adapter]
+    ) -> None:
+        self.config = config
+        self.db = db
+        self.clock = clock
+        self.adapters = dict(adapters)
+        self.router = Router()
+        help_feature.register(self.router)
+        checkins.register(self.router)
+        self.outbox = OutboxDeliverer(db, self.adapters)
+        self.scheduler = Scheduler(
+            clock, [PromptJob(db, config), self.outbox, Housekeeping(db, clock.now())]
+        )
+
+    # --- inbound ------------------------------------------------------------
+
+    async def handle(self, event: Event) -> None:
+        """Handle one platform event; never raises for a member's mistake."""
+        adapter = self.adapters[event.member.platform]
+        kind = type(event).__name__
+        try:
+            request = await self._apply(event)
+        except Refusal as refusal:
+            await adapter.reply(event, Message(refusal.message))
+            return
+        except Exception:
+            log.exception("%s %s failed", kind, event.event_id)
+            await adapter.reply(event, Message(SORRY))
+            return
+        if request is None:
+            return
+        log.debug("%s %s handled", kind, event.event_id)
+        for message in request.replies:
+            await adapter.reply(event, message)
+        for make_reply in request.deferred:
+            try:
+                message = await make_reply()
+            except Exception:
+                log.exception("%s %s: a reply could not be prepared", kind, event.event_id)
+                continue
+            await adapter.reply(event, message)
+        self.scheduler.wake()
+
+    async def _apply(self, event: Event) -> Request | None:
+        """Run the event's handler in one transaction; None when there is nothing to do."""
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            command = await self._command_for(tx, event)
+            if command is None:
+                return None
+            claimed = await tx.execute(
+                "INSERT INTO processed_events (platform, event_id, seen_at) VALUES ($1, $2, $3) "
+                "ON CONFLICT (platform, event_id) DO NOTHING",
+                event.member.platform, event.event_id, epoch(now),
+            )
+            if claimed != 1:
+                log.info("%s %s seen before; ignored", type(event).__name__, event.event_id)
+                return None
+            name, args = split_command(command)
+            info = self.router.find(name)
+            if info is None:
+                raise Refusal(f"I don't know the command `{name[:40]}`. `help` lists what I can do.")
+            community_name, args = take_community_option(args)
+            community = self._community_for(event, community_name)
+            member = await members.get_or_create(tx, event.member, now)
+            request = Request(event, member, community, tx, now, args)
+            await self._tell_if_unreachable(request)
+            await info.handler(request)
+            return request
+
+    async def _command_for(self, tx: Transaction, event: Event) -> str | None:
+        """The command an event stands for, if any."""
+        if isinstance(event, CommandGiven):
+            return event.text
+        if isinstance(event, ChoicePicked):
+            return event.command
+        if isinstance(event, ReactionAdded):
+            sent = await find_sent(tx, event.member.platform, event.message_id)
+            choice = next((c for c in sent.choices if c.emoji == event.emoji), None) if sent else None
+            return choice.command if choice else None
+        if isinstance(event, MessagePosted) and event.place.is_dm:
+            text = event.text.strip()
+            if text in {"1", "2", "3", "4", "5"}:
+                return f"checkin {text}"  # a mood typed as the answer to a prompt
+            return "help"
+        return None
+
+    def _community_for(self, event: Event, name: str | None) -> Community:
+        mine = self.config.communities_on(event.member.platform)
+        if name is not None:
+            found = next((c for c in mine if c.name == name), None)
+            if found is None:
+                names = ", ".join(c.name for c in mine) or "none"
+                raise Refusal(f"I don't know a community called “{name[:40]}” here (yours: {names}).")
+            return found
+        if event.space is not None:
+            for community in mine:
+                if community.guild_id == event.space:
+                    return community
+        if not event.place.is_dm:
+            for community in mine:
+                channels = community.channels
+                if event.place.target in (channels.shares, channels.mod_queue, channels.celebrations):
+                    return community
+        if len(mine) == 1:
+            return mine[0]
+        if not mine:
+            raise Refusal("Hearth isn't set up for any community on this platform yet.")
+        raise Refusal(
+            "You share several communities with me: "
+            + ", ".join(c.name for c in mine)
+            + ". Add `--community NAME` to say which one."
+        )
+
+    async def _tell_if_unreachable(self, req: Request) -> None:
+        member: MemberRecord = req.member
+        if member.unreachable and not member.unreachable_told:
+            await members.mark_told_unreachable(req.tx, member.id)
+            req.say(UNREACHABLE_NOTICE)
+
+    # --- lifecycle ------------------------------------------------------------
+
+    async def settle(self) -> None:
+        """Run whatever is due now (prompts, outbox): used after each console line."""
+        await self.scheduler.run_due()
+
+    def start_background(self) -> None:
+        self.scheduler.spawn("scheduler", self.scheduler.run_forever())
+
+    async def stop(self) -> None:
+        await self.scheduler.stop()
+        await self.scheduler.run_due()  # flush what is due before closing
+

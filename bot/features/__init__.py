@@ -1,0 +1,1 @@
+"""Features: each registers its commands with the router and brings its jobs."""

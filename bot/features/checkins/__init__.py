@@ -1,0 +1,1 @@
+"""Private mood check-ins: commands, prompts, streaks and history."""

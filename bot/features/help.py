@@ -1,0 +1,22 @@
+"""`help [COMMAND]`: the commands, briefly."""
+
+from __future__ import annotations
+
+from bot.commands import Refusal, Request, Router
+
+
+def register(router: Router) -> None:
+    async def handle_help(req: Request) -> None:
+        name = req.args.word(0)
+        if name:
+            info = router.find(name.lstrip("/!"))
+            if info is None:
+                raise Refusal(f"There's no `{name[:40]}` command. `help` lists them all.")
+            req.say(info.usage)
+            return
+        lines = ["Here's what I can do (everything private stays private):"]
+        lines += [f"`{info.name}` — {info.summary}" for info in router.commands.values()]
+        lines.append("`help COMMAND` tells more about one.")
+        req.say("\n".join(lines))
+
+    router.add("help", handle_help, "help [COMMAND] — the commands, briefly", "this list")
