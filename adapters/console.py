@@ -47,7 +47,7 @@ class ConsoleAdapter(Adapter):
         lines = message.text.splitlines() or [""]
         if message.image is not None:
             lines.append(f"(image: {self._save(message.image.filename, message.image.data)})")
-        lines += [f"→ /{choice.command}" for choice in message.choices]
+        lines += [f"→ /{choice.command}   {choice.label}" for choice in message.choices]
         self.out.write(f"[{label}] {lines[0]}\n")
         for line in lines[1:]:
             self.out.write(f"  {line}\n")

@@ -97,7 +97,7 @@ async def record(req: Request, mood_text: str, note: str) -> None:
         req.member.id, req.community.name, mood, note or None, tags, day.isoformat(), epoch(req.now),
     )
     streak = await _streak(req, day)
-    streak_text = f" Streak: {streak} day{'s' if streak != 1 else ''} 🔥" if streak > 1 else ""
+    streak_text = f" Streak: {streak} days 🌱" if streak > 1 else ""
     tag_text = f" Tags: {' '.join('#' + t for t in tags.split())}." if tags else ""
     req.say(f"Saved — {labels[mood - 1]} for {day:%a %d %b}.{tag_text}{streak_text}")
 

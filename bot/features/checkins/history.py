@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from statistics import mean
 
 SPARK = "▁▂▃▄▅▆▇█"
@@ -76,6 +76,7 @@ def render_chart(summary: Summary) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")  # no display, ever
+    from matplotlib.dates import DateFormatter
     from matplotlib.figure import Figure  # pyplot keeps global state; Figure doesn't
 
     points = [(d.day, d.mood) for d in summary.daily if d.mood is not None]
@@ -85,9 +86,15 @@ def render_chart(summary: Summary) -> bytes:
         axes.plot([p[0] for p in points], [p[1] for p in points], marker="o", color="#d9822b")
     axes.set_ylim(0.5, 5.5)
     axes.set_yticks(range(1, 6))
-    axes.set_xlim(summary.daily[0].day - timedelta(days=0.5), summary.daily[-1].day + timedelta(days=0.5))
+    first = datetime.combine(summary.daily[0].day, time()) - timedelta(hours=12)
+    last = datetime.combine(summary.daily[-1].day, time()) + timedelta(hours=12)
+    axes.set_xlim(first, last)  # type: ignore[arg-type]
+    axes.xaxis.set_major_formatter(DateFormatter("%d %b"))
+    axes.set_ylabel("mood")
     axes.set_title(f"Mood, last {summary.days} days", fontsize=10)
     axes.grid(axis="y", alpha=0.3)
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)
     figure.autofmt_xdate()
     figure.tight_layout()
     buffer = io.BytesIO()

@@ -1,0 +1,158 @@
+"""Shared fixtures: a Hearth on a temporary SQLite file with the real
+migrations, a recording adapter instead of a platform, and a fake clock."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.app import Hearth
+from bot.clock import FakeClock
+from bot.config import Channels, Community, Config, Moderators
+from bot.port import (
+    Adapter,
+    ChoicePicked,
+    CommandGiven,
+    Event,
+    Member,
+    Message,
+    Place,
+    Unreachable,
+)
+from bot.storage import open_database
+
+START = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)  # a Monday, 08:00 in Berlin
+
+
+@dataclasses.dataclass
+class Sent:
+    place: Place
+    message: Message
+    event: Event | None = None  # set for replies
+
+
+class RecordingAdapter(Adapter):
+    """Stands in for a platform: records everything, can refuse DMs."""
+
+    platform = "console"
+
+    def __init__(self) -> None:
+        self.sent: list[Sent] = []
+        self.unreachable: set[str] = set()
+        self._ids = itertools.count(1)
+
+    async def send(self, place: Place, message: Message) -> str:
+        if place.is_dm and place.target in self.unreachable:
+            raise Unreachable(place.target)
+        self.sent.append(Sent(place, message))
+        return f"m{next(self._ids)}"
+
+    async def reply(self, event: Event, message: Message) -> None:
+        self.sent.append(Sent(event.place, message, event))
+
+    async def react(self, place: Place, message_id: str, emoji: str) -> None:
+        pass
+
+    async def delete(self, place: Place, message_id: str) -> None:
+        pass
+
+    def texts(self, user: str | None = None) -> list[str]:
+        return [s.message.text for s in self.sent if user is None or s.place.target == user]
+
+    def prompts(self, user: str) -> list[Sent]:
+        return [
+            s for s in self.sent
+            if s.event is None and s.place.target == user and "Time for your check-in" in s.message.text
+        ]
+
+    def clear(self) -> None:
+        self.sent.clear()
+
+
+def community(**overrides: object) -> Community:
+    base = Community(
+        name="example",
+        platform="console",
+        channels=Channels(shares="shares", mod_queue="mod-queue", celebrations="celebrations"),
+        moderators=Moderators(users=("mona",)),
+    )
+    return dataclasses.replace(base, **overrides)  # type: ignore[arg-type]
+
+
+class Harness:
+    """A running Hearth with helpers to speak as members and move time."""
+
+    def __init__(self, hearth: Hearth, adapter: RecordingAdapter, clock: FakeClock) -> None:
+        self.hearth = hearth
+        self.adapter = adapter
+        self.clock = clock
+        self.db = hearth.db
+        self._ids = itertools.count(1)
+
+    def event_id(self) -> str:
+        return f"e{next(self._ids)}"
+
+    async def command(self, user: str, text: str, *, event_id: str | None = None,
+                      place: Place | None = None) -> list[str]:
+        """Give a command; return the texts of the replies it caused."""
+        member = Member("console", user)
+        before = len(self.adapter.sent)
+        event = CommandGiven(event_id or self.event_id(), member, place or Place.dm(member), text)
+        await self.hearth.handle(event)
+        await self.hearth.settle()
+        return [s.message.text for s in self.adapter.sent[before:]]
+
+    async def pick(self, user: str, command: str) -> list[str]:
+        member = Member("console", user)
+        before = len(self.adapter.sent)
+        await self.hearth.handle(ChoicePicked(self.event_id(), member, Place.dm(member), command))
+        return [s.message.text for s in self.adapter.sent[before:]]
+
+    async def advance(self, **delta: float) -> None:
+        from datetime import timedelta
+
+        await self.hearth.scheduler.advance_to(self.clock.now() + timedelta(**delta))
+
+    async def advance_to(self, moment: datetime) -> None:
+        await self.hearth.scheduler.advance_to(moment)
+
+    async def count(self, table: str) -> int:
+        return int(await self.db.fetchval(f"SELECT count(*) FROM {table}"))
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path}/hearth.db"
+
+
+@pytest.fixture
+def make_harness(db_url: str) -> Callable[..., object]:
+    """Build a Harness; call again with the same database to 'restart'."""
+    opened: list[Hearth] = []
+
+    async def build(
+        *, config: Config | None = None, clock: FakeClock | None = None,
+        adapter: RecordingAdapter | None = None,
+    ) -> Harness:
+        config = config or Config(database=db_url, communities=(community(),))
+        clock = clock or FakeClock(START)
+        adapter = adapter or RecordingAdapter()
+        db = await open_database(config.database)
+        hearth = Hearth(config, db, clock, {"console": adapter})
+        opened.append(hearth)
+        return Harness(hearth, adapter, clock)
+
+    build.opened = opened  # type: ignore[attr-defined]
+    return build
+
+
+@pytest.fixture
+async def harness(make_harness: Callable[..., object]) -> AsyncIterator[Harness]:
+    h = await make_harness()  # type: ignore[operator]
+    yield h
+    await h.db.close()
