@@ -33,7 +33,7 @@ _DURATION = re.compile(r"^\+(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
 
 class ConsoleAdapter(Adapter):
     platform = PLATFORM
-    shows_images = True  # saved as files, and the path is printed
+    shows_attachments = True  # saved as files, and the path is printed
 
     def __init__(self, out: TextIO, output_dir: Path) -> None:
         self.out = out
@@ -45,8 +45,9 @@ class ConsoleAdapter(Adapter):
         if place.only:
             label += f"|only:{place.only}"
         lines = message.text.splitlines() or [""]
-        if message.image is not None:
-            lines.append(f"(image: {self._save(message.image.filename, message.image.data)})")
+        if message.attachment is not None:
+            saved = self._save(message.attachment.filename, message.attachment.data)
+            lines.append(f"(file saved: {saved})")
         lines += [f"→ /{choice.command}   {choice.label}" for choice in message.choices]
         self.out.write(f"[{label}] {lines[0]}\n")
         for line in lines[1:]:

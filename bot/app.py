@@ -111,7 +111,8 @@ class Hearth:
             community_name, args = take_community_option(args)
             community = self._community_for(event, community_name)
             member = await members.get_or_create(tx, event.member, now)
-            request = Request(event, member, community, tx, now, args)
+            request = Request(event, member, community, tx, now, args,
+                              attachments_shown=self.adapters[event.member.platform].shows_attachments)
             await self._tell_if_unreachable(request)
             await info.handler(request)
             return request

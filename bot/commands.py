@@ -67,6 +67,8 @@ class Request:
     tx: Transaction
     now: datetime
     args: Args
+    #: whether the member's platform shows files (a chart, an export)
+    attachments_shown: bool = True
     replies: list[Message] = field(default_factory=list)
     #: replies that take work best done after the commit (rendering a chart)
     deferred: list[Callable[[], Awaitable[Message]]] = field(default_factory=list)

@@ -108,22 +108,24 @@ class Choice:
 
 
 @dataclass(frozen=True)
-class Image:
+class Attachment:
+    """A file sent with a message: a chart image, a data export."""
+
     filename: str
     data: bytes = field(repr=False)
-    alt_text: str = ""
+    description: str = ""
 
 
 @dataclass(frozen=True)
 class Message:
-    """Text (with optional choices and an image) the core wants shown in a place.
+    """Text (with optional choices and a file) the core wants shown in a place.
 
     `idempotency_key` is stable across retries: adapters pass it to the
     platform (Discord nonce, Matrix transaction id) so a retried send posts once."""
 
     text: str
     choices: tuple[Choice, ...] = ()
-    image: Image | None = None
+    attachment: Attachment | None = None
     idempotency_key: str | None = None
 
 
@@ -140,8 +142,8 @@ class Adapter(ABC):
     """What every platform implements. Methods raise `DeliveryError`/`Unreachable`."""
 
     platform: str
-    #: whether `Message.image` is shown; otherwise the core says it in words
-    shows_images: bool = True
+    #: whether the platform can show `Message.attachment` (charts, exports)
+    shows_attachments: bool = True
 
     @abstractmethod
     async def send(self, place: Place, message: Message) -> str:

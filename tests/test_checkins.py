@@ -104,7 +104,7 @@ async def test_history_summarises_with_sparkline_and_chart(harness):
     assert "trend rising" in message.text
     assert "▃▅▅▆██·" in message.text
     assert "#walk (6)" in message.text
-    assert message.image is not None and message.image.data.startswith(b"\x89PNG")
+    assert message.attachment is not None and message.attachment.data.startswith(b"\x89PNG")
 
 
 async def test_history_with_nothing_recorded(harness):

@@ -48,7 +48,7 @@ def test_the_checkins_example_script(tmp_path):
     assert "Streak: 7 days" in out
     assert "Your last 7 days: 7 check-ins, average 3.6" in out
     assert "▅▅▆▃▆█▆" in out
-    image = next(line for line in lines if "(image:" in line).split("(image: ")[1].rstrip(")")
+    image = next(line for line in lines if "(file saved:" in line).split(": ")[1].rstrip(")")
     assert Path(image).read_bytes().startswith(b"\x89PNG")
 
 

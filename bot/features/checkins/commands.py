@@ -25,7 +25,7 @@ from bot.localtime import (
     parse_hhmm,
     parse_zone,
 )
-from bot.port import Image, Message
+from bot.port import Attachment, Message
 
 TAG = re.compile(r"#(\w[\w-]{0,31})")
 HISTORY_DEFAULT_DAYS = 30
@@ -307,9 +307,14 @@ async def history(req: Request, args: Args) -> None:
         lines.append("Top tags: " + ", ".join(f"#{t} ({n})" for t, n in summary.top_tags))
     text = "\n".join(lines)
 
+    if not req.attachments_shown:
+        req.say(text)
+        return
+
     async def with_chart() -> Message:
         png = await asyncio.to_thread(render_chart, summary)
-        return Message(text, image=Image("checkin-history.png", png, f"Mood chart, {span} days"))
+        chart = Attachment("checkin-history.png", png, f"Mood chart, {span} days")
+        return Message(text, attachment=chart)
 
     req.later(with_chart)
 
