@@ -8,6 +8,7 @@ import sys
 from datetime import UTC, datetime
 
 from bot.config_loader import ConfigError, check_config_file, load_config
+from bot.crypto import SecretKeyError
 from bot.storage import DatabaseError
 
 
@@ -58,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(config)
     try:
         asyncio.run(run(config, start=args.clock, act_as=args.act_as))
-    except DatabaseError as exc:
+    except (DatabaseError, SecretKeyError) as exc:
         print(f"Hearth did not start: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

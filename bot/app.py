@@ -16,6 +16,7 @@ from bot.clock import Clock
 from bot.commands import Refusal, Request, Router, split_command, take_community_option
 from bot.config import Community, Config
 from bot.features import help as help_feature
+from bot.features import mydata, safety
 from bot.features.checkins import commands as checkins
 from bot.features.checkins.prompts import PromptJob
 from bot.housekeeping import Housekeeping
@@ -33,6 +34,7 @@ from bot.port import (
 )
 from bot.scheduler import Scheduler
 from bot.storage import Database, Transaction
+from bot.vault import Vault
 
 log = logging.getLogger(__name__)
 
@@ -46,18 +48,26 @@ UNREACHABLE_NOTICE = (
 
 class Hearth:
     def __init__(
-        self, config: Config, db: Database, clock: Clock, adapters: Mapping[str, Adapter]
+        self,
+        config: Config,
+        db: Database,
+        clock: Clock,
+        adapters: Mapping[str, Adapter],
+        vault: Vault,
     ) -> None:
         self.config = config
         self.db = db
+        self.vault = vault
         self.clock = clock
         self.adapters = dict(adapters)
         self.router = Router()
         help_feature.register(self.router)
         checkins.register(self.router)
-        self.outbox = OutboxDeliverer(db, self.adapters)
+        safety.register(self.router)
+        mydata.register(self.router)
+        self.outbox = OutboxDeliverer(db, vault, self.adapters)
         self.scheduler = Scheduler(
-            clock, [PromptJob(db, config), self.outbox, Housekeeping(db, clock.now())]
+            clock, [PromptJob(db, config, vault), self.outbox, Housekeeping(db, config, clock.now())]
         )
 
     # --- inbound ------------------------------------------------------------
@@ -69,7 +79,8 @@ class Hearth:
         try:
             request = await self._apply(event)
         except Refusal as refusal:
-            await adapter.reply(event, Message(refusal.message))
+            for message in (Message(refusal.message), *refusal.also):
+                await adapter.reply(event, message)
             return
         except Exception:
             log.exception("%s %s failed", kind, event.event_id)
@@ -78,6 +89,8 @@ class Hearth:
         if request is None:
             return
         log.debug("%s %s handled", kind, event.event_id)
+        if request.erased:
+            await self.db.compact()
         for message in request.replies:
             await adapter.reply(event, message)
         for make_reply in request.deferred:
@@ -111,7 +124,7 @@ class Hearth:
             community_name, args = take_community_option(args)
             community = self._community_for(event, community_name)
             member = await members.get_or_create(tx, event.member, now)
-            request = Request(event, member, community, tx, now, args,
+            request = Request(event, member, community, tx, now, args, self.vault,
                               attachments_shown=self.adapters[event.member.platform].shows_attachments)
             await self._tell_if_unreachable(request)
             await info.handler(request)
@@ -124,7 +137,7 @@ class Hearth:
         if isinstance(event, ChoicePicked):
             return event.command
         if isinstance(event, ReactionAdded):
-            sent = await find_sent(tx, event.member.platform, event.message_id)
+            sent = await find_sent(tx, self.vault, event.member.platform, event.message_id)
             choice = next((c for c in sent.choices if c.emoji == event.emoji), None) if sent else None
             return choice.command if choice else None
         if isinstance(event, MessagePosted) and event.place.is_dm:

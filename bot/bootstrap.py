@@ -13,8 +13,10 @@ from typing import TextIO
 from bot.app import Hearth
 from bot.clock import Clock, FakeClock, SystemClock
 from bot.config import Config
+from bot.crypto import load_or_create_secret
 from bot.port import Adapter
 from bot.storage import open_database
+from bot.vault import Vault
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +70,9 @@ async def run(
     if config.adapters.discord.enabled or config.adapters.matrix.enabled:
         raise SystemExit("The Discord and Matrix adapters are not part of this version yet.")
 
+    vault = Vault(load_or_create_secret(config.secret_key_file))
     async with await open_database(config.database) as db:
-        hearth = Hearth(config, db, clock, adapters)
+        hearth = Hearth(config, db, clock, adapters, vault)
         log.info("Hearth started with %s", ", ".join(adapters) or "no adapters")
         if not isinstance(clock, FakeClock):
             hearth.start_background()

@@ -17,15 +17,18 @@ from bot.port import Event, Message
 if TYPE_CHECKING:
     from bot.members import MemberRecord
     from bot.storage import Transaction
+    from bot.vault import Vault
 
 
 class Refusal(Exception):
     """Bad input or a request we won't do: the message is shown to the member
-    and the transaction is rolled back, so nothing changes."""
+    and the transaction is rolled back, so nothing changes. `also` carries
+    messages that must reach the member all the same (crisis resources)."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, also: tuple[Message, ...] = ()) -> None:
         super().__init__(message)
         self.message = message
+        self.also = also
 
 
 @dataclass
@@ -67,9 +70,12 @@ class Request:
     tx: Transaction
     now: datetime
     args: Args
+    vault: Vault
     #: whether the member's platform shows files (a chart, an export)
     attachments_shown: bool = True
     replies: list[Message] = field(default_factory=list)
+    #: the member's data was erased: scrub it from the database files too
+    erased: bool = False
     #: replies that take work best done after the commit (rendering a chart)
     deferred: list[Callable[[], Awaitable[Message]]] = field(default_factory=list)
 

@@ -1,9 +1,11 @@
-"""Hourly tidying: forget old event ids and delivered outbox rows."""
+"""Hourly tidying: forget old event ids and delivered outbox rows, and purge
+check-in notes older than each community's `privacy.retention_days`."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from bot.config import Config
 from bot.localtime import epoch
 from bot.storage import Database
 
@@ -15,8 +17,9 @@ KEEP_DELIVERED = timedelta(days=7)
 class Housekeeping:
     name = "housekeeping"
 
-    def __init__(self, db: Database, start: datetime) -> None:
+    def __init__(self, db: Database, config: Config, start: datetime) -> None:
         self.db = db
+        self.config = config
         self._next = start + EVERY
 
     async def next_due_at(self) -> datetime | None:
@@ -34,3 +37,10 @@ class Housekeeping:
                 "DELETE FROM outbox WHERE status <> 'pending' AND created_at < $1",
                 epoch(now - KEEP_DELIVERED),
             )
+            for community in self.config.communities:
+                cutoff = now - timedelta(days=community.privacy.retention_days)
+                await tx.execute(
+                    "UPDATE checkins SET note = NULL WHERE community = $1 AND created_at < $2 "
+                    "AND note IS NOT NULL",
+                    community.name, epoch(cutoff),
+                )

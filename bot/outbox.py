@@ -18,6 +18,7 @@ from bot import members
 from bot.localtime import epoch, from_epoch
 from bot.port import Adapter, Choice, DeliveryError, Message, Place, Unreachable
 from bot.storage import Database, Transaction
+from bot.vault import OUTBOX_BODY, Vault
 
 log = logging.getLogger(__name__)
 
@@ -25,18 +26,21 @@ MAX_ATTEMPTS = 8
 BATCH = 100
 
 
-def _encode(message: Message) -> str:
-    return json.dumps({"text": message.text, "choices": [asdict(c) for c in message.choices]})
+def _encode(vault: Vault, key: str, message: Message) -> str:
+    """Sealed: relays carry what members wrote, and nothing is kept in the clear."""
+    plain = json.dumps({"text": message.text, "choices": [asdict(c) for c in message.choices]})
+    return vault.seal(OUTBOX_BODY, key, plain)
 
 
-def _decode(body: str, key: str) -> Message:
-    data = json.loads(body)
+def _decode(vault: Vault, body: str, key: str) -> Message:
+    data = json.loads(vault.open(OUTBOX_BODY, key, body))
     choices = tuple(Choice(**c) for c in data["choices"])
     return Message(data["text"], choices=choices, idempotency_key=key)
 
 
 async def enqueue(
     tx: Transaction,
+    vault: Vault,
     key: str,
     place: Place,
     message: Message,
@@ -50,19 +54,21 @@ async def enqueue(
         "INSERT INTO outbox (idempotency_key, member_id, platform, place_kind, place_target, "
         "body, next_attempt_at, expires_at, created_at) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $7) ON CONFLICT (idempotency_key) DO NOTHING",
-        key, member_id, place.platform, place.kind, place.target, _encode(message),
+        key, member_id, place.platform, place.kind, place.target, _encode(vault, key, message),
         epoch(now), None if expires_at is None else epoch(expires_at),
     )
     return changed == 1
 
 
-async def find_sent(tx: Transaction, platform: str, message_id: str) -> Message | None:
+async def find_sent(
+    tx: Transaction, vault: Vault, platform: str, message_id: str
+) -> Message | None:
     """The message the bot sent as `message_id`, e.g. to map a reaction to a choice."""
     row = await tx.fetchrow(
         "SELECT idempotency_key, body FROM outbox WHERE platform = $1 AND message_id = $2",
         platform, message_id,
     )
-    return None if row is None else _decode(row["body"], row["idempotency_key"])
+    return None if row is None else _decode(vault, row["body"], row["idempotency_key"])
 
 
 class OutboxDeliverer:
@@ -70,8 +76,9 @@ class OutboxDeliverer:
 
     name = "outbox"
 
-    def __init__(self, db: Database, adapters: Mapping[str, Adapter]) -> None:
+    def __init__(self, db: Database, vault: Vault, adapters: Mapping[str, Adapter]) -> None:
         self.db = db
+        self.vault = vault
         self.adapters = adapters
 
     async def next_due_at(self) -> datetime | None:
@@ -105,7 +112,7 @@ class OutboxDeliverer:
             await self._retry(row, now, "no adapter running")
             return
         place = Place(row["place_kind"], row["platform"], row["place_target"])  # type: ignore[index,arg-type]
-        message = _decode(row["body"], row["idempotency_key"])  # type: ignore[index]
+        message = _decode(self.vault, row["body"], row["idempotency_key"])  # type: ignore[index]
         try:
             message_id = await adapter.send(place, message)
         except Unreachable:

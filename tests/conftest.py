@@ -25,8 +25,10 @@ from bot.port import (
     Unreachable,
 )
 from bot.storage import open_database
+from bot.vault import Vault
 
 START = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)  # a Monday, 08:00 in Berlin
+SECRET = bytes(range(32))
 
 
 @dataclasses.dataclass
@@ -137,13 +139,13 @@ def make_harness(db_url: str) -> Callable[..., object]:
 
     async def build(
         *, config: Config | None = None, clock: FakeClock | None = None,
-        adapter: RecordingAdapter | None = None,
+        adapter: RecordingAdapter | None = None, secret: bytes = SECRET,
     ) -> Harness:
         config = config or Config(database=db_url, communities=(community(),))
         clock = clock or FakeClock(START)
         adapter = adapter or RecordingAdapter()
         db = await open_database(config.database)
-        hearth = Hearth(config, db, clock, {"console": adapter})
+        hearth = Hearth(config, db, clock, {"console": adapter}, Vault(secret))
         opened.append(hearth)
         return Harness(hearth, adapter, clock)
 

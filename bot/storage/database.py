@@ -59,6 +59,9 @@ class Database(ABC):
         async with self.transaction() as tx:
             return await tx.execute(sql, *args)
 
+    async def compact(self) -> None:
+        """After erasing data: make sure no copy lingers in journals or free pages."""
+
     @abstractmethod
     async def close(self) -> None: ...
 

@@ -109,6 +109,24 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX outbox_message ON outbox (platform, message_id)",
         ),
     ),
+    Migration(
+        2,
+        "safety: gentle notes sent, requests for a moderator to reach out",
+        (
+            # At most one gentle low-mood note per member and local day.
+            """CREATE TABLE care_notices (
+                member_id BIGINT NOT NULL REFERENCES members (id) ON DELETE CASCADE,
+                community TEXT NOT NULL,
+                local_date TEXT NOT NULL,
+                PRIMARY KEY (member_id, community, local_date))""",
+            """CREATE TABLE contact_requests (
+                id {id},
+                member_id BIGINT NOT NULL REFERENCES members (id) ON DELETE CASCADE,
+                community TEXT NOT NULL,
+                requested_at BIGINT NOT NULL)""",
+            "CREATE INDEX contact_requests_member ON contact_requests (member_id, community)",
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -136,8 +136,9 @@ class SQLiteDatabase(Database):
             raise
         group.set_result(None)
 
-    async def checkpoint(self) -> None:
-        """Fold the WAL into the main file and truncate it (after deletions)."""
+    async def compact(self) -> None:
+        # secure_delete already zeroes freed pages; the WAL still holds old page
+        # images until it is folded into the main file and truncated.
         async with self._lock:
             await self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 

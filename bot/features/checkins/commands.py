@@ -26,6 +26,8 @@ from bot.localtime import (
     parse_zone,
 )
 from bot.port import Attachment, Message
+from bot.safety import care
+from bot.vault import CHECKIN_NOTE
 
 TAG = re.compile(r"#(\w[\w-]{0,31})")
 HISTORY_DEFAULT_DAYS = 30
@@ -82,24 +84,37 @@ async def record(req: Request, mood_text: str, note: str) -> None:
     labels = req.community.checkins.mood_labels
     if mood_text not in {"1", "2", "3", "4", "5"}:
         raise Refusal(f"A mood is a whole number from 1 to 5 (1 = {labels[0]}, 5 = {labels[4]}).")
+    crisis = care.crisis_in(note, req.community)
     limit = req.community.checkins.max_note_length
     if len(note) > limit:
         raise Refusal(
             f"That note is {len(note)} characters; notes can be up to {limit}. "
-            "Nothing was saved — could you shorten it a little?"
+            "Nothing was saved — could you shorten it a little?",
+            also=(care.care_message(req.community, req.member.timezone),) if crisis else (),
         )
     mood = int(mood_text)
     day = _today(req)
     tags = " ".join(sorted({t.lower() for t in TAG.findall(note)}))
-    await req.tx.execute(
-        "INSERT INTO checkins (member_id, community, mood, note, tags, local_date, created_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        req.member.id, req.community.name, mood, note or None, tags, day.isoformat(), epoch(req.now),
+    checkin_id = await req.tx.fetchval(
+        "INSERT INTO checkins (member_id, community, mood, tags, local_date, created_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        req.member.id, req.community.name, mood, tags, day.isoformat(), epoch(req.now),
     )
+    if note:
+        await req.tx.execute(
+            "UPDATE checkins SET note = $1 WHERE id = $2",
+            req.vault.seal(CHECKIN_NOTE, checkin_id, note), checkin_id,
+        )
     streak = await _streak(req, day)
     streak_text = f" Streak: {streak} days 🌱" if streak > 1 else ""
     tag_text = f" Tags: {' '.join('#' + t for t in tags.split())}." if tags else ""
     req.say(f"Saved — {labels[mood - 1]} for {day:%a %d %b}.{tag_text}{streak_text}")
+    if crisis:
+        # Never forwarded: the member alone decides whether a moderator hears of it.
+        await care.mark_cared_for(req, day)
+        care.offer_care(req, offer_contact=True)
+    elif mood == 1:
+        await care.gentle_low_mood_note(req, day)
 
 
 async def _streak(req: Request, today: date) -> int:

@@ -33,6 +33,7 @@ from bot.localtime import (
 from bot.members import MemberRecord
 from bot.port import Choice, Message
 from bot.storage import Database, Transaction
+from bot.vault import Vault
 
 log = logging.getLogger(__name__)
 
@@ -176,9 +177,10 @@ class PromptJob:
 
     name = "checkin-prompts"
 
-    def __init__(self, db: Database, config: Config) -> None:
+    def __init__(self, db: Database, config: Config, vault: Vault) -> None:
         self.db = db
         self.config = config
+        self.vault = vault
 
     async def next_due_at(self) -> datetime | None:
         value = await self.db.fetchval("SELECT min(next_prompt_at) FROM schedules")
@@ -264,5 +266,5 @@ class PromptJob:
         if claimed != 1 or late:
             return
         key = f"prompt:{member.id}:{community.name}:{slot_date.isoformat()}:{slot_time}"
-        await outbox.enqueue(tx, key, member.dm, prompt_message(community), now,
+        await outbox.enqueue(tx, self.vault, key, member.dm, prompt_message(community), now,
                              member_id=member.id, expires_at=due + catch_up)

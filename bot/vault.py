@@ -1,0 +1,67 @@
+"""What the deployment secret protects: which columns hold sealed text, how
+they are sealed to their row, author pseudonyms, and key rotation.
+
+One list (`SEALED_FIELDS`) names every encrypted column, so rotation, export
+and the at-rest audit cannot miss one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.crypto import Sealer, pseudonym
+from bot.port import Member
+from bot.storage import Database
+
+
+@dataclass(frozen=True)
+class SealedField:
+    table: str
+    key_column: str  # what identifies the row; bound into the ciphertext
+    column: str
+
+    def context(self, row_key: object) -> str:
+        return f"{self.table}.{self.column}:{row_key}"
+
+
+CHECKIN_NOTE = SealedField("checkins", "id", "note")
+OUTBOX_BODY = SealedField("outbox", "idempotency_key", "body")
+SEALED_FIELDS = (CHECKIN_NOTE, OUTBOX_BODY)
+
+
+class Vault:
+    def __init__(self, secret: bytes) -> None:
+        self._secret = secret
+        self.sealer = Sealer(secret)
+
+    def seal(self, field: SealedField, row_key: object, text: str) -> str:
+        return self.sealer.seal(text, field.context(row_key))
+
+    def open(self, field: SealedField, row_key: object, token: str) -> str:
+        return self.sealer.open(token, field.context(row_key))
+
+    def pseudonym(self, community: str, member: Member) -> str:
+        """Who wrote something anonymous, as only this deployment's key can tell."""
+        return pseudonym(self._secret, community, member.platform, member.user_id)
+
+    def __repr__(self) -> str:
+        return f"Vault(key_id={self.sealer.key_id!r})"
+
+
+async def rotate(db: Database, old: Vault, new: Vault) -> int:
+    """Re-seal every sealed value under `new`, all in one transaction; return how many."""
+    count = 0
+    async with db.transaction() as tx:
+        for field in SEALED_FIELDS:
+            rows = await tx.fetch(
+                f"SELECT {field.key_column}, {field.column} FROM {field.table} "
+                f"WHERE {field.column} IS NOT NULL"
+            )
+            for row_key, token in rows:
+                context = field.context(row_key)
+                await tx.execute(
+                    f"UPDATE {field.table} SET {field.column} = $1 WHERE {field.key_column} = $2",
+                    old.sealer.reseal(token, context, new.sealer), row_key,
+                )
+                count += 1
+    return count

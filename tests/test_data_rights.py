@@ -1,0 +1,147 @@
+"""Encryption at rest, export and erasure: what the database files and the
+member's export contain (SPEC §2 "Safety and privacy")."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.crypto import SealError
+from bot.vault import CHECKIN_NOTE, SEALED_FIELDS, Vault, rotate
+from tests.conftest import Harness
+
+NOTE = "a very particular sentence about the lighthouse keeper"
+ID = "member-5f3a9c"  # distinctive, so a raw byte search cannot hit by chance
+OTHER = "member-77b2e1"
+
+
+def database_bytes(db_url: str) -> bytes:
+    path = Path(db_url.removeprefix("sqlite:///"))
+    return b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+
+
+async def scenario(h: Harness) -> None:
+    for user in (ID, OTHER):
+        await h.command(user, "checkin schedule 09:00 Europe/Berlin")
+        await h.command(user, f"checkin 3 {NOTE} from {user} #sea")
+        await h.command(user, "checkin quiet 22:00-07:00")
+        await h.command(user, "checkin 2 I want to end my life")
+        await h.pick(user, "contact yes")
+    await h.advance(days=2)
+    await h.command(ID, "checkin skip")
+
+
+async def test_notes_are_not_stored_in_plaintext(harness, db_url):
+    await scenario(harness)
+    raw = database_bytes(db_url)
+    assert NOTE.encode() not in raw
+    assert b"end my life" not in raw
+    assert b"Time for your check-in" not in raw  # outbox bodies are sealed too
+    note = await harness.db.fetchval("SELECT note FROM checkins WHERE note IS NOT NULL LIMIT 1")
+    assert note.startswith("hs1.")
+
+
+async def test_a_ciphertext_moved_to_another_row_does_not_open(harness):
+    await scenario(harness)
+    rows = await harness.db.fetch("SELECT id, note FROM checkins WHERE note IS NOT NULL ORDER BY id")
+    (first_id, first_note), (second_id, _) = rows[0], rows[1]
+    vault = harness.hearth.vault
+    assert NOTE in vault.open(CHECKIN_NOTE, first_id, first_note)
+    with pytest.raises(SealError):
+        vault.open(CHECKIN_NOTE, second_id, first_note)
+
+
+async def test_rotation_reseals_everything_and_the_old_key_no_longer_opens(harness):
+    await scenario(harness)
+    old, new = harness.hearth.vault, Vault(bytes(range(100, 132)))
+    count = await rotate(harness.db, old, new)
+    assert count > 0
+    for field in SEALED_FIELDS:
+        rows = await harness.db.fetch(
+            f"SELECT {field.key_column}, {field.column} FROM {field.table} "
+            f"WHERE {field.column} IS NOT NULL")
+        for key, token in rows:
+            new.open(field, key, token)
+            with pytest.raises(SealError):
+                old.open(field, key, token)
+    # A rotation that stopped half-way can simply run again.
+    assert await rotate(harness.db, old, new) == count
+
+
+async def test_export_holds_the_members_data_and_nothing_of_anyone_else(harness):
+    h = harness
+    await scenario(h)
+    await h.command(ID, "mydata export")
+    export = h.adapter.sent[-1].message.attachment
+    assert export is not None and export.filename.endswith(".json")
+    data = json.loads(export.data)
+    assert data["member"]["user_id"] == ID and data["member"]["timezone"] == "Europe/Berlin"
+    assert any(NOTE in (c["note"] or "") for c in data["checkins"])
+    assert data["checkin_schedules"][0]["time"] == "09:00"
+    assert data["checkin_pauses_and_skips"][0]["kind"] == "skip"
+    assert data["moderator_contact_requests"]
+    assert OTHER not in export.data.decode()
+
+
+async def test_export_in_the_console_writes_a_json_file(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.test_console import ROOT, playground_config
+
+    script = f"as {ID}\n/checkin schedule 09:00 Europe/Berlin\n/checkin 4 {NOTE}\n" \
+             f"as {OTHER}\n/checkin 2 other things\nas {ID}\n/mydata export\n"
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run", "--config", str(playground_config(tmp_path)),
+         "--clock", "2026-03-02T07:00"], input=script, capture_output=True, text=True, cwd=ROOT,
+        timeout=60)
+    saved = next(line for line in result.stdout.splitlines() if "(file saved:" in line)
+    path = Path(saved.split(": ", 1)[1].rstrip(")"))
+    data = json.loads(path.read_text())
+    assert data["checkins"][0]["note"] == NOTE
+    assert data["checkin_schedules"][0]["time"] == "09:00"
+    assert OTHER not in path.read_text() and "other things" not in path.read_text()
+
+
+async def test_delete_asks_first_then_leaves_nothing_behind(harness, db_url):
+    h = harness
+    await scenario(h)
+    member_id = await h.db.fetchval("SELECT id FROM members WHERE user_id = $1", ID)
+    first = await h.command(ID, "mydata delete")
+    assert "cannot be undone" in first[0]
+    assert await h.db.fetchval("SELECT count(*) FROM checkins WHERE member_id = $1", member_id)
+
+    done = await h.command(ID, "mydata delete confirm")
+    assert "erased" in done[0]
+    tables = [r["name"] for r in await h.db.fetch(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+    assert {"members", "checkins", "outbox", "contact_requests"} <= set(tables)
+    for table in tables:
+        columns = [r["name"] for r in await h.db.fetch(f"PRAGMA table_info({table})")]
+        for row in await h.db.fetch(f"SELECT * FROM {table}"):
+            values = dict(zip(columns, tuple(row), strict=True))
+            assert values.get("member_id") != member_id, table
+            assert all(ID not in str(v) for v in values.values()), table
+    # The other member is untouched.
+    assert await h.db.fetchval("SELECT count(*) FROM members WHERE user_id = $1", OTHER) == 1
+
+    raw = database_bytes(db_url)
+    assert ID.encode() not in raw
+    assert NOTE.encode() not in raw
+
+
+async def test_retention_purges_old_notes_and_keeps_moods(make_harness, db_url):
+    from bot.config import Config, Privacy
+    from tests.conftest import community
+
+    config = Config(database=db_url, communities=(community(privacy=Privacy(retention_days=30)),))
+    h = await make_harness(config=config)
+    await h.command(ID, f"checkin 3 {NOTE}")
+    await h.advance(days=29)
+    assert await h.db.fetchval("SELECT count(*) FROM checkins WHERE note IS NOT NULL") == 1
+    await h.advance(days=2)
+    assert await h.db.fetchval("SELECT count(*) FROM checkins WHERE note IS NOT NULL") == 0
+    assert await h.db.fetchval("SELECT mood FROM checkins") == 3
+    await h.db.close()
