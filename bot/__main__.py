@@ -33,6 +33,10 @@ def parser() -> argparse.ArgumentParser:
     config_commands = config.add_subparsers(dest="config_command", required=True)
     check = config_commands.add_parser("check", help="validate a config file")
     check.add_argument("file")
+    keys = commands.add_parser("keys", help="the secret key")
+    key_commands = keys.add_subparsers(dest="keys_command", required=True)
+    rotate = key_commands.add_parser("rotate", help="re-encrypt everything under a new key")
+    rotate.add_argument("--config", required=True, metavar="FILE")
     return top
 
 
@@ -54,6 +58,17 @@ def main(argv: list[str] | None = None) -> int:
             print(problem, file=sys.stderr)
         print("Hearth did not start: fix the config above.", file=sys.stderr)
         return 2
+    if args.command == "keys":
+        from bot.keys import rotate_key_file
+
+        try:
+            count = asyncio.run(rotate_key_file(config))
+        except (DatabaseError, SecretKeyError) as exc:
+            print(f"The key was not rotated: {exc}", file=sys.stderr)
+            return 2
+        print(f"Rotated: {count} sealed values now use the new key in {config.secret_key_file}. "
+              "Back up the new key file now; the old key no longer opens anything.")
+        return 0
     from bot.bootstrap import run, setup_logging
 
     setup_logging(config)

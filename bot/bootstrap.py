@@ -14,6 +14,7 @@ from bot.app import Hearth
 from bot.clock import Clock, FakeClock, SystemClock
 from bot.config import Config
 from bot.crypto import load_or_create_secret
+from bot.keys import refuse_if_rotation_unfinished
 from bot.port import Adapter
 from bot.storage import open_database
 from bot.vault import Vault
@@ -70,6 +71,7 @@ async def run(
     if config.adapters.discord.enabled or config.adapters.matrix.enabled:
         raise SystemExit("The Discord and Matrix adapters are not part of this version yet.")
 
+    refuse_if_rotation_unfinished(config)
     vault = Vault(load_or_create_secret(config.secret_key_file))
     async with await open_database(config.database) as db:
         hearth = Hearth(config, db, clock, adapters, vault)

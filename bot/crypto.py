@@ -68,6 +68,29 @@ def load_or_create_secret(
     return _read_secret_file(path)
 
 
+def read_secret_file(path: str | Path) -> bytes:
+    """An existing key file, checked as strictly as at start."""
+    return _read_secret_file(Path(path).expanduser())
+
+
+def new_secret() -> bytes:
+    return secrets.token_bytes(SECRET_BYTES)
+
+
+def write_secret_file(path: str | Path, secret: bytes) -> None:
+    """Write a key to a file that must not exist yet (mode 0600, synced to disk)."""
+    path = Path(path).expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _write_private(path, (encode_secret(secret) + "\n").encode("ascii"))
+    _sync_folder(path.parent)
+
+
+def install_secret_file(source: str | Path, target: str | Path) -> None:
+    """Atomically put the key file `source` in the place of `target`."""
+    os.replace(source, target)
+    _sync_folder(Path(target).parent)
+
+
 def encode_secret(secret: bytes) -> str:
     """The secret as written to the key file: unpadded base64url."""
     return base64.urlsafe_b64encode(secret).rstrip(b"=").decode("ascii")
