@@ -50,6 +50,9 @@ def _record(row: object) -> MemberRecord:
 
 
 async def get_or_create(tx: Transaction, member: Member, now: datetime) -> MemberRecord:
+    found = await find(tx, member)  # the common case: one statement
+    if found is not None:
+        return found
     await tx.execute(
         "INSERT INTO members (platform, user_id, created_at) VALUES ($1, $2, $3) "
         "ON CONFLICT (platform, user_id) DO NOTHING",

@@ -17,9 +17,13 @@ ID = "member-5f3a9c"  # distinctive, so a raw byte search cannot hit by chance
 OTHER = "member-77b2e1"
 
 
-def database_bytes(db_url: str) -> bytes:
+def database_files(db_url: str) -> dict[str, bytes]:
     path = Path(db_url.removeprefix("sqlite:///"))
-    return b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+    return {p.name: p.read_bytes() for p in path.parent.glob(path.name + "*")}
+
+
+def database_bytes(db_url: str) -> bytes:
+    return b"".join(database_files(db_url).values())
 
 
 async def scenario(h: Harness) -> None:
@@ -127,9 +131,10 @@ async def test_delete_asks_first_then_leaves_nothing_behind(harness, db_url):
     # The other member is untouched.
     assert await h.db.fetchval("SELECT count(*) FROM members WHERE user_id = $1", OTHER) == 1
 
-    raw = database_bytes(db_url)
-    assert ID.encode() not in raw
-    assert NOTE.encode() not in raw
+    for path, raw in database_files(db_url).items():
+        where = raw.find(ID.encode())
+        assert where < 0, (path, raw[max(0, where - 200):where + 50])
+        assert NOTE.encode() not in raw, path
 
 
 async def test_retention_purges_old_notes_and_keeps_moods(make_harness, db_url):
@@ -145,3 +150,70 @@ async def test_retention_purges_old_notes_and_keeps_moods(make_harness, db_url):
     assert await h.db.fetchval("SELECT count(*) FROM checkins WHERE note IS NOT NULL") == 0
     assert await h.db.fetchval("SELECT mood FROM checkins") == 3
     await h.db.close()
+
+
+def test_key_rotation_from_the_command_line(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.test_console import ROOT, playground_config
+
+    config = playground_config(tmp_path)
+
+    def hearth(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin,
+                              capture_output=True, text=True, cwd=ROOT, timeout=60)
+
+    hearth("run", "--config", str(config), "--clock", "2026-03-02T07:00",
+           stdin=f"as {ID}\n/checkin 4 {NOTE}\n")
+    key_file = tmp_path / "hearth.key"
+    old_key = key_file.read_text()
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+
+    rotated = hearth("keys", "rotate", "--config", str(config))
+    assert rotated.returncode == 0, rotated.stderr
+    assert "Rotated: 1 sealed values" in rotated.stdout
+    assert key_file.read_text() != old_key and not (tmp_path / "hearth.key.next").exists()
+
+    export = hearth("run", "--config", str(config), "--clock", "2026-03-03T07:00",
+                    stdin=f"as {ID}\n/mydata export\n")
+    saved = next(line for line in export.stdout.splitlines() if "(file saved:" in line)
+    assert NOTE in Path(saved.split(": ", 1)[1].rstrip(")")).read_text()
+
+
+def test_an_interrupted_rotation_blocks_start_until_finished(tmp_path):
+    import subprocess
+    import sys
+
+    from bot.crypto import new_secret, write_secret_file
+    from tests.test_console import ROOT, playground_config
+
+    config = playground_config(tmp_path)
+    run = [sys.executable, "-m", "bot", "run", "--config", str(config)]
+    subprocess.run(run, input=f"as {ID}\n/checkin 4 {NOTE}\n", capture_output=True, text=True,
+                   cwd=ROOT, timeout=60)
+    write_secret_file(tmp_path / "hearth.key.next", new_secret())  # as if rotation died here
+    blocked = subprocess.run(run, input="", capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert blocked.returncode == 2 and "rotation was interrupted" in blocked.stderr
+    finish = subprocess.run([sys.executable, "-m", "bot", "keys", "rotate", "--config", str(config)],
+                            capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert finish.returncode == 0, finish.stderr
+    again = subprocess.run(run, input="/checkin history\n", capture_output=True, text=True,
+                           cwd=ROOT, timeout=60)
+    assert again.returncode == 0, again.stderr
+
+
+def test_a_missing_or_exposed_key_stops_the_bot_clearly(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.test_console import ROOT, playground_config
+
+    config = playground_config(tmp_path)
+    key_file = tmp_path / "hearth.key"
+    key_file.write_text("not a key\n")
+    key_file.chmod(0o644)
+    result = subprocess.run([sys.executable, "-m", "bot", "run", "--config", str(config)],
+                            input="", capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert result.returncode == 2
+    assert "Hearth did not start" in result.stderr and "Traceback" not in result.stderr

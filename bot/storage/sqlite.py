@@ -1,9 +1,10 @@
 """SQLite through aiosqlite, with group commit.
 
-Concurrent transactions run one after another on one connection, each inside
-a SAVEPOINT of a shared outer transaction; the last one waiting commits for
-all of them. Every caller still returns only after its write is durable
-(WAL, synchronous=FULL), but N concurrent events cost one fsync, not N.
+Concurrent transactions run one after another on one connection inside a
+shared outer transaction (each after the first in its own SAVEPOINT, so it
+can fail alone); the last one waiting commits for all of them. Every caller
+still returns only after its write is durable (WAL, synchronous=FULL), but N
+concurrent events cost one fsync, not N.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import re
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ _PLACEHOLDER = re.compile(r"\$(\d+)")
 MAX_GROUP = 256
 
 
+@lru_cache(maxsize=512)
 def _to_sqlite(sql: str) -> str:
     return _PLACEHOLDER.sub(r"?\1", sql)
 
@@ -52,6 +55,18 @@ class _SQLiteTransaction(Transaction):
         return await self._conn.execute_fetchall(_to_sqlite(sql), args)  # type: ignore[return-value]
 
 
+def _settle(group: asyncio.Future[None], commit: asyncio.Future[None]) -> None:
+    """Tell every transaction of a group how its commit went."""
+    if group.done():
+        return
+    failure = None if commit.cancelled() else commit.exception()
+    if commit.cancelled() or failure is not None:
+        group.set_exception(DatabaseError(f"commit failed: {failure or 'cancelled'}"))
+        group.exception()  # mark retrieved: each waiter re-raises it
+    else:
+        group.set_result(None)
+
+
 class SQLiteDatabase(Database):
     dialect = "sqlite"
 
@@ -63,6 +78,7 @@ class SQLiteDatabase(Database):
         self._group: asyncio.Future[None] | None = None
         self._group_size = 0
         self._late_commit: asyncio.Future[None] | None = None
+        self._closed = False
 
     @classmethod
     async def connect(cls, url: str) -> SQLiteDatabase:
@@ -91,25 +107,37 @@ class SQLiteDatabase(Database):
         finished = False
         try:
             async with self._lock:
-                if self._group is None:
-                    await self._conn.execute("BEGIN IMMEDIATE")
+                # The first transaction of a group needs no savepoint: if it
+                # fails, rolling back the whole group undoes only its own work.
+                first = self._group is None
+                if first:
+                    if not self._conn.in_transaction:  # a cancelled BEGIN may have run
+                        await self._conn.execute("BEGIN IMMEDIATE")
                     self._group = asyncio.get_running_loop().create_future()
                     self._group_size = 0
+                else:
+                    await self._conn.execute("SAVEPOINT tx")
                 group = self._group
-                await self._conn.execute("SAVEPOINT tx")
+                assert group is not None
                 try:
                     yield _SQLiteTransaction(self._conn)
                 except BaseException:
-                    await self._conn.execute("ROLLBACK TO tx")
-                    await self._conn.execute("RELEASE tx")
+                    if first:
+                        await self._abandon_group()
+                    else:
+                        await self._conn.execute("ROLLBACK TO tx")
+                        await self._conn.execute("RELEASE tx")
                     raise
                 else:
-                    await self._conn.execute("RELEASE tx")
+                    if not first:
+                        await self._conn.execute("RELEASE tx")
                 finally:
                     self._waiting -= 1
                     finished = True
                     self._group_size += 1
-                    if self._waiting == 0 or self._group_size >= MAX_GROUP:
+                    if self._group is group and (
+                        self._waiting == 0 or self._group_size >= MAX_GROUP
+                    ):
                         await self._commit_group()
             await asyncio.shield(group)
         finally:
@@ -124,17 +152,31 @@ class SQLiteDatabase(Database):
             if self._group is not None and self._waiting == 0:
                 await self._commit_group()
 
+    async def _abandon_group(self) -> None:
+        """The group's first transaction failed: nothing else is in it yet."""
+        group, self._group = self._group, None
+        assert group is not None
+        if self._conn.in_transaction:
+            await self._conn.execute("ROLLBACK")
+        group.set_result(None)
+
     async def _commit_group(self) -> None:
         group, self._group = self._group, None
         assert group is not None
+        commit = asyncio.ensure_future(self._commit())
+        commit.add_done_callback(lambda done: _settle(group, done))
+        # A commit under way finishes and settles the whole group even if the
+        # task running it is cancelled; a failure reaches every waiter,
+        # this one included, through the group.
+        await asyncio.wait([commit])
+
+    async def _commit(self) -> None:
         try:
             await self._conn.execute("COMMIT")
-        except BaseException as exc:
-            await self._conn.execute("ROLLBACK")
-            group.set_exception(DatabaseError(f"commit failed: {exc}"))
-            group.exception()  # mark retrieved: each waiter re-raises it
+        except BaseException:
+            if self._conn.in_transaction:  # e.g. SQLITE_BUSY leaves it open
+                await self._conn.execute("ROLLBACK")
             raise
-        group.set_result(None)
 
     async def compact(self) -> None:
         # secure_delete already zeroes freed pages; the WAL still holds old page
@@ -144,4 +186,6 @@ class SQLiteDatabase(Database):
 
     async def close(self) -> None:
         async with self._lock:
-            await self._conn.close()
+            if not self._closed:
+                self._closed = True
+                await self._conn.close()

@@ -10,6 +10,7 @@ catch-up window late is recorded as missed and never sent in a burst.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -195,14 +196,19 @@ class PromptJob:
                 "WHERE next_prompt_at <= $1 ORDER BY next_prompt_at LIMIT $2",
                 epoch(now), BATCH,
             )
-            for row in rows:
-                try:
-                    async with self.db.transaction() as tx:
-                        await self._fire(tx, row["member_id"], row["community"], now)
-                except Exception:
-                    log.exception("prompt for schedule of member %s failed", row["member_id"])
             if not rows:
                 return
+            # Each schedule in its own transaction, so one failure stays alone;
+            # together, so a morning's prompts share their commits.
+            await asyncio.gather(*(self._fire_one(row, now) for row in rows))
+
+    async def _fire_one(self, row: object, now: datetime) -> None:
+        member_id, community = row["member_id"], row["community"]  # type: ignore[index]
+        try:
+            async with self.db.transaction() as tx:
+                await self._fire(tx, member_id, community, now)
+        except Exception:
+            log.exception("prompt for schedule of member %s failed", member_id)
 
     async def _fire(self, tx: Transaction, member_id: int, community_name: str, now: datetime) -> None:
         schedule = await load_schedule(tx, member_id, community_name)
