@@ -112,6 +112,14 @@ class ConsoleSession:
         self.who = who
         self.place = Place.dm(Member(PLATFORM, who))
 
+    def greet(self) -> None:
+        when = f", virtual clock {self.clock.now():%Y-%m-%d %H:%M} UTC" if self.clock else ""
+        self._note(
+            f"Hearth playground: you are {self.who}, in your DM with the bot{when}.\n"
+            "Try /help or /checkin 4 feeling okay. Other lines: as NAME, in dm, in #CHANNEL, "
+            "clock +1d. Ctrl-D quits."
+        )
+
     def _note(self, text: str) -> None:
         self.adapter.out.write(f"(console) {text}\n")
         self.adapter.out.flush()

@@ -55,8 +55,13 @@ START = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 TEXT = "checkin 4 fine #bench"
 WEEK = 7 * 24 * 3600
 SECRET = bytes(range(32))  # the deployment key: notes are sealed at rest
-PRAGMAS = ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=5000",
-           "secure_delete=ON")  # as bot.storage.sqlite sets them
+PRAGMAS = (
+    "journal_mode=WAL",
+    "synchronous=FULL",
+    "foreign_keys=ON",
+    "busy_timeout=5000",
+    "secure_delete=ON",
+)  # as bot.storage.sqlite sets them
 
 # What PromptJob runs (bot/features/checkins/prompts.py).
 DUE_SQL = (
@@ -119,8 +124,7 @@ def _remove(path: Path) -> None:
 # --- 1. the core ------------------------------------------------------------------
 
 
-async def core_rate(workdir: Path, events: int, members: int = 512,
-                    concurrency: int = 64) -> float:
+async def core_rate(workdir: Path, events: int, members: int = 512, concurrency: int = 64) -> float:
     """Check-ins per second through `Hearth.handle`, `concurrency` events at a time."""
     path = workdir / f"core-{time.monotonic_ns()}.db"
     config = _config(path)
@@ -135,15 +139,17 @@ async def core_rate(workdir: Path, events: int, members: int = 512,
     try:
         started = time.perf_counter()
         for first in range(0, events, concurrency):
-            await asyncio.gather(*(hearth.handle(e) for e in todo[first:first + concurrency]))
+            await asyncio.gather(*(hearth.handle(e) for e in todo[first : first + concurrency]))
         elapsed = time.perf_counter() - started
         stored = await db.fetchval("SELECT count(*) FROM checkins")
     finally:
         await db.close()
         _remove(path)
     if stored != events or adapter.failures or adapter.replies < events:
-        raise RuntimeError(f"core: {stored} check-ins stored, {adapter.replies} replies "
-                           f"({adapter.failures} failures) for {events} events")
+        raise RuntimeError(
+            f"core: {stored} check-ins stored, {adapter.replies} replies "
+            f"({adapter.failures} failures) for {events} events"
+        )
     return events / elapsed
 
 
@@ -306,8 +312,7 @@ async def lookup_round(table: Schedules, repeats: int) -> list[float]:
         await _mean_us(table.job.next_due_at, repeats),
         await _mean_us(lambda: table.db.fetch(DUE_SQL, now, BATCH), repeats),
         _mean_us_bare(lambda: table.bare.execute(MIN_SQL).fetchall(), repeats * 10),
-        _mean_us_bare(lambda: table.bare.execute(bare_due, (now, BATCH)).fetchall(),
-                      repeats * 10),
+        _mean_us_bare(lambda: table.bare.execute(bare_due, (now, BATCH)).fetchall(), repeats * 10),
     ]
 
 
@@ -325,8 +330,9 @@ class LookupCost:
         return [b / s for b, s in zip(self.big_us, self.small_us, strict=True)]
 
 
-async def due_lookup(workdir: Path, big: int, small: int, due: int = 50, rounds: int = 7,
-                     repeats: int = 200) -> LookupCost:
+async def due_lookup(
+    workdir: Path, big: int, small: int, due: int = 50, rounds: int = 7, repeats: int = 200
+) -> LookupCost:
     """The lookups on `big` and on `small` schedules, alternately; medians per lookup."""
     tables = [await open_schedules(workdir, big, due), await open_schedules(workdir, small, due)]
     try:
@@ -356,8 +362,12 @@ def _table(rows: Sequence[Sequence[str]]) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = []
     for n, row in enumerate(rows):
-        lines.append("  ".join(cell.ljust(w) if i == 0 else cell.rjust(w)
-                               for i, (cell, w) in enumerate(zip(row, widths, strict=True))))
+        lines.append(
+            "  ".join(
+                cell.ljust(w) if i == 0 else cell.rjust(w)
+                for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
@@ -372,31 +382,50 @@ async def run(sizes: Sizes) -> tuple[Throughput, LookupCost]:
         def rates(values: list[float]) -> str:
             return " / ".join(f"{v:,.0f}" for v in values)
 
-        print(f"Check-ins per second: {sizes.events:,} per round from {sizes.members} members, "
-              f"{sizes.rounds} rounds alternating, core {sizes.concurrency} events at a time")
-        print(_table([
-            ("", "median /s", "each round /s"),
-            ("core: Hearth.handle, group commit", f"{statistics.median(tp.core):,.0f}",
-             rates(tp.core)),
-            ("baseline: INSERT + COMMIT per row", f"{statistics.median(tp.baseline):,.0f}",
-             rates(tp.baseline)),
-        ]))
+        print(
+            f"Check-ins per second: {sizes.events:,} per round from {sizes.members} members, "
+            f"{sizes.rounds} rounds alternating, core {sizes.concurrency} events at a time"
+        )
+        print(
+            _table(
+                [
+                    ("", "median /s", "each round /s"),
+                    (
+                        "core: Hearth.handle, group commit",
+                        f"{statistics.median(tp.core):,.0f}",
+                        rates(tp.core),
+                    ),
+                    (
+                        "baseline: INSERT + COMMIT per row",
+                        f"{statistics.median(tp.baseline):,.0f}",
+                        rates(tp.baseline),
+                    ),
+                ]
+            )
+        )
         print(f"ratio core/baseline: {tp.ratio:.2f}")
         print()
 
-        cost = await due_lookup(workdir, sizes.schedules, sizes.small, sizes.due,
-                                sizes.lookup_rounds, sizes.repeats)
-        print(f"Scheduler due lookup, µs per lookup (medians of {sizes.lookup_rounds} "
-              f"alternating rounds; one schedule in ten paused; {cost.due} due at `now`)")
-        print(_table([
-            ("", f"{cost.big:,} schedules", f"{cost.small:,} schedules", "ratio"),
-            *(
-                (label, f"{b:.1f}", f"{s:.1f}", f"{r:.2f}")
-                for label, b, s, r in zip(
-                    LOOKUPS, cost.big_us, cost.small_us, cost.ratios, strict=True
-                )
-            ),
-        ]))
+        cost = await due_lookup(
+            workdir, sizes.schedules, sizes.small, sizes.due, sizes.lookup_rounds, sizes.repeats
+        )
+        print(
+            f"Scheduler due lookup, µs per lookup (medians of {sizes.lookup_rounds} "
+            f"alternating rounds; one schedule in ten paused; {cost.due} due at `now`)"
+        )
+        print(
+            _table(
+                [
+                    ("", f"{cost.big:,} schedules", f"{cost.small:,} schedules", "ratio"),
+                    *(
+                        (label, f"{b:.1f}", f"{s:.1f}", f"{r:.2f}")
+                        for label, b, s, r in zip(
+                            LOOKUPS, cost.big_us, cost.small_us, cost.ratios, strict=True
+                        )
+                    ),
+                ]
+            )
+        )
         print(f"index used: {'yes' if cost.index_used else 'no'}")
     return tp, cost
 
@@ -404,17 +433,38 @@ async def run(sizes: Sizes) -> tuple[Throughput, LookupCost]:
 def main(argv: Sequence[str] | None = None) -> None:
     default = Sizes()
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--events", type=int, default=default.events,
-                        help="check-ins per round (default %(default)s)")
-    parser.add_argument("--rounds", type=int, default=default.rounds,
-                        help="alternating core/baseline rounds (default %(default)s)")
-    parser.add_argument("--schedules", type=int, default=default.schedules,
-                        help="schedules for the lookup (default %(default)s)")
-    parser.add_argument("--small", type=int, default=default.small,
-                        help="schedules for the lookup's baseline (default %(default)s)")
+    parser.add_argument(
+        "--events",
+        type=int,
+        default=default.events,
+        help="check-ins per round (default %(default)s)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=default.rounds,
+        help="alternating core/baseline rounds (default %(default)s)",
+    )
+    parser.add_argument(
+        "--schedules",
+        type=int,
+        default=default.schedules,
+        help="schedules for the lookup (default %(default)s)",
+    )
+    parser.add_argument(
+        "--small",
+        type=int,
+        default=default.small,
+        help="schedules for the lookup's baseline (default %(default)s)",
+    )
     args = parser.parse_args(argv)
-    asyncio.run(run(Sizes(events=args.events, rounds=args.rounds,
-                          schedules=args.schedules, small=args.small)))
+    asyncio.run(
+        run(
+            Sizes(
+                events=args.events, rounds=args.rounds, schedules=args.schedules, small=args.small
+            )
+        )
+    )
 
 
 if __name__ == "__main__":

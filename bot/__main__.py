@@ -25,10 +25,19 @@ def parser() -> argparse.ArgumentParser:
     commands = top.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run the bot with every adapter enabled in FILE")
     run.add_argument("--config", required=True, metavar="FILE")
-    run.add_argument("--clock", type=_start_time, metavar="TIME",
-                     help="console: virtual start time in UTC, e.g. 2026-01-05T08:00")
-    run.add_argument("--as", dest="act_as", default="you", metavar="NAME",
-                     help="console: the member you start as")
+    run.add_argument(
+        "--clock",
+        type=_start_time,
+        metavar="TIME",
+        help="console: virtual start time in UTC, e.g. 2026-01-05T08:00",
+    )
+    run.add_argument(
+        "--as",
+        dest="act_as",
+        default="you",
+        metavar="NAME",
+        help="console: the member you start as",
+    )
     config = commands.add_parser("config", help="configuration tools")
     config_commands = config.add_subparsers(dest="config_command", required=True)
     check = config_commands.add_parser("check", help="validate a config file")
@@ -66,8 +75,10 @@ def main(argv: list[str] | None = None) -> int:
         except (DatabaseError, SecretKeyError) as exc:
             print(f"The key was not rotated: {exc}", file=sys.stderr)
             return 2
-        print(f"Rotated: {count} sealed values now use the new key in {config.secret_key_file}. "
-              "Back up the new key file now; the old key no longer opens anything.")
+        print(
+            f"Rotated: {count} sealed values now use the new key in {config.secret_key_file}. "
+            "Back up the new key file now; the old key no longer opens anything."
+        )
         return 0
     from bot.bootstrap import run, setup_logging
 

@@ -38,8 +38,9 @@ from bot.vault import Vault
 
 log = logging.getLogger(__name__)
 
-SORRY = ("Sorry — something went wrong on my side and nothing was changed. "
-         "Please try again in a moment.")
+SORRY = (
+    "Sorry — something went wrong on my side and nothing was changed. Please try again in a moment."
+)
 UNREACHABLE_NOTICE = (
     "I couldn't reach you by DM, so I stopped sending reminders. If you open your DMs "
     "to me, `checkin resume` turns them back on."
@@ -67,7 +68,8 @@ class Hearth:
         mydata.register(self.router)
         self.outbox = OutboxDeliverer(db, vault, self.adapters)
         self.scheduler = Scheduler(
-            clock, [PromptJob(db, config, vault), self.outbox, Housekeeping(db, config, clock.now())]
+            clock,
+            [PromptJob(db, config, vault), self.outbox, Housekeeping(db, config, clock.now())],
         )
 
     # --- inbound ------------------------------------------------------------
@@ -112,7 +114,9 @@ class Hearth:
             claimed = await tx.execute(
                 "INSERT INTO processed_events (platform, event_id, seen_at) VALUES ($1, $2, $3) "
                 "ON CONFLICT (platform, event_id) DO NOTHING",
-                event.member.platform, event.event_id, epoch(now),
+                event.member.platform,
+                event.event_id,
+                epoch(now),
             )
             if claimed != 1:
                 log.info("%s %s seen before; ignored", type(event).__name__, event.event_id)
@@ -120,12 +124,22 @@ class Hearth:
             name, args = split_command(command)
             info = self.router.find(name)
             if info is None:
-                raise Refusal(f"I don't know the command `{name[:40]}`. `help` lists what I can do.")
+                raise Refusal(
+                    f"I don't know the command `{name[:40]}`. `help` lists what I can do."
+                )
             community_name, args = take_community_option(args)
             community = self._community_for(event, community_name)
             member = await members.get_or_create(tx, event.member, now)
-            request = Request(event, member, community, tx, now, args, self.vault,
-                              attachments_shown=self.adapters[event.member.platform].shows_attachments)
+            request = Request(
+                event,
+                member,
+                community,
+                tx,
+                now,
+                args,
+                self.vault,
+                attachments_shown=self.adapters[event.member.platform].shows_attachments,
+            )
             await self._tell_if_unreachable(request)
             await info.handler(request)
             return request
@@ -138,7 +152,9 @@ class Hearth:
             return event.command
         if isinstance(event, ReactionAdded):
             sent = await find_sent(tx, self.vault, event.member.platform, event.message_id)
-            choice = next((c for c in sent.choices if c.emoji == event.emoji), None) if sent else None
+            choice = (
+                next((c for c in sent.choices if c.emoji == event.emoji), None) if sent else None
+            )
             return choice.command if choice else None
         if isinstance(event, MessagePosted) and event.place.is_dm:
             text = event.text.strip()
@@ -153,7 +169,9 @@ class Hearth:
             found = next((c for c in mine if c.name == name), None)
             if found is None:
                 names = ", ".join(c.name for c in mine) or "none"
-                raise Refusal(f"I don't know a community called “{name[:40]}” here (yours: {names}).")
+                raise Refusal(
+                    f"I don't know a community called “{name[:40]}” here (yours: {names})."
+                )
             return found
         if event.space is not None:
             for community in mine:
@@ -162,7 +180,11 @@ class Hearth:
         if not event.place.is_dm:
             for community in mine:
                 channels = community.channels
-                if event.place.target in (channels.shares, channels.mod_queue, channels.celebrations):
+                if event.place.target in (
+                    channels.shares,
+                    channels.mod_queue,
+                    channels.celebrations,
+                ):
                     return community
         if len(mine) == 1:
             return mine[0]
@@ -192,4 +214,3 @@ class Hearth:
     async def stop(self) -> None:
         await self.scheduler.stop()
         await self.scheduler.run_due()  # flush what is due before closing
-

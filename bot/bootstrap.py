@@ -84,6 +84,8 @@ async def run(
                     hearth, console, clock if isinstance(clock, FakeClock) else None, act_as
                 )
                 await hearth.settle()
+                if lines is None and sys.stdin.isatty():
+                    session.greet()
                 await session.run(lines if lines is not None else stdin_lines())
         finally:
             await hearth.stop()

@@ -42,5 +42,6 @@ class Housekeeping:
                 await tx.execute(
                     "UPDATE checkins SET note = NULL WHERE community = $1 AND created_at < $2 "
                     "AND note IS NOT NULL",
-                    community.name, epoch(cutoff),
+                    community.name,
+                    epoch(cutoff),
                 )

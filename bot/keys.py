@@ -37,7 +37,9 @@ def refuse_if_rotation_unfinished(config: Config) -> None:
         )
 
 
-async def rotate_key_file(config: Config, environ: os._Environ[str] | dict[str, str] = os.environ) -> int:
+async def rotate_key_file(
+    config: Config, environ: os._Environ[str] | dict[str, str] = os.environ
+) -> int:
     """Re-seal everything under a new key and install it; return how many values moved."""
     if environ.get(ENV_VAR, "").strip():
         raise SecretKeyError(

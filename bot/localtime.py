@@ -20,7 +20,9 @@ class TimingError(ValueError):
 def parse_hhmm(text: str) -> time:
     hours, sep, minutes = text.partition(":")
     if not (sep and hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
-        raise TimingError(f"“{text}” isn't a time I understand. Please use 24-hour HH:MM, like 09:00.")
+        raise TimingError(
+            f"“{text}” isn't a time I understand. Please use 24-hour HH:MM, like 09:00."
+        )
     if not (0 <= int(hours) <= 23 and 0 <= int(minutes) <= 59):
         raise TimingError(f"“{text}” isn't a time of day. Hours go 00–23, minutes 00–59.")
     return time(int(hours), int(minutes))
@@ -48,8 +50,15 @@ def parse_days(text: str) -> int:
 
 
 def _full_day(short: str) -> str:
-    return {"mon": "monday", "tue": "tuesday", "wed": "wednesday", "thu": "thursday",
-            "fri": "friday", "sat": "saturday", "sun": "sunday"}[short]
+    return {
+        "mon": "monday",
+        "tue": "tuesday",
+        "wed": "wednesday",
+        "thu": "thursday",
+        "fri": "friday",
+        "sat": "saturday",
+        "sun": "sunday",
+    }[short]
 
 
 def looks_like_days(text: str) -> bool:

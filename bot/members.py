@@ -56,14 +56,18 @@ async def get_or_create(tx: Transaction, member: Member, now: datetime) -> Membe
     await tx.execute(
         "INSERT INTO members (platform, user_id, created_at) VALUES ($1, $2, $3) "
         "ON CONFLICT (platform, user_id) DO NOTHING",
-        member.platform, member.user_id, epoch(now),
+        member.platform,
+        member.user_id,
+        epoch(now),
     )
     return await find(tx, member)  # type: ignore[return-value]
 
 
 async def find(tx: Transaction, member: Member) -> MemberRecord | None:
     row = await tx.fetchrow(
-        "SELECT * FROM members WHERE platform = $1 AND user_id = $2", member.platform, member.user_id
+        "SELECT * FROM members WHERE platform = $1 AND user_id = $2",
+        member.platform,
+        member.user_id,
     )
     return None if row is None else _record(row)
 
@@ -78,7 +82,7 @@ async def set_timezone(tx: Transaction, member_id: int, zone: str) -> None:
 
 
 async def set_quiet(tx: Transaction, member_id: int, quiet: QuietHours | None) -> None:
-    start, end = (str(quiet).split("-") if quiet else (None, None))
+    start, end = str(quiet).split("-") if quiet else (None, None)
     await tx.execute(
         "UPDATE members SET quiet_start = $1, quiet_end = $2 WHERE id = $3", start, end, member_id
     )
@@ -89,7 +93,8 @@ async def mark_unreachable(tx: Transaction, member_id: int, now: datetime) -> No
     await tx.execute(
         "UPDATE members SET unreachable_at = $1, unreachable_told = 0 "
         "WHERE id = $2 AND unreachable_at IS NULL",
-        epoch(now), member_id,
+        epoch(now),
+        member_id,
     )
     await tx.execute("UPDATE schedules SET next_prompt_at = NULL WHERE member_id = $1", member_id)
 

@@ -54,8 +54,14 @@ async def enqueue(
         "INSERT INTO outbox (idempotency_key, member_id, platform, place_kind, place_target, "
         "body, next_attempt_at, expires_at, created_at) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $7) ON CONFLICT (idempotency_key) DO NOTHING",
-        key, member_id, place.platform, place.kind, place.target, _encode(vault, key, message),
-        epoch(now), None if expires_at is None else epoch(expires_at),
+        key,
+        member_id,
+        place.platform,
+        place.kind,
+        place.target,
+        _encode(vault, key, message),
+        epoch(now),
+        None if expires_at is None else epoch(expires_at),
     )
     return changed == 1
 
@@ -66,7 +72,8 @@ async def find_sent(
     """The message the bot sent as `message_id`, e.g. to map a reaction to a choice."""
     row = await tx.fetchrow(
         "SELECT idempotency_key, body FROM outbox WHERE platform = $1 AND message_id = $2",
-        platform, message_id,
+        platform,
+        message_id,
     )
     return None if row is None else _decode(vault, row["body"], row["idempotency_key"])
 
@@ -95,7 +102,8 @@ class OutboxDeliverer:
             rows = await self.db.fetch(
                 "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 "
                 "ORDER BY next_attempt_at, id LIMIT $2",
-                epoch(now), BATCH,
+                epoch(now),
+                BATCH,
             )
             for row in rows:
                 await self._deliver(row, now)
@@ -133,7 +141,10 @@ class OutboxDeliverer:
         log.warning("outbox %s: send failed (%s), attempt %d", row["id"], reason, attempts)  # type: ignore[index]
         await self.db.execute(
             "UPDATE outbox SET attempts = $1, status = $2, next_attempt_at = $3 WHERE id = $4",
-            attempts, status, epoch(now + delay), row["id"],  # type: ignore[index]
+            attempts,
+            status,
+            epoch(now + delay),
+            row["id"],  # type: ignore[index]
         )
 
     async def _finish(
@@ -148,5 +159,8 @@ class OutboxDeliverer:
     ) -> None:
         await tx.execute(
             "UPDATE outbox SET status = $1, sent_at = $2, message_id = $3 WHERE id = $4",
-            status, epoch(now), message_id, outbox_id,
+            status,
+            epoch(now),
+            message_id,
+            outbox_id,
         )

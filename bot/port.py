@@ -101,7 +101,6 @@ class Choice:
 
     `emoji` lets a platform without buttons offer it as a reaction."""
 
-
     label: str
     command: str
     emoji: str | None = None

@@ -9,6 +9,7 @@ steps through every due time in order so nothing is skipped or reordered.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Coroutine, Sequence
 from datetime import datetime, timedelta
@@ -117,7 +118,5 @@ class Scheduler:
             due = await self.next_due_at()
             now = self.clock.now()
             wait = IDLE_POLL if due is None else min(max(due - now, timedelta(0)), IDLE_POLL)
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), wait.total_seconds())
-            except TimeoutError:
-                pass

@@ -61,7 +61,8 @@ async def rotate(db: Database, old: Vault, new: Vault) -> int:
                 context = field.context(row_key)
                 await tx.execute(
                     f"UPDATE {field.table} SET {field.column} = $1 WHERE {field.key_column} = $2",
-                    old.sealer.reseal(token, context, new.sealer), row_key,
+                    old.sealer.reseal(token, context, new.sealer),
+                    row_key,
                 )
                 count += 1
     return count

@@ -68,8 +68,11 @@ class RecordingAdapter(Adapter):
 
     def prompts(self, user: str) -> list[Sent]:
         return [
-            s for s in self.sent
-            if s.event is None and s.place.target == user and "Time for your check-in" in s.message.text
+            s
+            for s in self.sent
+            if s.event is None
+            and s.place.target == user
+            and "Time for your check-in" in s.message.text
         ]
 
     def clear(self) -> None:
@@ -99,8 +102,9 @@ class Harness:
     def event_id(self) -> str:
         return f"e{next(self._ids)}"
 
-    async def command(self, user: str, text: str, *, event_id: str | None = None,
-                      place: Place | None = None) -> list[str]:
+    async def command(
+        self, user: str, text: str, *, event_id: str | None = None, place: Place | None = None
+    ) -> list[str]:
         """Give a command; return the texts of the replies it caused."""
         member = Member("console", user)
         before = len(self.adapter.sent)
@@ -138,8 +142,11 @@ def make_harness(db_url: str) -> Callable[..., object]:
     opened: list[Hearth] = []
 
     async def build(
-        *, config: Config | None = None, clock: FakeClock | None = None,
-        adapter: RecordingAdapter | None = None, secret: bytes = SECRET,
+        *,
+        config: Config | None = None,
+        clock: FakeClock | None = None,
+        adapter: RecordingAdapter | None = None,
+        secret: bytes = SECRET,
     ) -> Harness:
         config = config or Config(database=db_url, communities=(community(),))
         clock = clock or FakeClock(START)

@@ -27,8 +27,17 @@ def bench() -> ModuleType:
 
 
 async def test_the_bench_runs_at_tiny_sizes(bench: ModuleType, capsys: pytest.CaptureFixture[str]):
-    sizes = bench.Sizes(events=50, members=20, concurrency=16, rounds=1, schedules=200,
-                        small=100, due=10, lookup_rounds=1, repeats=2)
+    sizes = bench.Sizes(
+        events=50,
+        members=20,
+        concurrency=16,
+        rounds=1,
+        schedules=200,
+        small=100,
+        due=10,
+        lookup_rounds=1,
+        repeats=2,
+    )
     throughput, cost = await bench.run(sizes)
 
     assert all(rate > 0 for rate in throughput.core + throughput.baseline)

@@ -59,7 +59,9 @@ async def test_checkin_before_day_reset_counts_for_previous_day(make_harness):
     assert await h.db.fetchval("SELECT local_date FROM checkins") == "2026-03-02"
     await h.advance(hours=2)  # 04:30 Berlin: a new day
     await h.command("ana", "checkin 4")
-    dates = [r["local_date"] for r in await h.db.fetch("SELECT local_date FROM checkins ORDER BY id")]
+    dates = [
+        r["local_date"] for r in await h.db.fetch("SELECT local_date FROM checkins ORDER BY id")
+    ]
     assert dates == ["2026-03-02", "2026-03-03"]
     await h.db.close()
 
@@ -81,14 +83,14 @@ async def test_missed_day_breaks_the_streak(harness):
 async def test_pause_and_skip_keep_the_streak(harness):
     h = harness
     await h.command("ana", "checkin schedule 09:00 Europe/Berlin")
-    await h.command("ana", "checkin 4")          # Mon
+    await h.command("ana", "checkin 4")  # Mon
     await h.advance(days=1)
-    await h.command("ana", "checkin skip")       # Tue skipped
+    await h.command("ana", "checkin skip")  # Tue skipped
     await h.advance(days=1)
-    await h.command("ana", "checkin 4")          # Wed
-    await h.command("ana", "checkin pause 2")    # Wed (already in), Thu paused
+    await h.command("ana", "checkin 4")  # Wed
+    await h.command("ana", "checkin pause 2")  # Wed (already in), Thu paused
     await h.advance(days=2)
-    await h.command("ana", "checkin resume")     # Fri
+    await h.command("ana", "checkin resume")  # Fri
     replies = await h.command("ana", "checkin 5")
     assert "Streak: 3 days" in replies[0]
 
@@ -171,12 +173,17 @@ async def test_unexpected_error_is_kind_and_rolls_back(harness, monkeypatch):
     from bot.features.checkins import commands
 
     async def broken(req, mood, note):
-        await req.tx.execute("INSERT INTO checkins (member_id, community, mood, local_date, "
-                             "created_at) VALUES ($1, 'example', 3, '2026-03-02', 0)", req.member.id)
+        await req.tx.execute(
+            "INSERT INTO checkins (member_id, community, mood, local_date, "
+            "created_at) VALUES ($1, 'example', 3, '2026-03-02', 0)",
+            req.member.id,
+        )
         raise RuntimeError("boom")
 
     monkeypatch.setattr(commands, "record", broken)
     replies = await harness.command("ana", "checkin 3")
-    assert replies == ["Sorry — something went wrong on my side and nothing was changed. "
-                       "Please try again in a moment."]
+    assert replies == [
+        "Sorry — something went wrong on my side and nothing was changed. "
+        "Please try again in a moment."
+    ]
     assert await harness.count("checkins") == 0

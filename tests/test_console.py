@@ -15,15 +15,21 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def hearth(*args: str, stdin: str = "", cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
-        cwd=cwd, timeout=60,
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=60,
     )
 
 
 def playground_config(tmp_path: Path) -> Path:
     text = (ROOT / "config.example.yaml").read_text()
     text = text.replace("sqlite:///data/hearth.db", f"sqlite:///{tmp_path}/hearth.db")
-    text = text.replace("secret_key_file: data/hearth.key", f"secret_key_file: {tmp_path}/hearth.key")
+    text = text.replace(
+        "secret_key_file: data/hearth.key", f"secret_key_file: {tmp_path}/hearth.key"
+    )
     text = text.replace("output_dir: data/console", f"output_dir: {tmp_path}/console")
     path = tmp_path / "config.yaml"
     path.write_text(text)
@@ -32,15 +38,24 @@ def playground_config(tmp_path: Path) -> Path:
 
 def test_the_checkins_example_script(tmp_path):
     script = (ROOT / "examples" / "checkins.txt").read_text()
-    result = hearth("run", "--config", str(playground_config(tmp_path)),
-                    "--clock", "2026-03-02T07:00", stdin=script)
+    result = hearth(
+        "run",
+        "--config",
+        str(playground_config(tmp_path)),
+        "--clock",
+        "2026-03-02T07:00",
+        stdin=script,
+    )
     assert result.returncode == 0, result.stderr
     out = result.stdout
     lines = out.splitlines()
     schedule = next(i for i, line in enumerate(lines) if "I'll check in with you" in line)
-    first_checkin = next(i for i, line in enumerate(lines) if "Saved — 😐 okay for Mon 02 Mar" in line)
+    first_checkin = next(
+        i for i, line in enumerate(lines) if "Saved — 😐 okay for Mon 02 Mar" in line
+    )
     prompts_before_checkin = [
-        line for line in lines[schedule:first_checkin] if "Time for your check-in" in line]
+        line for line in lines[schedule:first_checkin] if "Time for your check-in" in line
+    ]
     assert len(prompts_before_checkin) == 1  # 09:00 Berlin passed once
     assert all(line.startswith("[dm:sam]") for line in lines if line.startswith("["))
     assert out.count("Time for your check-in") == 7  # one a day, never doubled
@@ -53,15 +68,31 @@ def test_the_checkins_example_script(tmp_path):
 
 
 def test_places_members_and_private_replies(tmp_path):
-    script = "\n".join([
-        "# comments and blank lines are ignored", "",
-        "as mona", "in #shares", "/checkin 4",
-        "in dm", "!checkin 5", "as sam", "/checkin 2",
-        "in #nowhere", "hello everyone",  # plain channel text: the bot stays quiet
-        "in somewhere", "clock backwards",
-    ])
-    result = hearth("run", "--config", str(playground_config(tmp_path)),
-                    "--clock", "2026-03-02T07:00", stdin=script)
+    script = "\n".join(
+        [
+            "# comments and blank lines are ignored",
+            "",
+            "as mona",
+            "in #shares",
+            "/checkin 4",
+            "in dm",
+            "!checkin 5",
+            "as sam",
+            "/checkin 2",
+            "in #nowhere",
+            "hello everyone",  # plain channel text: the bot stays quiet
+            "in somewhere",
+            "clock backwards",
+        ]
+    )
+    result = hearth(
+        "run",
+        "--config",
+        str(playground_config(tmp_path)),
+        "--clock",
+        "2026-03-02T07:00",
+        stdin=script,
+    )
     assert result.returncode == 0, result.stderr
     lines = [line for line in result.stdout.splitlines() if not line.startswith("  ")]
     assert lines[0].startswith("[#shares|only:mona] Saved — 🙂 good")
@@ -97,8 +128,12 @@ def test_config_check_accepts_the_example():
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("+1d", "2026-03-03 07:00"), ("+2h30m", "2026-03-02 09:30"), ("+45m", "2026-03-02 07:45"),
-     ("2026-03-08 09:00", "2026-03-08 09:00")],
+    [
+        ("+1d", "2026-03-03 07:00"),
+        ("+2h30m", "2026-03-02 09:30"),
+        ("+45m", "2026-03-02 07:45"),
+        ("2026-03-08 09:00", "2026-03-08 09:00"),
+    ],
 )
 def test_clock_lines(text, expected):
     from datetime import UTC, datetime

@@ -49,7 +49,9 @@ async def test_notes_are_not_stored_in_plaintext(harness, db_url):
 
 async def test_a_ciphertext_moved_to_another_row_does_not_open(harness):
     await scenario(harness)
-    rows = await harness.db.fetch("SELECT id, note FROM checkins WHERE note IS NOT NULL ORDER BY id")
+    rows = await harness.db.fetch(
+        "SELECT id, note FROM checkins WHERE note IS NOT NULL ORDER BY id"
+    )
     (first_id, first_note), (second_id, _) = rows[0], rows[1]
     vault = harness.hearth.vault
     assert NOTE in vault.open(CHECKIN_NOTE, first_id, first_note)
@@ -65,7 +67,8 @@ async def test_rotation_reseals_everything_and_the_old_key_no_longer_opens(harne
     for field in SEALED_FIELDS:
         rows = await harness.db.fetch(
             f"SELECT {field.key_column}, {field.column} FROM {field.table} "
-            f"WHERE {field.column} IS NOT NULL")
+            f"WHERE {field.column} IS NOT NULL"
+        )
         for key, token in rows:
             new.open(field, key, token)
             with pytest.raises(SealError):
@@ -95,12 +98,27 @@ async def test_export_in_the_console_writes_a_json_file(tmp_path):
 
     from tests.test_console import ROOT, playground_config
 
-    script = f"as {ID}\n/checkin schedule 09:00 Europe/Berlin\n/checkin 4 {NOTE}\n" \
-             f"as {OTHER}\n/checkin 2 other things\nas {ID}\n/mydata export\n"
+    script = (
+        f"as {ID}\n/checkin schedule 09:00 Europe/Berlin\n/checkin 4 {NOTE}\n"
+        f"as {OTHER}\n/checkin 2 other things\nas {ID}\n/mydata export\n"
+    )
     result = subprocess.run(
-        [sys.executable, "-m", "bot", "run", "--config", str(playground_config(tmp_path)),
-         "--clock", "2026-03-02T07:00"], input=script, capture_output=True, text=True, cwd=ROOT,
-        timeout=60)
+        [
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            "--config",
+            str(playground_config(tmp_path)),
+            "--clock",
+            "2026-03-02T07:00",
+        ],
+        input=script,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
     saved = next(line for line in result.stdout.splitlines() if "(file saved:" in line)
     path = Path(saved.split(": ", 1)[1].rstrip(")"))
     data = json.loads(path.read_text())
@@ -119,8 +137,12 @@ async def test_delete_asks_first_then_leaves_nothing_behind(harness, db_url):
 
     done = await h.command(ID, "mydata delete confirm")
     assert "erased" in done[0]
-    tables = [r["name"] for r in await h.db.fetch(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+    tables = [
+        r["name"]
+        for r in await h.db.fetch(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+    ]
     assert {"members", "checkins", "outbox", "contact_requests"} <= set(tables)
     for table in tables:
         columns = [r["name"] for r in await h.db.fetch(f"PRAGMA table_info({table})")]
@@ -133,7 +155,7 @@ async def test_delete_asks_first_then_leaves_nothing_behind(harness, db_url):
 
     for path, raw in database_files(db_url).items():
         where = raw.find(ID.encode())
-        assert where < 0, (path, raw[max(0, where - 200):where + 50])
+        assert where < 0, (path, raw[max(0, where - 200) : where + 50])
         assert NOTE.encode() not in raw, path
 
 
@@ -161,11 +183,23 @@ def test_key_rotation_from_the_command_line(tmp_path):
     config = playground_config(tmp_path)
 
     def hearth(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin,
-                              capture_output=True, text=True, cwd=ROOT, timeout=60)
+        return subprocess.run(
+            [sys.executable, "-m", "bot", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=60,
+        )
 
-    hearth("run", "--config", str(config), "--clock", "2026-03-02T07:00",
-           stdin=f"as {ID}\n/checkin 4 {NOTE}\n")
+    hearth(
+        "run",
+        "--config",
+        str(config),
+        "--clock",
+        "2026-03-02T07:00",
+        stdin=f"as {ID}\n/checkin 4 {NOTE}\n",
+    )
     key_file = tmp_path / "hearth.key"
     old_key = key_file.read_text()
     assert oct(key_file.stat().st_mode & 0o777) == "0o600"
@@ -175,8 +209,14 @@ def test_key_rotation_from_the_command_line(tmp_path):
     assert "Rotated: 1 sealed values" in rotated.stdout
     assert key_file.read_text() != old_key and not (tmp_path / "hearth.key.next").exists()
 
-    export = hearth("run", "--config", str(config), "--clock", "2026-03-03T07:00",
-                    stdin=f"as {ID}\n/mydata export\n")
+    export = hearth(
+        "run",
+        "--config",
+        str(config),
+        "--clock",
+        "2026-03-03T07:00",
+        stdin=f"as {ID}\n/mydata export\n",
+    )
     saved = next(line for line in export.stdout.splitlines() if "(file saved:" in line)
     assert NOTE in Path(saved.split(": ", 1)[1].rstrip(")")).read_text()
 
@@ -190,16 +230,28 @@ def test_an_interrupted_rotation_blocks_start_until_finished(tmp_path):
 
     config = playground_config(tmp_path)
     run = [sys.executable, "-m", "bot", "run", "--config", str(config)]
-    subprocess.run(run, input=f"as {ID}\n/checkin 4 {NOTE}\n", capture_output=True, text=True,
-                   cwd=ROOT, timeout=60)
+    subprocess.run(
+        run,
+        input=f"as {ID}\n/checkin 4 {NOTE}\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
     write_secret_file(tmp_path / "hearth.key.next", new_secret())  # as if rotation died here
     blocked = subprocess.run(run, input="", capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert blocked.returncode == 2 and "rotation was interrupted" in blocked.stderr
-    finish = subprocess.run([sys.executable, "-m", "bot", "keys", "rotate", "--config", str(config)],
-                            capture_output=True, text=True, cwd=ROOT, timeout=60)
+    finish = subprocess.run(
+        [sys.executable, "-m", "bot", "keys", "rotate", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
     assert finish.returncode == 0, finish.stderr
-    again = subprocess.run(run, input="/checkin history\n", capture_output=True, text=True,
-                           cwd=ROOT, timeout=60)
+    again = subprocess.run(
+        run, input="/checkin history\n", capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
     assert again.returncode == 0, again.stderr
 
 
@@ -213,7 +265,13 @@ def test_a_missing_or_exposed_key_stops_the_bot_clearly(tmp_path):
     key_file = tmp_path / "hearth.key"
     key_file.write_text("not a key\n")
     key_file.chmod(0o644)
-    result = subprocess.run([sys.executable, "-m", "bot", "run", "--config", str(config)],
-                            input="", capture_output=True, text=True, cwd=ROOT, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run", "--config", str(config)],
+        input="",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
     assert result.returncode == 2
     assert "Hearth did not start" in result.stderr and "Traceback" not in result.stderr

@@ -23,23 +23,41 @@ async def prompt_times(h: Harness, user: str, zone: str) -> list[str]:
         "SELECT sent_at FROM outbox WHERE status = 'sent' AND place_target = $1 ORDER BY sent_at",
         user,
     )
-    return [datetime.fromtimestamp(r["sent_at"], ZoneInfo(zone)).strftime("%m-%d %H:%M") for r in rows]
+    return [
+        datetime.fromtimestamp(r["sent_at"], ZoneInfo(zone)).strftime("%m-%d %H:%M") for r in rows
+    ]
 
 
 @pytest.mark.parametrize(
     ("zone", "start", "days", "expected"),
     [
         # Berlin springs forward 02:00 → 03:00 on 2026-03-29
-        ("Europe/Berlin", utc(2026, 3, 27, 12), 4,
-         ["03-28 09:00", "03-29 09:00", "03-30 09:00", "03-31 09:00"]),
+        (
+            "Europe/Berlin",
+            utc(2026, 3, 27, 12),
+            4,
+            ["03-28 09:00", "03-29 09:00", "03-30 09:00", "03-31 09:00"],
+        ),
         # Berlin falls back 03:00 → 02:00 on 2026-10-25
-        ("Europe/Berlin", utc(2026, 10, 23, 12), 4,
-         ["10-24 09:00", "10-25 09:00", "10-26 09:00", "10-27 09:00"]),
+        (
+            "Europe/Berlin",
+            utc(2026, 10, 23, 12),
+            4,
+            ["10-24 09:00", "10-25 09:00", "10-26 09:00", "10-27 09:00"],
+        ),
         # New York springs forward on 2026-03-08 and falls back on 2026-11-01
-        ("America/New_York", utc(2026, 3, 6, 20), 4,
-         ["03-07 09:00", "03-08 09:00", "03-09 09:00", "03-10 09:00"]),
-        ("America/New_York", utc(2026, 10, 30, 20), 4,
-         ["10-31 09:00", "11-01 09:00", "11-02 09:00", "11-03 09:00"]),
+        (
+            "America/New_York",
+            utc(2026, 3, 6, 20),
+            4,
+            ["03-07 09:00", "03-08 09:00", "03-09 09:00", "03-10 09:00"],
+        ),
+        (
+            "America/New_York",
+            utc(2026, 10, 30, 20),
+            4,
+            ["10-31 09:00", "11-01 09:00", "11-02 09:00", "11-03 09:00"],
+        ),
     ],
 )
 async def test_prompts_keep_local_time_across_dst(make_harness, zone, start, days, expected):
@@ -55,14 +73,36 @@ async def test_prompts_keep_local_time_across_dst(make_harness, zone, start, day
     ("zone", "start", "prompt", "expected"),
     [
         # 02:30 does not exist on 2026-03-29 in Berlin: prompted once, at 03:30
-        ("Europe/Berlin", utc(2026, 3, 27, 12), "02:30", ["03-28 02:30", "03-29 03:30", "03-30 02:30"]),
+        (
+            "Europe/Berlin",
+            utc(2026, 3, 27, 12),
+            "02:30",
+            ["03-28 02:30", "03-29 03:30", "03-30 02:30"],
+        ),
         # 02:30 happens twice on 2026-10-25 in Berlin: prompted once
-        ("Europe/Berlin", utc(2026, 10, 23, 12), "02:30", ["10-24 02:30", "10-25 02:30", "10-26 02:30"]),
-        ("America/New_York", utc(2026, 3, 6, 20), "02:30", ["03-07 02:30", "03-08 03:30", "03-09 02:30"]),
-        ("America/New_York", utc(2026, 10, 30, 20), "01:30", ["10-31 01:30", "11-01 01:30", "11-02 01:30"]),
+        (
+            "Europe/Berlin",
+            utc(2026, 10, 23, 12),
+            "02:30",
+            ["10-24 02:30", "10-25 02:30", "10-26 02:30"],
+        ),
+        (
+            "America/New_York",
+            utc(2026, 3, 6, 20),
+            "02:30",
+            ["03-07 02:30", "03-08 03:30", "03-09 02:30"],
+        ),
+        (
+            "America/New_York",
+            utc(2026, 10, 30, 20),
+            "01:30",
+            ["10-31 01:30", "11-01 01:30", "11-02 01:30"],
+        ),
     ],
 )
-async def test_times_inside_a_dst_change_are_prompted_exactly_once(make_harness, zone, start, prompt, expected):
+async def test_times_inside_a_dst_change_are_prompted_exactly_once(
+    make_harness, zone, start, prompt, expected
+):
     h = await make_harness(clock=FakeClock(start))
     await h.command("ana", f"checkin schedule {prompt} {zone}")
     await h.advance(days=3)
@@ -92,8 +132,10 @@ async def test_replayed_slot_claim_is_refused_even_if_schedule_is_rewound(harnes
     await h.command("ana", "checkin schedule 09:00 Europe/Berlin")
     await h.advance(hours=2)
     # Simulate a crash that lost the schedule update but not the claimed slot.
-    await h.db.execute("UPDATE schedules SET next_prompt_at = next_prompt_at - 86400, "
-                       "next_slot_date = '2026-03-02'")
+    await h.db.execute(
+        "UPDATE schedules SET next_prompt_at = next_prompt_at - 86400, "
+        "next_slot_date = '2026-03-02'"
+    )
     await h.hearth.settle()
     assert len(h.adapter.prompts("ana")) == 1
     assert await h.count("outbox") == 1
@@ -142,14 +184,22 @@ async def test_weekday_schedule_skips_weekends(harness):
     await h.command("ana", "checkin schedule 09:00 weekdays Europe/Berlin")
     await h.advance(days=7)
     assert await prompt_times(h, "ana", "Europe/Berlin") == [
-        "03-02 09:00", "03-03 09:00", "03-04 09:00", "03-05 09:00", "03-06 09:00"]
+        "03-02 09:00",
+        "03-03 09:00",
+        "03-04 09:00",
+        "03-05 09:00",
+        "03-06 09:00",
+    ]
 
 
 async def test_day_list_schedule(harness):
     await harness.command("ana", "checkin schedule 18:30 mon,wed,fri Europe/Berlin")
     await harness.advance(days=7)
     assert await prompt_times(harness, "ana", "Europe/Berlin") == [
-        "03-02 18:30", "03-04 18:30", "03-06 18:30"]
+        "03-02 18:30",
+        "03-04 18:30",
+        "03-06 18:30",
+    ]
 
 
 async def test_quiet_hours_delay_the_prompt_to_the_window_end(harness):

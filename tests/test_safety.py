@@ -52,9 +52,13 @@ async def test_declining_contact_tells_no_one(harness):
 
 
 async def test_ordinary_notes_with_look_alike_words_do_not_fire(harness):
-    for note in ("killing it at work today", "the battery died on the bus",
-                 "cutting the cake for mum", "studied all evening, harmless fun",
-                 "I could die laughing at that film"):
+    for note in (
+        "killing it at work today",
+        "the battery died on the bus",
+        "cutting the cake for mum",
+        "studied all evening, harmless fun",
+        "I could die laughing at that film",
+    ):
         replies = await harness.command("sam", f"checkin 4 {note}")
         assert len(replies) == 1 and replies[0].startswith("Saved"), note
 
@@ -101,9 +105,16 @@ async def test_moderator_alert_says_what_and_why_never_who(harness):
     match = check_text(text)
     assert match is not None
     async with h.db.transaction() as tx:
-        queued = await alert_moderators(tx, h.hearth.vault, h.hearth.config.communities[0],
-                                        what="share #4", reference="share:4", text=text,
-                                        match=match, now=h.clock.now())
+        queued = await alert_moderators(
+            tx,
+            h.hearth.vault,
+            h.hearth.config.communities[0],
+            what="share #4",
+            reference="share:4",
+            text=text,
+            match=match,
+            now=h.clock.now(),
+        )
     assert queued
     await h.hearth.settle()
     alert = mod_queue_texts(h)[0]

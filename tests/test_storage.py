@@ -34,13 +34,14 @@ async def test_a_database_newer_than_the_code_is_refused(db_url):
 
 async def test_a_failing_migration_leaves_the_previous_version(db_url):
     async with await open_database(db_url, migrate=False) as db:
-        broken = (Migration(1, "ok", ("CREATE TABLE a (x INTEGER)",)),
-                  Migration(2, "broken", ("CREATE TABLE b (x INTEGER)", "NOT SQL")))
+        broken = (
+            Migration(1, "ok", ("CREATE TABLE a (x INTEGER)",)),
+            Migration(2, "broken", ("CREATE TABLE b (x INTEGER)", "NOT SQL")),
+        )
         with pytest.raises(Exception):  # noqa: B017 - whatever the engine raises
             await upgrade(db, broken)
         assert await db.fetchval("SELECT max(version) FROM schema_version") == 1
-        assert await db.fetchval(
-            "SELECT count(*) FROM sqlite_master WHERE name = 'b'") == 0
+        assert await db.fetchval("SELECT count(*) FROM sqlite_master WHERE name = 'b'") == 0
 
 
 async def test_unknown_url_scheme_is_refused():
@@ -50,6 +51,7 @@ async def test_unknown_url_scheme_is_refused():
 
 async def test_concurrent_transactions_commit_together_and_fail_alone(db_url):
     async with await open_database(db_url) as db:
+
         async def write(n: int) -> None:
             async with db.transaction() as tx:
                 await tx.execute("INSERT INTO processed_events VALUES ('t', $1, 0)", str(n))

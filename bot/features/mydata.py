@@ -10,8 +10,10 @@ from bot.localtime import from_epoch
 from bot.port import Attachment, Choice, Message
 from bot.vault import CHECKIN_NOTE, OUTBOX_BODY
 
-USAGE = ("mydata export — everything Hearth holds about you, as a file\n"
-         "mydata delete — erase it all (asks you to confirm first)")
+USAGE = (
+    "mydata export — everything Hearth holds about you, as a file\n"
+    "mydata delete — erase it all (asks you to confirm first)"
+)
 
 
 def register(router: Router) -> None:
@@ -39,40 +41,75 @@ async def collect(req: Request) -> dict[str, Any]:
     checkins = []
     for row in await tx.fetch("SELECT * FROM checkins WHERE member_id = $1 ORDER BY id", member_id):
         note = req.vault.open(CHECKIN_NOTE, row["id"], row["note"]) if row["note"] else None
-        checkins.append({
-            "community": row["community"], "mood": row["mood"], "note": note,
-            "tags": row["tags"].split(), "day": row["local_date"], "at": _when(row["created_at"]),
-        })
+        checkins.append(
+            {
+                "community": row["community"],
+                "mood": row["mood"],
+                "note": note,
+                "tags": row["tags"].split(),
+                "day": row["local_date"],
+                "at": _when(row["created_at"]),
+            }
+        )
     schedules = [
-        {"community": r["community"], "time": r["prompt_time"], "days": r["days"],
-         "next_prompt_at": _when(r["next_prompt_at"]), "snoozed_until": _when(r["snooze_until"])}
+        {
+            "community": r["community"],
+            "time": r["prompt_time"],
+            "days": r["days"],
+            "next_prompt_at": _when(r["next_prompt_at"]),
+            "snoozed_until": _when(r["snooze_until"]),
+        }
         for r in await tx.fetch("SELECT * FROM schedules WHERE member_id = $1", member_id)
     ]
     breaks = [
-        {"community": r["community"], "kind": r["kind"], "from": r["start_date"], "to": r["end_date"]}
+        {
+            "community": r["community"],
+            "kind": r["kind"],
+            "from": r["start_date"],
+            "to": r["end_date"],
+        }
         for r in await tx.fetch("SELECT * FROM checkin_breaks WHERE member_id = $1", member_id)
     ]
     prompts = [
-        {"community": r["community"], "day": r["local_date"], "time": r["prompt_time"],
-         "outcome": r["outcome"]}
+        {
+            "community": r["community"],
+            "day": r["local_date"],
+            "time": r["prompt_time"],
+            "outcome": r["outcome"],
+        }
         for r in await tx.fetch("SELECT * FROM prompt_slots WHERE member_id = $1", member_id)
     ]
     messages = [
-        {"status": r["status"], "created_at": _when(r["created_at"]),
-         "text": json.loads(req.vault.open(OUTBOX_BODY, r["idempotency_key"], r["body"]))["text"]}
+        {
+            "status": r["status"],
+            "created_at": _when(r["created_at"]),
+            "text": json.loads(req.vault.open(OUTBOX_BODY, r["idempotency_key"], r["body"]))[
+                "text"
+            ],
+        }
         for r in await tx.fetch("SELECT * FROM outbox WHERE member_id = $1 ORDER BY id", member_id)
     ]
-    care = [r["local_date"] for r in await tx.fetch(
-        "SELECT local_date FROM care_notices WHERE member_id = $1", member_id)]
-    contact = [_when(r["requested_at"]) for r in await tx.fetch(
-        "SELECT requested_at FROM contact_requests WHERE member_id = $1", member_id)]
+    care = [
+        r["local_date"]
+        for r in await tx.fetch(
+            "SELECT local_date FROM care_notices WHERE member_id = $1", member_id
+        )
+    ]
+    contact = [
+        _when(r["requested_at"])
+        for r in await tx.fetch(
+            "SELECT requested_at FROM contact_requests WHERE member_id = $1", member_id
+        )
+    ]
     return {
         "exported_at": req.now.isoformat(),
         "member": {
-            "platform": member["platform"], "user_id": member["user_id"],
+            "platform": member["platform"],
+            "user_id": member["user_id"],
             "timezone": member["timezone"],
             "quiet_hours": f"{member['quiet_start']}-{member['quiet_end']}"
-            if member["quiet_start"] else None,
+            if member["quiet_start"]
+            else None,
             "first_seen": _when(member["created_at"]),
             "unreachable_since": _when(member["unreachable_at"]),
         },
@@ -98,14 +135,18 @@ async def export(req: Request) -> None:
 
 async def delete(req: Request, *, confirmed: bool) -> None:
     if not confirmed:
-        req.replies.append(Message(
-            "This erases everything Hearth holds about you: check-ins and notes, reminders, "
-            "history. It cannot be undone. `mydata export` first if you'd like a copy.",
-            choices=(Choice("Yes, delete everything", "mydata delete confirm", "🗑️"),),
-        ))
+        req.replies.append(
+            Message(
+                "This erases everything Hearth holds about you: check-ins and notes, reminders, "
+                "history. It cannot be undone. `mydata export` first if you'd like a copy.",
+                choices=(Choice("Yes, delete everything", "mydata delete confirm", "🗑️"),),
+            )
+        )
         return
     # Every table that refers to a member does so with ON DELETE CASCADE.
     await req.tx.execute("DELETE FROM members WHERE id = $1", req.member.id)
     req.erased = True
-    req.say("Done. Everything Hearth held about you is erased. If you come back, you start "
-            "fresh. Take good care 💛")
+    req.say(
+        "Done. Everything Hearth held about you is erased. If you come back, you start "
+        "fresh. Take good care 💛"
+    )

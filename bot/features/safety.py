@@ -10,17 +10,31 @@ from bot.localtime import epoch
 from bot.port import Choice, Message, Place
 from bot.safety.care import CONTACT_OFFER, resources_text
 
-CONTACT_AGAIN_AFTER = timedelta(hours=12)  # one request reaches the moderators; repeats don't pile up
+CONTACT_AGAIN_AFTER = timedelta(
+    hours=12
+)  # one request reaches the moderators; repeats don't pile up
 
 
 def register(router: Router) -> None:
-    router.add("resources", resources, "resources — support and crisis lines, privately",
-               "support and crisis resources")
-    router.add("contact", contact,
-               "contact yes — ask a moderator to reach out to you privately (only that you asked is "
-               "shared)\ncontact no — no thank you", "ask a moderator to reach out to you")
-    router.add("privacy", privacy, "privacy — who can see what, and how to export or delete",
-               "what Hearth stores and who can see it")
+    router.add(
+        "resources",
+        resources,
+        "resources — support and crisis lines, privately",
+        "support and crisis resources",
+    )
+    router.add(
+        "contact",
+        contact,
+        "contact yes — ask a moderator to reach out to you privately (only that you asked is "
+        "shared)\ncontact no — no thank you",
+        "ask a moderator to reach out to you",
+    )
+    router.add(
+        "privacy",
+        privacy,
+        "privacy — who can see what, and how to export or delete",
+        "what Hearth stores and who can see it",
+    )
 
 
 async def resources(req: Request) -> None:
@@ -30,8 +44,13 @@ async def resources(req: Request) -> None:
 async def contact(req: Request) -> None:
     answer = req.args.word(0)
     if answer is None:
-        req.say(CONTACT_OFFER, choices=(Choice("Yes, please", "contact yes", "✅"),
-                                        Choice("No, thank you", "contact no", "✖️")))
+        req.say(
+            CONTACT_OFFER,
+            choices=(
+                Choice("Yes, please", "contact yes", "✅"),
+                Choice("No, thank you", "contact no", "✖️"),
+            ),
+        )
         return
     if answer == "no":
         req.say("Okay. If you change your mind, `contact yes` any time. Take care 💛")
@@ -40,47 +59,76 @@ async def contact(req: Request) -> None:
         raise Refusal("Answer `contact yes` to have a moderator reach out, or `contact no`.")
     channel = req.community.channels.mod_queue
     if not channel:
-        raise Refusal("This community has no moderators' channel set up, so I can't pass this "
-                      "on. " + resources_text(req.community, req.member.timezone))
+        raise Refusal(
+            "This community has no moderators' channel set up, so I can't pass this "
+            "on. " + resources_text(req.community, req.member.timezone)
+        )
     recent = await req.tx.fetchval(
         "SELECT count(*) FROM contact_requests WHERE member_id = $1 AND community = $2 "
         "AND requested_at > $3",
-        req.member.id, req.community.name, epoch(req.now - CONTACT_AGAIN_AFTER),
+        req.member.id,
+        req.community.name,
+        epoch(req.now - CONTACT_AGAIN_AFTER),
     )
     if recent:
-        req.say("The moderators already know you'd like to hear from them. "
-                "`resources` has people you can reach right now.")
+        req.say(
+            "The moderators already know you'd like to hear from them. "
+            "`resources` has people you can reach right now."
+        )
         return
     request_id = await req.tx.fetchval(
         "INSERT INTO contact_requests (member_id, community, requested_at) VALUES ($1, $2, $3) "
         "RETURNING id",
-        req.member.id, req.community.name, epoch(req.now),
+        req.member.id,
+        req.community.name,
+        epoch(req.now),
     )
     notice = Message(
         f"🤝 {req.member.user_id} asked for a moderator to reach out to them. Please contact "
         "them privately and gently. They asked after a private check-in; what they wrote "
         "stays private and is not shared."
     )
-    await outbox.enqueue(req.tx, req.vault, f"contact:{req.community.name}:{request_id}",
-                         Place.channel(req.community.platform, channel), notice, req.now,
-                         member_id=req.member.id)
-    req.say("Thank you for asking. I've let the moderators know you'd like someone to reach "
-            "out; they'll message you privately. Nothing you wrote was shared.")
+    await outbox.enqueue(
+        req.tx,
+        req.vault,
+        f"contact:{req.community.name}:{request_id}",
+        Place.channel(req.community.platform, channel),
+        notice,
+        req.now,
+        member_id=req.member.id,
+    )
+    req.say(
+        "Thank you for asking. I've let the moderators know you'd like someone to reach "
+        "out; they'll message you privately. Nothing you wrote was shared."
+    )
 
 
-PRIVACY_CARD = """How Hearth handles what you share
-• Check-ins are private: only you see your moods, notes and history. Moderators see only community totals, and only when at least {min_group} members are counted.
-• Notes and messages waiting to be sent are encrypted in the database. Check-in notes are deleted after {retention} days; moods are kept for your history until you delete them.
-• Anonymous shares and replies carry no name. Hearth stores a keyed fingerprint of the author, not your account, plus an encrypted link (kept {link_days} days) so replies and support can reach you. A copy of the database alone cannot reveal who wrote what.
-• The one party who could link anonymous posts to you is the operator who runs this Hearth and holds its secret key. No member or moderator can learn it through Hearth.
-• Hearth never logs what you write.
-• `mydata export` sends you everything Hearth holds about you as a file; `mydata delete` erases it all."""
+PRIVACY_CARD = "\n".join(
+    [
+        "How Hearth handles what you share",
+        "• Check-ins are private: only you see your moods, notes and history. Moderators see "
+        "only community totals, and only when at least {min_group} members are counted.",
+        "• Notes and messages waiting to be sent are encrypted in the database. Check-in "
+        "notes are deleted after {retention} days; moods are kept for your history until "
+        "you delete them.",
+        "• Anonymous shares and replies carry no name. Hearth stores a keyed fingerprint of the "
+        "author, not your account, plus an encrypted link (kept {link_days} days) so replies and "
+        "support can reach you. A copy of the database alone cannot reveal who wrote what.",
+        "• The one party who could link anonymous posts to you is the operator who runs this "
+        "Hearth and holds its secret key. No member or moderator can learn it through Hearth.",
+        "• Hearth never logs what you write.",
+        "• `mydata export` sends you everything Hearth holds about you as a file; "
+        "`mydata delete` erases it all.",
+    ]
+)
 
 
 async def privacy(req: Request) -> None:
     community = req.community
-    req.say(PRIVACY_CARD.format(
-        min_group=max(5, community.moderation.min_group),
-        retention=community.privacy.retention_days,
-        link_days=community.sharing.link_days,
-    ))
+    req.say(
+        PRIVACY_CARD.format(
+            min_group=max(5, community.moderation.min_group),
+            retention=community.privacy.retention_days,
+            link_days=community.sharing.link_days,
+        )
+    )

@@ -63,10 +63,13 @@ def offer_care(req: Request, *, offer_contact: bool) -> None:
     """Answer a crisis signal privately, at once: resources, and perhaps a moderator's contact."""
     req.replies.append(care_message(req.community, req.member.timezone))
     if offer_contact:
-        req.say(CONTACT_OFFER, choices=(
-            Choice("Yes, please", "contact yes", "✅"),
-            Choice("No, thank you", "contact no", "✖️"),
-        ))
+        req.say(
+            CONTACT_OFFER,
+            choices=(
+                Choice("Yes, please", "contact yes", "✅"),
+                Choice("No, thank you", "contact no", "✖️"),
+            ),
+        )
 
 
 async def mark_cared_for(req: Request, day: date) -> bool:
@@ -74,7 +77,9 @@ async def mark_cared_for(req: Request, day: date) -> bool:
     first_today = await req.tx.execute(
         "INSERT INTO care_notices (member_id, community, local_date) VALUES ($1, $2, $3) "
         "ON CONFLICT (member_id, community, local_date) DO NOTHING",
-        req.member.id, req.community.name, day.isoformat(),
+        req.member.id,
+        req.community.name,
+        day.isoformat(),
     )
     return first_today == 1
 
@@ -109,5 +114,6 @@ async def alert_moderators(
         "to anyone."
     )
     place = Place.channel(community.platform, channel)
-    return await outbox.enqueue(tx, vault, f"alert:{community.name}:{reference}", place,
-                                Message(body), now)
+    return await outbox.enqueue(
+        tx, vault, f"alert:{community.name}:{reference}", place, Message(body), now
+    )

@@ -59,7 +59,7 @@ class Database(ABC):
         async with self.transaction() as tx:
             return await tx.execute(sql, *args)
 
-    async def compact(self) -> None:
+    async def compact(self) -> None:  # noqa: B027 - engines that keep no copies need nothing
         """After erasing data: make sure no copy lingers in journals or free pages."""
 
     @abstractmethod

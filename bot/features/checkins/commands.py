@@ -33,6 +33,7 @@ TAG = re.compile(r"#(\w[\w-]{0,31})")
 HISTORY_DEFAULT_DAYS = 30
 HISTORY_MAX_DAYS = 365
 PAUSE_MAX_DAYS = 365
+TREND_ARROWS = {"rising": "↗", "falling": "↘", "steady": "→"}
 SUBCOMMANDS = ("schedule", "pause", "resume", "skip", "snooze", "quiet", "history", "stop")
 
 USAGE = """checkin [MOOD] [NOTE] — record how you feel now (1 = very low … 5 = very good)
@@ -98,12 +99,18 @@ async def record(req: Request, mood_text: str, note: str) -> None:
     checkin_id = await req.tx.fetchval(
         "INSERT INTO checkins (member_id, community, mood, tags, local_date, created_at) "
         "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        req.member.id, req.community.name, mood, tags, day.isoformat(), epoch(req.now),
+        req.member.id,
+        req.community.name,
+        mood,
+        tags,
+        day.isoformat(),
+        epoch(req.now),
     )
     if note:
         await req.tx.execute(
             "UPDATE checkins SET note = $1 WHERE id = $2",
-            req.vault.seal(CHECKIN_NOTE, checkin_id, note), checkin_id,
+            req.vault.seal(CHECKIN_NOTE, checkin_id, note),
+            checkin_id,
         )
     streak = await _streak(req, day)
     streak_text = f" Streak: {streak} days 🌱" if streak > 1 else ""
@@ -121,7 +128,9 @@ async def _streak(req: Request, today: date) -> int:
     rows = await req.tx.fetch(
         "SELECT DISTINCT local_date FROM checkins WHERE member_id = $1 AND community = $2 "
         "AND local_date > $3",
-        req.member.id, req.community.name, (today - timedelta(days=800)).isoformat(),
+        req.member.id,
+        req.community.name,
+        (today - timedelta(days=800)).isoformat(),
     )
     days = {date.fromisoformat(r["local_date"]) for r in rows}
     breaks = await prompts.load_breaks(req.tx, req.member.id, req.community.name)
@@ -156,7 +165,10 @@ async def schedule(req: Request, args: Args) -> None:
         "INSERT INTO schedules (member_id, community, prompt_time, days) VALUES ($1, $2, $3, $4) "
         "ON CONFLICT (member_id, community) DO UPDATE SET prompt_time = $3, days = $4, "
         "snooze_until = NULL",
-        req.member.id, req.community.name, format_hhmm(prompt_time), days,
+        req.member.id,
+        req.community.name,
+        format_hhmm(prompt_time),
+        days,
     )
     await _resume_if_unreachable(req)
     await prompts.reschedule(req.tx, req.member, req.community, req.now)
@@ -188,12 +200,17 @@ async def pause(req: Request, args: Args) -> None:
     elif word.isdigit() and 1 <= int(word) <= PAUSE_MAX_DAYS:
         end = today + timedelta(days=int(word) - 1)
     else:
-        raise Refusal(f"Pause for a number of days from 1 to {PAUSE_MAX_DAYS}, or just `checkin pause`.")
+        raise Refusal(
+            f"Pause for a number of days from 1 to {PAUSE_MAX_DAYS}, or just `checkin pause`."
+        )
     await _end_open_breaks(req, today)
     await req.tx.execute(
         "INSERT INTO checkin_breaks (member_id, community, kind, start_date, end_date) "
         "VALUES ($1, $2, 'pause', $3, $4)",
-        req.member.id, req.community.name, today.isoformat(), end and end.isoformat(),
+        req.member.id,
+        req.community.name,
+        today.isoformat(),
+        end and end.isoformat(),
     )
     await prompts.reschedule(req.tx, req.member, req.community, req.now)
     until = f"until {end:%a %d %b}" if end else "until you say `checkin resume`"
@@ -206,12 +223,17 @@ async def _end_open_breaks(req: Request, today: date) -> int:
     removed = await req.tx.execute(
         "DELETE FROM checkin_breaks WHERE member_id = $1 AND community = $2 AND kind = 'pause' "
         "AND start_date >= $3",
-        req.member.id, req.community.name, today.isoformat(),
+        req.member.id,
+        req.community.name,
+        today.isoformat(),
     )
     ended = await req.tx.execute(
         "UPDATE checkin_breaks SET end_date = $1 WHERE member_id = $2 AND community = $3 "
         "AND kind = 'pause' AND (end_date IS NULL OR end_date >= $4)",
-        yesterday, req.member.id, req.community.name, today.isoformat(),
+        yesterday,
+        req.member.id,
+        req.community.name,
+        today.isoformat(),
     )
     return removed + ended
 
@@ -232,17 +254,22 @@ async def skip(req: Request, args: Args) -> None:
     exists = await req.tx.fetchval(
         "SELECT count(*) FROM checkin_breaks WHERE member_id = $1 AND community = $2 "
         "AND kind = 'skip' AND start_date = $3",
-        req.member.id, req.community.name, today.isoformat(),
+        req.member.id,
+        req.community.name,
+        today.isoformat(),
     )
     if not exists:
         await req.tx.execute(
             "INSERT INTO checkin_breaks (member_id, community, kind, start_date, end_date) "
             "VALUES ($1, $2, 'skip', $3, $3)",
-            req.member.id, req.community.name, today.isoformat(),
+            req.member.id,
+            req.community.name,
+            today.isoformat(),
         )
     await req.tx.execute(
         "UPDATE schedules SET snooze_until = NULL WHERE member_id = $1 AND community = $2",
-        req.member.id, req.community.name,
+        req.member.id,
+        req.community.name,
     )
     await prompts.reschedule(req.tx, req.member, req.community, req.now)
     req.say("Okay, no check-in today. It won't break your streak. See you tomorrow 🌙")
@@ -259,8 +286,11 @@ async def quiet(req: Request, args: Args) -> None:
     text = args.text.strip()
     if not text:
         current = req.member.quiet
-        req.say(f"Quiet hours: {current}." if current else
-                "No quiet hours set. Set them with `checkin quiet 22:00-07:00`.")
+        req.say(
+            f"Quiet hours: {current}."
+            if current
+            else "No quiet hours set. Set them with `checkin quiet 22:00-07:00`."
+        )
         return
     if text.lower() == "off":
         quiet_hours = None
@@ -272,17 +302,25 @@ async def quiet(req: Request, args: Args) -> None:
     await members.set_quiet(req.tx, req.member.id, quiet_hours)
     req.member = await members.by_id(req.tx, req.member.id)  # type: ignore[assignment]
     await prompts.reschedule(req.tx, req.member, req.community, req.now)
-    req.say(f"Quiet hours set to {quiet_hours}: nothing from me in that window, it waits until "
-            "the window ends." if quiet_hours else "Quiet hours are off.")
+    req.say(
+        f"Quiet hours set to {quiet_hours}: nothing from me in that window, it waits until "
+        "the window ends."
+        if quiet_hours
+        else "Quiet hours are off."
+    )
 
 
 async def stop(req: Request, args: Args) -> None:
     removed = await req.tx.execute(
         "DELETE FROM schedules WHERE member_id = $1 AND community = $2",
-        req.member.id, req.community.name,
+        req.member.id,
+        req.community.name,
     )
-    req.say("Reminders are off; your check-ins are kept. `checkin schedule` brings them back."
-            if removed else "You had no reminders. Your check-ins are kept.")
+    req.say(
+        "Reminders are off; your check-ins are kept. `checkin schedule` brings them back."
+        if removed
+        else "You had no reminders. Your check-ins are kept."
+    )
 
 
 async def history(req: Request, args: Args) -> None:
@@ -298,7 +336,10 @@ async def history(req: Request, args: Args) -> None:
     rows = await req.tx.fetch(
         "SELECT mood, tags, local_date FROM checkins WHERE member_id = $1 AND community = $2 "
         "AND local_date >= $3 AND local_date <= $4",
-        req.member.id, req.community.name, first.isoformat(), today.isoformat(),
+        req.member.id,
+        req.community.name,
+        first.isoformat(),
+        today.isoformat(),
     )
     moods: dict[date, list[int]] = defaultdict(list)
     tags: list[str] = []
@@ -311,10 +352,11 @@ async def history(req: Request, args: Args) -> None:
         return
     labels = req.community.checkins.mood_labels
     streak = await _streak(req, today)
+    average = summary.average or 0.0
+    trend = f", trend {summary.trend} {TREND_ARROWS[summary.trend]}" if summary.trend else ""
     lines = [
         f"Your last {span} days: {summary.count} check-in{'s' if summary.count != 1 else ''}, "
-        f"average {summary.average} ({labels[round(summary.average) - 1]})"  # type: ignore[operator]
-        + (f", trend {summary.trend} {'↗' if summary.trend == 'rising' else '↘' if summary.trend == 'falling' else '→'}" if summary.trend else ""),
+        f"average {average} ({labels[round(average) - 1]}){trend}",
         sparkline(summary.daily) + f"  ({first:%d %b} → {today:%d %b})",
         f"Current streak: {streak} day{'s' if streak != 1 else ''}.",
     ]

@@ -91,12 +91,17 @@ async def load_schedule(tx: Transaction, member_id: int, community: str) -> Sche
 
 async def load_breaks(tx: Transaction, member_id: int, community: str) -> list[Break]:
     rows = await tx.fetch(
-        "SELECT kind, start_date, end_date FROM checkin_breaks WHERE member_id = $1 AND community = $2",
-        member_id, community,
+        "SELECT kind, start_date, end_date FROM checkin_breaks "
+        "WHERE member_id = $1 AND community = $2",
+        member_id,
+        community,
     )
     return [
-        Break(r["kind"], date.fromisoformat(r["start_date"]),
-              date.fromisoformat(r["end_date"]) if r["end_date"] else None)
+        Break(
+            r["kind"],
+            date.fromisoformat(r["start_date"]),
+            date.fromisoformat(r["end_date"]) if r["end_date"] else None,
+        )
         for r in rows
     ]
 
@@ -118,8 +123,9 @@ def upcoming_slot(
     not_before: date | None = None
     skipped: set[date] = set()
     for _ in range(50):
-        slot = next_slot(after, schedule.prompt_time, schedule.days, zone, quiet,
-                         frozenset(skipped), not_before)
+        slot = next_slot(
+            after, schedule.prompt_time, schedule.days, zone, quiet, frozenset(skipped), not_before
+        )
         day = slot_checkin_day(slot, schedule.prompt_time, day_reset)
         covering = next((b for b in breaks if b.covers(day)), None)
         if covering is None:
@@ -147,8 +153,9 @@ async def reschedule(
     if not member.unreachable:
         zone = member.zone(community.checkins.default_timezone)
         breaks = await load_breaks(tx, member.id, community.name)
-        slot = upcoming_slot(after, schedule, zone, member.quiet, breaks,
-                             parse_hhmm(community.checkins.day_reset))
+        slot = upcoming_slot(
+            after, schedule, zone, member.quiet, breaks, parse_hhmm(community.checkins.day_reset)
+        )
     due = slot.due_at if slot else None
     snooze = schedule.snooze_until
     next_at = min((t for t in (due, snooze) if t is not None), default=None)
@@ -157,17 +164,22 @@ async def reschedule(
         "WHERE member_id = $3 AND community = $4",
         None if next_at is None else epoch(next_at),
         None if slot is None else slot.local_date.isoformat(),
-        member.id, community.name,
+        member.id,
+        community.name,
     )
     return await load_schedule(tx, member.id, community.name)
 
 
-async def snooze(tx: Transaction, member: MemberRecord, community: Community, now: datetime) -> datetime:
+async def snooze(
+    tx: Transaction, member: MemberRecord, community: Community, now: datetime
+) -> datetime:
     zone = member.zone(community.checkins.default_timezone)
     until = delay_for_quiet(now + SNOOZE, zone, member.quiet)
     await tx.execute(
         "UPDATE schedules SET snooze_until = $1 WHERE member_id = $2 AND community = $3",
-        epoch(until), member.id, community.name,
+        epoch(until),
+        member.id,
+        community.name,
     )
     await reschedule(tx, member, community, now)
     return until
@@ -194,7 +206,8 @@ class PromptJob:
             rows = await self.db.fetch(
                 "SELECT member_id, community FROM schedules "
                 "WHERE next_prompt_at <= $1 ORDER BY next_prompt_at LIMIT $2",
-                epoch(now), BATCH,
+                epoch(now),
+                BATCH,
             )
             if not rows:
                 return
@@ -210,7 +223,9 @@ class PromptJob:
         except Exception:
             log.exception("prompt for schedule of member %s failed", member_id)
 
-    async def _fire(self, tx: Transaction, member_id: int, community_name: str, now: datetime) -> None:
+    async def _fire(
+        self, tx: Transaction, member_id: int, community_name: str, now: datetime
+    ) -> None:
         schedule = await load_schedule(tx, member_id, community_name)
         member = await members.by_id(tx, member_id)
         community = self.config.community(community_name)
@@ -219,8 +234,10 @@ class PromptJob:
         if community is None:
             # The community left the config: keep the schedule, stop prompting.
             await tx.execute(
-                "UPDATE schedules SET next_prompt_at = NULL WHERE member_id = $1 AND community = $2",
-                member_id, community_name,
+                "UPDATE schedules SET next_prompt_at = NULL "
+                "WHERE member_id = $1 AND community = $2",
+                member_id,
+                community_name,
             )
             return
         if schedule.next_prompt_at > now:
@@ -230,11 +247,13 @@ class PromptJob:
         if schedule.snooze_until is not None and schedule.snooze_until <= now:
             local = schedule.snooze_until.astimezone(zone)
             label = "snooze@" + format_hhmm(local.time())
-            await self._claim(tx, member, community, local.date(), label,
-                              schedule.snooze_until, now, catch_up)
+            await self._claim(
+                tx, member, community, local.date(), label, schedule.snooze_until, now, catch_up
+            )
             await tx.execute(
                 "UPDATE schedules SET snooze_until = NULL WHERE member_id = $1 AND community = $2",
-                member_id, community_name,
+                member_id,
+                community_name,
             )
         after = now
         if schedule.next_slot_date is not None:
@@ -242,8 +261,16 @@ class PromptJob:
                 to_utc(schedule.next_slot_date, schedule.prompt_time, zone), zone, member.quiet
             )
             if slot_due <= now:
-                await self._claim(tx, member, community, schedule.next_slot_date,
-                                  format_hhmm(schedule.prompt_time), slot_due, now, catch_up)
+                await self._claim(
+                    tx,
+                    member,
+                    community,
+                    schedule.next_slot_date,
+                    format_hhmm(schedule.prompt_time),
+                    slot_due,
+                    now,
+                    catch_up,
+                )
                 # Never look back past the catch-up window: older slots are not owed.
                 after = max(slot_due, now - catch_up)
             else:
@@ -266,11 +293,24 @@ class PromptJob:
             "INSERT INTO prompt_slots (member_id, community, local_date, prompt_time, outcome, "
             "due_at, decided_at) VALUES ($1, $2, $3, $4, $5, $6, $7) "
             "ON CONFLICT (member_id, community, local_date, prompt_time) DO NOTHING",
-            member.id, community.name, slot_date.isoformat(), slot_time,
-            "missed" if late else "sent", epoch(due), epoch(now),
+            member.id,
+            community.name,
+            slot_date.isoformat(),
+            slot_time,
+            "missed" if late else "sent",
+            epoch(due),
+            epoch(now),
         )
         if claimed != 1 or late:
             return
         key = f"prompt:{member.id}:{community.name}:{slot_date.isoformat()}:{slot_time}"
-        await outbox.enqueue(tx, self.vault, key, member.dm, prompt_message(community), now,
-                             member_id=member.id, expires_at=due + catch_up)
+        await outbox.enqueue(
+            tx,
+            self.vault,
+            key,
+            member.dm,
+            prompt_message(community),
+            now,
+            member_id=member.id,
+            expires_at=due + catch_up,
+        )
