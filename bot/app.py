@@ -32,6 +32,7 @@ from bot.port import (
     MessagePosted,
     ReactionAdded,
 )
+from bot.relays import RelayJob
 from bot.scheduler import Scheduler
 from bot.storage import Database, Transaction
 from bot.vault import Vault
@@ -67,9 +68,16 @@ class Hearth:
         safety.register(self.router)
         mydata.register(self.router)
         self.outbox = OutboxDeliverer(db, vault, self.adapters)
+        # Features add a resolver per kind of batched relay (support, cheers).
+        self.relays = RelayJob(db, vault, config, resolvers={})
         self.scheduler = Scheduler(
             clock,
-            [PromptJob(db, config, vault), self.outbox, Housekeeping(db, config, clock.now())],
+            [
+                PromptJob(db, config, vault),
+                self.relays,
+                self.outbox,
+                Housekeeping(db, config, clock.now()),
+            ],
         )
 
     # --- inbound ------------------------------------------------------------

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from bot.config import Config
 from bot.localtime import epoch
 from bot.storage import Database
+from bot.vault import SEALED_FIELDS
 
 EVERY = timedelta(hours=1)
 KEEP_EVENT_IDS = timedelta(days=14)  # platforms replay within minutes, not weeks
@@ -34,9 +35,18 @@ class Housekeeping:
                 "DELETE FROM processed_events WHERE seen_at < $1", epoch(now - KEEP_EVENT_IDS)
             )
             await tx.execute(
-                "DELETE FROM outbox WHERE status <> 'pending' AND created_at < $1",
+                # Channel posts stay: they are how a reaction finds its share.
+                "DELETE FROM outbox WHERE status <> 'pending' AND place_kind = 'dm' "
+                "AND created_at < $1",
                 epoch(now - KEEP_DELIVERED),
             )
+            for field in SEALED_FIELDS:
+                if field.expires_column:
+                    await tx.execute(
+                        f"UPDATE {field.table} SET {field.column} = NULL "
+                        f"WHERE {field.expires_column} < $1 AND {field.column} IS NOT NULL",
+                        epoch(now),
+                    )
             for community in self.config.communities:
                 cutoff = now - timedelta(days=community.privacy.retention_days)
                 await tx.execute(

@@ -26,16 +26,25 @@ MAX_ATTEMPTS = 8
 BATCH = 100
 
 
-def _encode(vault: Vault, key: str, message: Message) -> str:
-    """Sealed: relays carry what members wrote, and nothing is kept in the clear."""
-    plain = json.dumps({"text": message.text, "choices": [asdict(c) for c in message.choices]})
+def _encode(vault: Vault, key: str, place: Place, message: Message) -> str:
+    """Where and what, sealed together: a relay to an anonymous author must not
+    keep their id next to their share in the clear, and members' words never are."""
+    plain = json.dumps(
+        {
+            "to": place.target,
+            "text": message.text,
+            "choices": [asdict(c) for c in message.choices],
+        }
+    )
     return vault.seal(OUTBOX_BODY, key, plain)
 
 
-def _decode(vault: Vault, body: str, key: str) -> Message:
-    data = json.loads(vault.open(OUTBOX_BODY, key, body))
+def _decode(vault: Vault, row: object) -> tuple[Place, Message]:
+    key = row["idempotency_key"]  # type: ignore[index]
+    data = json.loads(vault.open(OUTBOX_BODY, key, row["body"]))  # type: ignore[index]
+    place = Place(row["place_kind"], row["platform"], data["to"])  # type: ignore[index]
     choices = tuple(Choice(**c) for c in data["choices"])
-    return Message(data["text"], choices=choices, idempotency_key=key)
+    return place, Message(data["text"], choices=choices, idempotency_key=key)
 
 
 async def enqueue(
@@ -51,15 +60,14 @@ async def enqueue(
 ) -> bool:
     """Queue `message` for `place`; False if `key` was queued before (nothing changes)."""
     changed = await tx.execute(
-        "INSERT INTO outbox (idempotency_key, member_id, platform, place_kind, place_target, "
+        "INSERT INTO outbox (idempotency_key, member_id, platform, place_kind, "
         "body, next_attempt_at, expires_at, created_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $7) ON CONFLICT (idempotency_key) DO NOTHING",
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $6) ON CONFLICT (idempotency_key) DO NOTHING",
         key,
         member_id,
         place.platform,
         place.kind,
-        place.target,
-        _encode(vault, key, message),
+        _encode(vault, key, place, message),
         epoch(now),
         None if expires_at is None else epoch(expires_at),
     )
@@ -71,11 +79,16 @@ async def find_sent(
 ) -> Message | None:
     """The message the bot sent as `message_id`, e.g. to map a reaction to a choice."""
     row = await tx.fetchrow(
-        "SELECT idempotency_key, body FROM outbox WHERE platform = $1 AND message_id = $2",
+        "SELECT * FROM outbox WHERE platform = $1 AND message_id = $2",
         platform,
         message_id,
     )
-    return None if row is None else _decode(vault, row["body"], row["idempotency_key"])
+    return None if row is None else _decode(vault, row)[1]
+
+
+async def message_id_for(tx: Transaction, key: str) -> str | None:
+    """The platform's id of the message queued under `key`, once it was sent."""
+    return await tx.fetchval("SELECT message_id FROM outbox WHERE idempotency_key = $1", key)
 
 
 class OutboxDeliverer:
@@ -119,8 +132,7 @@ class OutboxDeliverer:
         if adapter is None:
             await self._retry(row, now, "no adapter running")
             return
-        place = Place(row["place_kind"], row["platform"], row["place_target"])  # type: ignore[index,arg-type]
-        message = _decode(self.vault, row["body"], row["idempotency_key"])  # type: ignore[index]
+        place, message = _decode(self.vault, row)
         try:
             message_id = await adapter.send(place, message)
         except Unreachable:

@@ -19,6 +19,9 @@ class SealedField:
     table: str
     key_column: str  # what identifies the row; bound into the ciphertext
     column: str
+    #: for links to an anonymous author: the column saying when the link
+    #: expires; housekeeping erases the sealed value after that
+    expires_column: str | None = None
 
     def context(self, row_key: object) -> str:
         return f"{self.table}.{self.column}:{row_key}"
@@ -26,7 +29,8 @@ class SealedField:
 
 CHECKIN_NOTE = SealedField("checkins", "id", "note")
 OUTBOX_BODY = SealedField("outbox", "idempotency_key", "body")
-SEALED_FIELDS = (CHECKIN_NOTE, OUTBOX_BODY)
+# Every sealed column, whichever feature owns it: rotation and audits read this list.
+SEALED_FIELDS: tuple[SealedField, ...] = (CHECKIN_NOTE, OUTBOX_BODY)
 
 
 class Vault:

@@ -20,7 +20,8 @@ async def prompt_times(h: Harness, user: str, zone: str) -> list[str]:
     from zoneinfo import ZoneInfo
 
     rows = await h.db.fetch(
-        "SELECT sent_at FROM outbox WHERE status = 'sent' AND place_target = $1 ORDER BY sent_at",
+        "SELECT sent_at FROM outbox JOIN members ON members.id = outbox.member_id "
+        "WHERE status = 'sent' AND user_id = $1 ORDER BY sent_at",
         user,
     )
     return [

@@ -96,7 +96,6 @@ MIGRATIONS: tuple[Migration, ...] = (
                 member_id BIGINT REFERENCES members (id) ON DELETE CASCADE,
                 platform TEXT NOT NULL,
                 place_kind TEXT NOT NULL,
-                place_target TEXT NOT NULL,
                 body TEXT NOT NULL,
                 status TEXT NOT NULL DEFAULT 'pending',
                 attempts INTEGER NOT NULL DEFAULT 0,
@@ -125,6 +124,15 @@ MIGRATIONS: tuple[Migration, ...] = (
                 community TEXT NOT NULL,
                 requested_at BIGINT NOT NULL)""",
             "CREATE INDEX contact_requests_member ON contact_requests (member_id, community)",
+            # Taps (support, cheers) gathered into one DM per target and window.
+            """CREATE TABLE relay_batches (
+                id {id},
+                kind TEXT NOT NULL,
+                ref_id BIGINT NOT NULL,
+                count INTEGER NOT NULL,
+                due_at BIGINT NOT NULL,
+                UNIQUE (kind, ref_id))""",
+            "CREATE INDEX relay_batches_due ON relay_batches (due_at)",
         ),
     ),
 )

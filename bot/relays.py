@@ -1,0 +1,98 @@
+"""Batched relays: "3 people sent support to your share #4", not three DMs.
+
+A feature records each tap with `add(tx, kind, ref_id, now)`; taps on the same
+target gather in one open batch, delivered once its window has passed by the
+resolver the feature registered for that kind. The resolver decides who hears
+and what they read (and enqueues it in the outbox); this module only counts
+and keeps time, so delivery is durable and happens once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.config import Config
+from bot.localtime import epoch, from_epoch
+from bot.storage import Database, Transaction
+from bot.vault import Vault
+
+log = logging.getLogger(__name__)
+
+WINDOW = timedelta(minutes=15)
+BATCH = 200
+
+
+@dataclass(frozen=True)
+class RelayContext:
+    tx: Transaction
+    vault: Vault
+    config: Config
+    now: datetime
+
+
+# (context, target id, how many taps, batch id) -> None; enqueues what should be said.
+Resolver = Callable[[RelayContext, int, int, int], Awaitable[None]]
+
+
+async def add(
+    tx: Transaction, kind: str, ref_id: int, now: datetime, window: timedelta = WINDOW
+) -> None:
+    """Count one tap towards the open batch for (kind, ref_id), opening one if needed."""
+    await tx.execute(
+        "INSERT INTO relay_batches (kind, ref_id, count, due_at) VALUES ($1, $2, 1, $3) "
+        "ON CONFLICT (kind, ref_id) DO UPDATE SET count = relay_batches.count + 1",
+        kind,
+        ref_id,
+        epoch(now + window),
+    )
+
+
+class RelayJob:
+    """A scheduler job: hand each due batch to its resolver, exactly once."""
+
+    name = "relays"
+
+    def __init__(
+        self, db: Database, vault: Vault, config: Config, resolvers: Mapping[str, Resolver]
+    ) -> None:
+        self.db = db
+        self.vault = vault
+        self.config = config
+        self.resolvers = dict(resolvers)
+
+    async def next_due_at(self) -> datetime | None:
+        value = await self.db.fetchval("SELECT min(due_at) FROM relay_batches")
+        return None if value is None else from_epoch(value)
+
+    async def run_due(self, now: datetime) -> None:
+        while True:
+            rows = await self.db.fetch(
+                "SELECT id, kind, ref_id, count FROM relay_batches WHERE due_at <= $1 "
+                "ORDER BY due_at LIMIT $2",
+                epoch(now),
+                BATCH,
+            )
+            for row in rows:
+                await self._deliver(row, now)
+            if len(rows) < BATCH:
+                return
+
+    async def _deliver(self, row: object, now: datetime) -> None:
+        batch_id, kind = row["id"], row["kind"]  # type: ignore[index]
+        try:
+            async with self.db.transaction() as tx:
+                # Deleting first claims the batch: a second runner finds nothing.
+                claimed = await tx.execute("DELETE FROM relay_batches WHERE id = $1", batch_id)
+                resolver = self.resolvers.get(kind)
+                if claimed != 1:
+                    return
+                if resolver is None:
+                    log.error("relay batch %s: no resolver for kind %s; dropped", batch_id, kind)
+                    return
+                context = RelayContext(tx, self.vault, self.config, now)
+                await resolver(context, row["ref_id"], row["count"], batch_id)  # type: ignore[index]
+        except Exception:
+            log.exception("relay batch %s (%s) failed", batch_id, kind)
