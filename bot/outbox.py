@@ -57,19 +57,23 @@ async def enqueue(
     *,
     member_id: int | None = None,
     expires_at: datetime | None = None,
+    not_before: datetime | None = None,
 ) -> bool:
-    """Queue `message` for `place`; False if `key` was queued before (nothing changes)."""
+    """Queue `message` for `place`; False if `key` was queued before (nothing changes).
+
+    `not_before` holds it back, e.g. until a member's quiet hours end."""
     changed = await tx.execute(
         "INSERT INTO outbox (idempotency_key, member_id, platform, place_kind, "
         "body, next_attempt_at, expires_at, created_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $6) ON CONFLICT (idempotency_key) DO NOTHING",
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (idempotency_key) DO NOTHING",
         key,
         member_id,
         place.platform,
         place.kind,
         _encode(vault, key, place, message),
-        epoch(now),
+        epoch(max(now, not_before or now)),
         None if expires_at is None else epoch(expires_at),
+        epoch(now),
     )
     return changed == 1
 

@@ -1,0 +1,24 @@
+"""Neutralising mentions in anything Hearth posts for a member.
+
+An anonymous post must never ping @everyone, a role or a member, on any
+platform. Adapters also send with mentions disabled (Discord
+`allowed_mentions`, Matrix empty `m.mentions`); this is the textual half,
+so the words still read naturally but no platform parses them as a ping.
+"""
+
+from __future__ import annotations
+
+import re
+
+ZERO_WIDTH_SPACE = "\u200b"
+
+# @everyone/@here/@room and user-ish handles (@name, @name:server.org).
+_AT_WORDS = re.compile(r"@(?=[\w.\-]|everyone|here|room)", re.IGNORECASE)
+# Discord's raw forms: <@123>, <@!123>, <@&123> (roles), <#123> (channels).
+_DISCORD_RAW = re.compile(r"<(@[!&]?|#)(\d+)>")
+
+
+def neutralise_mentions(text: str) -> str:
+    """`@everyone` → `@\u200beveryone`, `<@123>` → `<@\u200b123>`: shown, never pinging."""
+    text = _DISCORD_RAW.sub(lambda m: f"<{m.group(1)}{ZERO_WIDTH_SPACE}{m.group(2)}>", text)
+    return _AT_WORDS.sub("@" + ZERO_WIDTH_SPACE, text)
