@@ -13,10 +13,11 @@ import logging
 from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot import members
 from bot.localtime import epoch, from_epoch
-from bot.port import Adapter, Choice, DeliveryError, Message, Place, Unreachable
+from bot.port import Adapter, Choice, DeliveryError, Message, Place, Spoiler, Unreachable
 from bot.storage import Database, Transaction
 from bot.vault import OUTBOX_BODY, Vault
 
@@ -26,25 +27,22 @@ MAX_ATTEMPTS = 8
 BATCH = 100
 
 
-def _encode(vault: Vault, key: str, place: Place, message: Message) -> str:
+def _seal(vault: Vault, key: str, body: dict[str, object]) -> str:
     """Where and what, sealed together: a relay to an anonymous author must not
     keep their id next to their share in the clear, and members' words never are."""
-    plain = json.dumps(
-        {
-            "to": place.target,
-            "text": message.text,
-            "choices": [asdict(c) for c in message.choices],
-        }
+    return vault.seal(OUTBOX_BODY, key, json.dumps(body))
+
+
+def _open(vault: Vault, row: object) -> dict[str, Any]:
+    return json.loads(vault.open(OUTBOX_BODY, row["idempotency_key"], row["body"]))  # type: ignore[index]
+
+
+def _message(body: dict[str, Any], key: str, reply_to: str | None = None) -> Message:
+    spoiler = Spoiler(**body["spoiler"]) if body.get("spoiler") else None
+    choices = tuple(Choice(**c) for c in body["choices"])
+    return Message(
+        body["text"], choices=choices, spoiler=spoiler, reply_to=reply_to, idempotency_key=key
     )
-    return vault.seal(OUTBOX_BODY, key, plain)
-
-
-def _decode(vault: Vault, row: object) -> tuple[Place, Message]:
-    key = row["idempotency_key"]  # type: ignore[index]
-    data = json.loads(vault.open(OUTBOX_BODY, key, row["body"]))  # type: ignore[index]
-    place = Place(row["place_kind"], row["platform"], data["to"])  # type: ignore[index]
-    choices = tuple(Choice(**c) for c in data["choices"])
-    return place, Message(data["text"], choices=choices, idempotency_key=key)
 
 
 async def enqueue(
@@ -58,10 +56,42 @@ async def enqueue(
     member_id: int | None = None,
     expires_at: datetime | None = None,
     not_before: datetime | None = None,
+    reply_to_key: str | None = None,
 ) -> bool:
     """Queue `message` for `place`; False if `key` was queued before (nothing changes).
 
-    `not_before` holds it back, e.g. until a member's quiet hours end."""
+    `not_before` holds it back, e.g. until a member's quiet hours end.
+    `reply_to_key` names the queued post this one answers (a reply under a share)."""
+    body = {
+        "op": "send",
+        "to": place.target,
+        "text": message.text,
+        "choices": [asdict(c) for c in message.choices],
+        "spoiler": asdict(message.spoiler) if message.spoiler else None,
+        "reply_to_key": reply_to_key,
+    }
+    return await _insert(tx, vault, key, place, body, now, member_id, expires_at, not_before)
+
+
+async def enqueue_delete(
+    tx: Transaction, vault: Vault, key: str, place: Place, target_key: str, now: datetime
+) -> bool:
+    """Take down the post queued as `target_key` (or make sure it never goes out)."""
+    body = {"op": "delete", "to": place.target, "target_key": target_key}
+    return await _insert(tx, vault, key, place, body, now, None, None, None)
+
+
+async def _insert(
+    tx: Transaction,
+    vault: Vault,
+    key: str,
+    place: Place,
+    body: dict[str, object],
+    now: datetime,
+    member_id: int | None,
+    expires_at: datetime | None,
+    not_before: datetime | None,
+) -> bool:
     changed = await tx.execute(
         "INSERT INTO outbox (idempotency_key, member_id, platform, place_kind, "
         "body, next_attempt_at, expires_at, created_at) "
@@ -70,7 +100,7 @@ async def enqueue(
         member_id,
         place.platform,
         place.kind,
-        _encode(vault, key, place, message),
+        _seal(vault, key, body),
         epoch(max(now, not_before or now)),
         None if expires_at is None else epoch(expires_at),
         epoch(now),
@@ -87,7 +117,15 @@ async def find_sent(
         platform,
         message_id,
     )
-    return None if row is None else _decode(vault, row)[1]
+    return None if row is None else _message(_open(vault, row), row["idempotency_key"])
+
+
+async def messages_to(
+    tx: Transaction, vault: Vault, member_id: int
+) -> list[tuple[str, int, str | None]]:
+    """(status, created_at, text) of what was queued for one member, for their export."""
+    rows = await tx.fetch("SELECT * FROM outbox WHERE member_id = $1 ORDER BY id", member_id)
+    return [(r["status"], r["created_at"], _open(vault, r).get("text")) for r in rows]
 
 
 async def message_id_for(tx: Transaction, key: str) -> str | None:
@@ -136,7 +174,20 @@ class OutboxDeliverer:
         if adapter is None:
             await self._retry(row, now, "no adapter running")
             return
-        place, message = _decode(self.vault, row)
+        body = _open(self.vault, row)
+        place = Place(row["place_kind"], row["platform"], body["to"])  # type: ignore[index]
+        if body["op"] == "delete":
+            await self._take_down(adapter, place, body["target_key"], outbox_id, now)
+            return
+        reply_to = None
+        if body.get("reply_to_key"):
+            reply_to = await self.db.fetchval(
+                "SELECT message_id FROM outbox WHERE idempotency_key = $1", body["reply_to_key"]
+            )
+            if reply_to is None:  # the post it answers is not out yet: wait for it
+                await self._retry(row, now, "parent not sent yet", count=False)
+                return
+        message = _message(body, row["idempotency_key"], reply_to)  # type: ignore[index]
         try:
             message_id = await adapter.send(place, message)
         except Unreachable:
@@ -150,8 +201,28 @@ class OutboxDeliverer:
         else:
             await self._finish(outbox_id, "sent", now, message_id)
 
-    async def _retry(self, row: object, now: datetime, reason: str) -> None:
-        attempts = row["attempts"] + 1  # type: ignore[index]
+    async def _take_down(
+        self, adapter: Adapter, place: Place, target_key: str, outbox_id: int, now: datetime
+    ) -> None:
+        async with self.db.transaction() as tx:
+            # Not sent yet: it never will be.
+            await tx.execute(
+                "UPDATE outbox SET status = 'cancelled' WHERE idempotency_key = $1 "
+                "AND status = 'pending'",
+                target_key,
+            )
+            message_id = await tx.fetchval(
+                "SELECT message_id FROM outbox WHERE idempotency_key = $1", target_key
+            )
+        if message_id is not None:
+            try:
+                await adapter.delete(place, message_id)
+            except DeliveryError as exc:
+                log.warning("outbox %s: take-down failed (%s)", outbox_id, type(exc).__name__)
+        await self._finish(outbox_id, "sent", now)
+
+    async def _retry(self, row: object, now: datetime, reason: str, *, count: bool = True) -> None:
+        attempts = row["attempts"] + (1 if count else 0)  # type: ignore[index]
         status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
         delay = timedelta(seconds=min(30 * 2**attempts, 3600))
         log.warning("outbox %s: send failed (%s), attempt %d", row["id"], reason, attempts)  # type: ignore[index]

@@ -60,6 +60,17 @@ class Event:
     member: Member
     place: Place
     space: str | None = field(default=None, kw_only=True)  # Discord guild id, if any
+    #: only the member saw what they typed (a Discord modal or ephemeral command),
+    #: even though `place` is a channel; DMs are private by nature
+    private: bool = field(default=False, kw_only=True)
+    #: facts the core needs to tell a moderator: Discord role ids, Matrix power level
+    roles: tuple[str, ...] = field(default=(), kw_only=True)
+    power_level: int | None = field(default=None, kw_only=True)
+
+    @property
+    def unseen(self) -> bool:
+        """Whether nobody but the member saw the input: where anonymous text is accepted."""
+        return self.place.is_dm or self.private
 
 
 @dataclass(frozen=True)
@@ -116,15 +127,29 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class Spoiler:
+    """Text shown only when the reader chooses to, behind its content warning
+    (Discord `||…||`, Matrix `data-mx-spoiler`)."""
+
+    warning: str
+    text: str
+
+
+@dataclass(frozen=True)
 class Message:
     """Text (with optional choices and a file) the core wants shown in a place.
 
-    `idempotency_key` is stable across retries: adapters pass it to the
-    platform (Discord nonce, Matrix transaction id) so a retried send posts once."""
+    `spoiler` follows `text`, hidden behind its warning. `reply_to` is the
+    platform id of a message this one answers (a thread or reply on the
+    platform). Adapters send it with every mention disabled. `idempotency_key`
+    is stable across retries: adapters pass it to the platform (Discord nonce,
+    Matrix transaction id) so a retried send posts once."""
 
     text: str
     choices: tuple[Choice, ...] = ()
     attachment: Attachment | None = None
+    spoiler: Spoiler | None = None
+    reply_to: str | None = None
     idempotency_key: str | None = None
 
 
@@ -143,6 +168,8 @@ class Adapter(ABC):
     platform: str
     #: whether the platform can show `Message.attachment` (charts, exports)
     shows_attachments: bool = True
+    #: whether events can arrive and sends can go out right now (`/healthz`)
+    connected: bool = True
 
     @abstractmethod
     async def send(self, place: Place, message: Message) -> str:
@@ -157,3 +184,6 @@ class Adapter(ABC):
 
     @abstractmethod
     async def delete(self, place: Place, message_id: str) -> None: ...
+
+    async def close(self) -> None:  # noqa: B027 - an adapter holding no connection needs nothing
+        """Disconnect at shutdown, after the last send."""

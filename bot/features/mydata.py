@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot import outbox
 from bot.commands import Refusal, Request, Router
 from bot.localtime import from_epoch
 from bot.port import Attachment, Choice, Message
-from bot.vault import CHECKIN_NOTE, OUTBOX_BODY
+from bot.vault import CHECKIN_NOTE
 
 USAGE = (
     "mydata export — everything Hearth holds about you, as a file\n"
@@ -80,14 +81,8 @@ async def collect(req: Request) -> dict[str, Any]:
         for r in await tx.fetch("SELECT * FROM prompt_slots WHERE member_id = $1", member_id)
     ]
     messages = [
-        {
-            "status": r["status"],
-            "created_at": _when(r["created_at"]),
-            "text": json.loads(req.vault.open(OUTBOX_BODY, r["idempotency_key"], r["body"]))[
-                "text"
-            ],
-        }
-        for r in await tx.fetch("SELECT * FROM outbox WHERE member_id = $1 ORDER BY id", member_id)
+        {"status": status, "created_at": _when(created_at), "text": text}
+        for status, created_at, text in await outbox.messages_to(tx, req.vault, member_id)
     ]
     care = [
         r["local_date"]
