@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sys
+import threading
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -45,6 +46,10 @@ class ConsoleAdapter(Adapter):
         if place.only:
             label += f"|only:{place.only}"
         lines = message.text.splitlines() or [""]
+        if message.spoiler is not None:
+            # A terminal can't hide text; mark it the way Discord would.
+            lines.append(f"CW: {message.spoiler.warning}")
+            lines += [f"||{line}||" for line in message.spoiler.text.splitlines()]
         if message.attachment is not None:
             saved = self._save(message.attachment.filename, message.attachment.data)
             lines.append(f"(file saved: {saved})")
@@ -77,6 +82,9 @@ class ConsoleAdapter(Adapter):
 
     async def delete(self, place: Place, message_id: str) -> None:
         self._print(place, Message(f"(message {message_id} deleted)"))
+
+    async def close(self) -> None:
+        self.connected = False
 
 
 class ConsoleError(ValueError):
@@ -167,10 +175,28 @@ def _event_id() -> str:
     return uuid.uuid4().hex
 
 
-async def stdin_lines(stream: TextIO = sys.stdin) -> AsyncIterator[str]:
+async def stdin_lines(stream: TextIO = sys.stdin, read_ahead: int = 16) -> AsyncIterator[str]:
+    """Lines from `stream`, read on a daemon thread: a read blocked on a quiet
+    terminal or pipe must not keep the process alive after a shutdown signal.
+
+    The thread reads at most `read_ahead` lines before they are taken: each
+    hand-over wakes the event loop through the pipe that also carries signals,
+    and a flood of wake-ups would fill it and lose a SIGTERM."""
     loop = asyncio.get_running_loop()
-    while True:
-        line = await loop.run_in_executor(None, stream.readline)
-        if not line:
+    lines: asyncio.Queue[str] = asyncio.Queue()
+    room = threading.Semaphore(read_ahead)
+
+    def read() -> None:
+        try:
+            while room.acquire():
+                line = stream.readline()
+                loop.call_soon_threadsafe(lines.put_nowait, line)
+                if not line:  # end of input
+                    return
+        except RuntimeError:  # the loop closed first: Hearth has stopped
             return
+
+    threading.Thread(target=read, name="console-stdin", daemon=True).start()
+    while line := await lines.get():
+        room.release()
         yield line

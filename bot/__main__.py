@@ -1,4 +1,5 @@
-"""Command line: `hearth run --config FILE` and `hearth config check FILE`."""
+"""Command line: `hearth run`, `hearth config check`, `hearth keys rotate`, `hearth health`,
+`hearth db copy`."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import UTC, datetime
 
 from bot.config_loader import ConfigError, check_config_file, load_config
 from bot.crypto import SecretKeyError
+from bot.ops.server import ServeError
 from bot.storage import DatabaseError
 
 
@@ -46,6 +48,17 @@ def parser() -> argparse.ArgumentParser:
     key_commands = keys.add_subparsers(dest="keys_command", required=True)
     rotate = key_commands.add_parser("rotate", help="re-encrypt everything under a new key")
     rotate.add_argument("--config", required=True, metavar="FILE")
+    health = commands.add_parser(
+        "health", help="ask the running bot's /healthz (needs http.enabled); exit 0 if healthy"
+    )
+    health.add_argument("--config", required=True, metavar="FILE")
+    db = commands.add_parser("db", help="database tools")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    copy = db_commands.add_parser(
+        "copy", help="copy every row to a new, empty database (SQLite <-> PostgreSQL)"
+    )
+    copy.add_argument("source", metavar="SRC_URL")
+    copy.add_argument("target", metavar="DST_URL")
     return top
 
 
@@ -60,13 +73,25 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"{args.file}: OK")
         return 0
+    if args.command == "db":
+        from bot.storage.copy import copy_command
+
+        return copy_command(args.source, args.target)
     try:
         config = load_config(args.config)
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
+        if args.command == "health":
+            return 1  # a health check answers 0 or 1: Docker reserves 2
         print("Hearth did not start: fix the config above.", file=sys.stderr)
         return 2
+    if args.command == "health":
+        from bot.ops.health import probe
+
+        healthy, answer = probe(config.http)
+        print(answer, file=sys.stdout if healthy else sys.stderr)
+        return 0 if healthy else 1
     if args.command == "keys":
         from bot.keys import rotate_key_file
 
@@ -85,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(config)
     try:
         asyncio.run(run(config, start=args.clock, act_as=args.act_as))
-    except (DatabaseError, SecretKeyError) as exc:
+    except (DatabaseError, SecretKeyError, ServeError) as exc:
         print(f"Hearth did not start: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

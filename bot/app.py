@@ -19,9 +19,15 @@ from bot.features import help as help_feature
 from bot.features import mydata, safety
 from bot.features.checkins import commands as checkins
 from bot.features.checkins.prompts import PromptJob
+from bot.features.milestones import celebrations as milestone_celebrations
+from bot.features.milestones import commands as milestones
+from bot.features.milestones.detection import MilestoneJob
+from bot.features.sharing import commands as sharing
+from bot.features.sharing import moderation
 from bot.housekeeping import Housekeeping
 from bot.localtime import epoch
 from bot.members import MemberRecord
+from bot.metrics import Metrics
 from bot.outbox import OutboxDeliverer, find_sent
 from bot.port import (
     Adapter,
@@ -56,8 +62,10 @@ class Hearth:
         clock: Clock,
         adapters: Mapping[str, Adapter],
         vault: Vault,
+        metrics: Metrics | None = None,
     ) -> None:
         self.config = config
+        self.metrics = metrics or Metrics()
         self.db = db
         self.vault = vault
         self.clock = clock
@@ -65,15 +73,20 @@ class Hearth:
         self.router = Router()
         help_feature.register(self.router)
         checkins.register(self.router)
+        milestones.register(self.router)
         safety.register(self.router)
         mydata.register(self.router)
-        self.outbox = OutboxDeliverer(db, vault, self.adapters)
+        sharing.register(self.router)
+        self.mod_commands = moderation.register(self.router)
+        self.outbox = OutboxDeliverer(db, vault, self.adapters, self.metrics)
         # Features add a resolver per kind of batched relay (support, cheers).
-        self.relays = RelayJob(db, vault, config, resolvers={})
+        self.relays = RelayJob(db, vault, config, resolvers={"support": sharing.relay_support})
+        self.relays.resolvers["cheer"] = milestone_celebrations.relay_cheers
         self.scheduler = Scheduler(
             clock,
             [
-                PromptJob(db, config, vault),
+                PromptJob(db, config, vault, self.metrics),
+                MilestoneJob(db, config, vault),
                 self.relays,
                 self.outbox,
                 Housekeeping(db, config, clock.now()),
@@ -86,13 +99,16 @@ class Hearth:
         """Handle one platform event; never raises for a member's mistake."""
         adapter = self.adapters[event.member.platform]
         kind = type(event).__name__
+        self.metrics.event_handled(kind)
         try:
             request = await self._apply(event)
         except Refusal as refusal:
+            self.metrics.error("refusal")
             for message in (Message(refusal.message), *refusal.also):
                 await adapter.reply(event, message)
             return
         except Exception:
+            self.metrics.error("failure")
             log.exception("%s %s failed", kind, event.event_id)
             await adapter.reply(event, Message(SORRY))
             return
@@ -146,6 +162,7 @@ class Hearth:
                 now,
                 args,
                 self.vault,
+                self.config,
                 attachments_shown=self.adapters[event.member.platform].shows_attachments,
             )
             await self._tell_if_unreachable(request)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sys
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -15,6 +16,9 @@ from bot.clock import Clock, FakeClock, SystemClock
 from bot.config import Config
 from bot.crypto import load_or_create_secret
 from bot.keys import refuse_if_rotation_unfinished
+from bot.metrics import Metrics
+from bot.ops.server import serving
+from bot.ops.shutdown import FLUSH_WITHIN, finish, stop_on_signals, until_stopped
 from bot.port import Adapter
 from bot.storage import open_database
 from bot.vault import Vault
@@ -22,23 +26,37 @@ from bot.vault import Vault
 log = logging.getLogger(__name__)
 
 
+# What every LogRecord carries; anything else on a record came in through `extra=`.
+_RECORD_FIELDS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+
+
 class JsonLogFormatter(logging.Formatter):
+    """One JSON object a line for log shippers: UTC time, level, logger, message,
+    and any `extra=` fields (ids and counts, never what a member wrote)."""
+
     def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "time": self.formatTime(record),
+        moment = datetime.fromtimestamp(record.created, UTC)
+        entry: dict[str, object] = {
+            "time": moment.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
         }
+        for key, value in vars(record).items():
+            if key not in _RECORD_FIELDS and not key.startswith("_"):
+                entry[key] = value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
+        if record.stack_info:
+            entry["stack"] = self.formatStack(record.stack_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
 
 
 def setup_logging(config: Config, stream: TextIO = sys.stderr) -> None:
     handler = logging.StreamHandler(stream)
     if config.log.format == "json":
         handler.setFormatter(JsonLogFormatter())
+        logging.captureWarnings(True)  # so a warning is a JSON line too, not raw text
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
@@ -53,8 +71,11 @@ async def run(
     act_as: str = "you",
     lines: AsyncIterator[str] | None = None,
     out: TextIO = sys.stdout,
+    stopping: asyncio.Event | None = None,
+    flush_within: float = FLUSH_WITHIN,
 ) -> None:
-    """Run Hearth until the console's input ends (or, without a console, forever)."""
+    """Run Hearth until the console's input ends or `stopping` is set (SIGTERM and
+    SIGINT set it); without a console, until then."""
     from adapters.console import ConsoleAdapter, ConsoleSession, stdin_lines
 
     console_only = config.adapters.console.enabled and not (
@@ -63,30 +84,48 @@ async def run(
     # The playground runs on a virtual clock that only `clock` lines move, so a
     # script always prints the same thing; real platforms need real time.
     clock: Clock = FakeClock(start or SystemClock().now()) if console_only else SystemClock()
+    background = not isinstance(clock, FakeClock)
     adapters: dict[str, Adapter] = {}
     console = None
     if config.adapters.console.enabled:
         console = ConsoleAdapter(out, Path(config.adapters.console.output_dir))
         adapters[console.platform] = console
-    if config.adapters.discord.enabled or config.adapters.matrix.enabled:
-        raise SystemExit("The Discord and Matrix adapters are not part of this version yet.")
+    discord = None
+    if config.adapters.discord.enabled:
+        from adapters.discord import DiscordAdapter  # discord.py only when Discord is used
+
+        discord = adapters["discord"] = DiscordAdapter(config)
 
     refuse_if_rotation_unfinished(config)
     vault = Vault(load_or_create_secret(config.secret_key_file))
+    matrix = None
+    if config.adapters.matrix.enabled:
+        from adapters.matrix.client import MatrixAdapter  # nio only when Matrix is used
+
+        matrix = adapters["matrix"] = MatrixAdapter(config, vault)
+    stopping = stopping or asyncio.Event()
     async with await open_database(config.database) as db:
-        hearth = Hearth(config, db, clock, adapters, vault)
-        log.info("Hearth started with %s", ", ".join(adapters) or "no adapters")
-        if not isinstance(clock, FakeClock):
-            hearth.start_background()
-        try:
-            if console is not None:
-                session = ConsoleSession(
-                    hearth, console, clock if isinstance(clock, FakeClock) else None, act_as
-                )
-                await hearth.settle()
-                if lines is None and sys.stdin.isatty():
-                    session.greet()
-                await session.run(lines if lines is not None else stdin_lines())
-        finally:
-            await hearth.stop()
+        hearth = Hearth(config, db, clock, adapters, vault, Metrics())
+        with stop_on_signals(stopping):
+            async with serving(config.http, hearth, background=background):
+                log.info("Hearth started with %s", ", ".join(adapters) or "no adapters")
+                if background:
+                    hearth.start_background()
+                try:
+                    if matrix is not None:
+                        await matrix.start(hearth)  # logs in and catches up, or says why not
+                    if discord is not None:
+                        await discord.start(hearth)  # logs in (a bad token stops here)
+                    if console is not None:
+                        session = ConsoleSession(
+                            hearth, console, clock if isinstance(clock, FakeClock) else None, act_as
+                        )
+                        await hearth.settle()
+                        if lines is None and sys.stdin.isatty():
+                            session.greet()
+                        await session.run(until_stopped(lines or stdin_lines(), stopping))
+                    else:
+                        await stopping.wait()
+                finally:
+                    await finish(hearth, flush_within)
         log.info("Hearth stopped")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.config import Community
+from bot.config import Community, Config
 from bot.port import Event, Message
 
 if TYPE_CHECKING:
@@ -71,6 +71,7 @@ class Request:
     now: datetime
     args: Args
     vault: Vault
+    config: Config  # the whole file, for what spans communities (a member's data)
     #: whether the member's platform shows files (a chart, an export)
     attachments_shown: bool = True
     replies: list[Message] = field(default_factory=list)

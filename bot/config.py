@@ -33,6 +33,9 @@ class Sharing:
     cooldown_minutes: int = 10
     max_length: int = 2000
     link_days: int = 30
+    blocked_terms: tuple[str, ...] = ()  # shares and replies containing these are refused
+    reports_per_day: int = 5  # per member, so reporting cannot be used to harass
+    remove_on_erase: bool = True  # `mydata delete` takes the member's shares down
 
 
 @dataclass(frozen=True)
@@ -98,9 +101,17 @@ class ConsoleAdapter:
 
 
 @dataclass(frozen=True)
+class DiscordShards:
+    count: int | None = None  # shards across every process; None: one process, Discord decides
+    ids: tuple[int, ...] = ()  # the shards this process runs (0 … count-1); empty: all
+
+
+@dataclass(frozen=True)
 class DiscordAdapter:
     enabled: bool = False
     token: str = ""
+    sync_global: bool = False  # also register commands globally, for DMs (slow to appear)
+    shards: DiscordShards = field(default_factory=DiscordShards)
 
 
 @dataclass(frozen=True)

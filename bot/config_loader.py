@@ -182,6 +182,7 @@ FIELD_CHECKS: dict[tuple[type, str], Check] = {
     (Sharing, "cooldown_minutes"): _positive,
     (Sharing, "max_length"): _positive,
     (Sharing, "link_days"): _positive,
+    (Sharing, "reports_per_day"): _positive,
     (Checkins, "catch_up_hours"): _at_least(0),
     (Checkins, "day_reset"): _clock_time,
     (Checkins, "mood_labels"): _five_labels,
@@ -221,6 +222,11 @@ def _cross_checks(
             yield f"{path}.platform", f"needs adapters.{community.platform}.enabled: true"
     if adapters.discord.enabled and not adapters.discord.token:
         yield "adapters.discord.token", "is required when the discord adapter is enabled"
+    shards = adapters.discord.shards
+    if shards.count is not None and shards.count < 1:
+        yield "adapters.discord.shards.count", f"must be at least 1 (got {shards.count})"
+    elif shards.ids and (shards.count is None or not all(0 <= i < shards.count for i in shards.ids)):
+        yield "adapters.discord.shards.ids", "must each be from 0 to shards.count - 1"
     matrix = adapters.matrix
     if matrix.enabled:
         for key in ("homeserver", "user_id"):

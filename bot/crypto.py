@@ -220,6 +220,12 @@ def _derive(secret: bytes, info: bytes) -> bytes:
     return hkdf.derive(secret)
 
 
+def derive_key(secret: bytes, purpose: str) -> bytes:
+    """A 32-byte key for one named use outside the database (e.g. the Matrix crypto
+    store's pickle key), unrelated to every other key derived from the secret."""
+    return _derive(secret, f"hearth {purpose} v1".encode())
+
+
 # --- sealed fields -----------------------------------------------------------------------------
 
 

@@ -36,7 +36,8 @@ class Housekeeping:
             )
             await tx.execute(
                 # Channel posts stay: they are how a reaction finds its share.
-                "DELETE FROM outbox WHERE status <> 'pending' AND place_kind = 'dm' "
+                "DELETE FROM outbox WHERE status NOT IN ('pending', 'sending') "
+                "AND place_kind = 'dm' "
                 "AND created_at < $1",
                 epoch(now - KEEP_DELIVERED),
             )

@@ -4,6 +4,11 @@ A message is written here in the same transaction as the state change that
 causes it, under an idempotency key; the deliverer sends it afterwards and
 passes the key to the platform so a retried send posts once. A member whose
 DMs cannot be reached is marked unreachable, never retried.
+
+Several processes may share the outbox (Discord shards on one PostgreSQL): a
+row is leased — marked 'sending' until `next_attempt_at`, committed — before
+it is sent, so no two processes send it. A sender that dies leaves the lease
+to run out; the row is then sent again under the same key.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import Any
 
 from bot import members
 from bot.localtime import epoch, from_epoch
+from bot.metrics import Metrics
 from bot.port import Adapter, Choice, DeliveryError, Message, Place, Spoiler, Unreachable
 from bot.storage import Database, Transaction
 from bot.vault import OUTBOX_BODY, Vault
@@ -24,7 +30,10 @@ from bot.vault import OUTBOX_BODY, Vault
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-BATCH = 100
+BATCH = 20  # rows leased at a time: sent one after another within LEASE
+LEASE = timedelta(minutes=5)
+# Waiting to be sent: pending, or leased to a sender whose lease ran out.
+UNSENT = "status IN ('pending', 'sending')"
 
 
 def _seal(vault: Vault, key: str, body: dict[str, object]) -> str:
@@ -138,37 +147,77 @@ class OutboxDeliverer:
 
     name = "outbox"
 
-    def __init__(self, db: Database, vault: Vault, adapters: Mapping[str, Adapter]) -> None:
+    def __init__(
+        self,
+        db: Database,
+        vault: Vault,
+        adapters: Mapping[str, Adapter],
+        metrics: Metrics | None = None,
+    ) -> None:
         self.db = db
         self.vault = vault
         self.adapters = adapters
+        self.metrics = metrics or Metrics()
 
     async def next_due_at(self) -> datetime | None:
-        value = await self.db.fetchval(
-            "SELECT min(next_attempt_at) FROM outbox WHERE status = 'pending'"
-        )
+        value = await self.db.fetchval(f"SELECT min(next_attempt_at) FROM outbox WHERE {UNSENT}")
         return None if value is None else from_epoch(value)
 
     async def depth(self) -> int:
-        return int(await self.db.fetchval("SELECT count(*) FROM outbox WHERE status = 'pending'"))
+        return int(await self.db.fetchval(f"SELECT count(*) FROM outbox WHERE {UNSENT}"))
 
     async def run_due(self, now: datetime) -> None:
         while True:
-            rows = await self.db.fetch(
-                "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 "
-                "ORDER BY next_attempt_at, id LIMIT $2",
+            rows = await self._lease(now)
+            untried = list(rows)
+            try:
+                while untried:
+                    await self._deliver_one(untried[0], now)
+                    untried.pop(0)
+            finally:
+                # Stopped part-way (shutdown): hand back what was not finished,
+                # the send in hand included — it goes again under the same key.
+                if untried:
+                    await self._release(untried, now)
+            if len(rows) < BATCH:
+                return
+
+    async def _lease(self, now: datetime) -> list[Any]:
+        """Claim due rows for this process, committed before any is sent."""
+        async with self.db.transaction() as tx:
+            rows = await tx.fetch(
+                "UPDATE outbox SET status = 'sending', next_attempt_at = $1 WHERE id IN ("
+                f"SELECT id FROM outbox WHERE {UNSENT} AND next_attempt_at <= $2 "
+                f"ORDER BY next_attempt_at, id LIMIT $3{tx.dialect.skip_locked}) RETURNING *",
+                epoch(now + LEASE),
                 epoch(now),
                 BATCH,
             )
+        return sorted(rows, key=lambda row: row["id"])  # in the order they were queued
+
+    async def _release(self, rows: list[Any], now: datetime) -> None:
+        async with self.db.transaction() as tx:
             for row in rows:
-                await self._deliver(row, now)
-            if len(rows) < BATCH:
-                return
+                await tx.execute(
+                    "UPDATE outbox SET status = 'pending', next_attempt_at = $1 "
+                    "WHERE id = $2 AND status = 'sending'",
+                    epoch(now),
+                    row["id"],
+                )
+
+    async def _deliver_one(self, row: Any, now: datetime) -> None:
+        try:
+            await self._deliver(row, now)
+        except Exception:
+            # One broken row must not hold the rest of the lease back.
+            log.exception("outbox %s: delivery failed", row["id"])
+            await self._retry(row, now, "error")
 
     async def _deliver(self, row: object, now: datetime) -> None:
         outbox_id = row["id"]  # type: ignore[index]
         if row["expires_at"] is not None and row["expires_at"] < epoch(now):  # type: ignore[index]
             await self._finish(outbox_id, "expired", now)
+            self.metrics.message("expired")
             return
         adapter = self.adapters.get(row["platform"])  # type: ignore[index]
         if adapter is None:
@@ -177,7 +226,7 @@ class OutboxDeliverer:
         body = _open(self.vault, row)
         place = Place(row["place_kind"], row["platform"], body["to"])  # type: ignore[index]
         if body["op"] == "delete":
-            await self._take_down(adapter, place, body["target_key"], outbox_id, now)
+            await self._take_down(adapter, place, body["target_key"], row, now)
             return
         reply_to = None
         if body.get("reply_to_key"):
@@ -196,14 +245,17 @@ class OutboxDeliverer:
                 await self._finish_in(tx, outbox_id, "unreachable", now)
                 if row["member_id"] is not None:  # type: ignore[index]
                     await members.mark_unreachable(tx, row["member_id"], now)  # type: ignore[index]
+            self.metrics.message("unreachable")
         except DeliveryError as exc:
             await self._retry(row, now, type(exc).__name__)
         else:
             await self._finish(outbox_id, "sent", now, message_id)
+            self.metrics.message("sent")
 
     async def _take_down(
-        self, adapter: Adapter, place: Place, target_key: str, outbox_id: int, now: datetime
+        self, adapter: Adapter, place: Place, target_key: str, row: Any, now: datetime
     ) -> None:
+        outbox_id = row["id"]
         async with self.db.transaction() as tx:
             # Not sent yet: it never will be.
             await tx.execute(
@@ -211,15 +263,24 @@ class OutboxDeliverer:
                 "AND status = 'pending'",
                 target_key,
             )
-            message_id = await tx.fetchval(
-                "SELECT message_id FROM outbox WHERE idempotency_key = $1", target_key
+            target = await tx.fetchrow(
+                "SELECT status, message_id FROM outbox WHERE idempotency_key = $1", target_key
             )
+        message_id = None if target is None else target["message_id"]
+        if target is not None and target["status"] == "sending":
+            # Another process is sending it right now: take it down once it is out.
+            await self._retry(row, now, "post being sent", count=False)
+            return
         if message_id is not None:
             try:
                 await adapter.delete(place, message_id)
             except DeliveryError as exc:
-                log.warning("outbox %s: take-down failed (%s)", outbox_id, type(exc).__name__)
-        await self._finish(outbox_id, "sent", now)
+                await self._retry(row, now, f"take-down failed ({type(exc).__name__})")
+                return
+        async with self.db.transaction() as tx:
+            # The post is gone, and so is our copy of it: nothing lingers to be read back.
+            await tx.execute("DELETE FROM outbox WHERE idempotency_key = $1", target_key)
+            await self._finish_in(tx, outbox_id, "sent", now)
 
     async def _retry(self, row: object, now: datetime, reason: str, *, count: bool = True) -> None:
         attempts = row["attempts"] + (1 if count else 0)  # type: ignore[index]
@@ -233,6 +294,8 @@ class OutboxDeliverer:
             epoch(now + delay),
             row["id"],  # type: ignore[index]
         )
+        if count:
+            self.metrics.message("failed" if status == "failed" else "retried")
 
     async def _finish(
         self, outbox_id: int, status: str, now: datetime, message_id: str | None = None

@@ -186,4 +186,5 @@ class Adapter(ABC):
     async def delete(self, place: Place, message_id: str) -> None: ...
 
     async def close(self) -> None:  # noqa: B027 - an adapter holding no connection needs nothing
-        """Disconnect at shutdown, after the last send."""
+        """At shutdown, after the last send: save what resuming needs (a sync
+        token, say) and disconnect."""

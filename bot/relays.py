@@ -69,9 +69,9 @@ class RelayJob:
 
     async def run_due(self, now: datetime) -> None:
         while True:
-            rows = await self.db.fetch(
+            rows = await self.db.fetch(  # passing by what another process holds
                 "SELECT id, kind, ref_id, count FROM relay_batches WHERE due_at <= $1 "
-                "ORDER BY due_at LIMIT $2",
+                f"ORDER BY due_at LIMIT $2{self.db.dialect.skip_locked}",
                 epoch(now),
                 BATCH,
             )
@@ -84,15 +84,22 @@ class RelayJob:
         batch_id, kind = row["id"], row["kind"]  # type: ignore[index]
         try:
             async with self.db.transaction() as tx:
-                # Deleting first claims the batch: a second runner finds nothing.
-                claimed = await tx.execute("DELETE FROM relay_batches WHERE id = $1", batch_id)
-                resolver = self.resolvers.get(kind)
-                if claimed != 1:
+                # The claim: lock the batch (another process holding it passes
+                # it by), read its count as it is now, and delete it in the
+                # transaction that delivers it, so it goes out exactly once.
+                claimed = await tx.fetchrow(
+                    "SELECT ref_id, count FROM relay_batches "
+                    f"WHERE id = $1{tx.dialect.skip_locked}",
+                    batch_id,
+                )
+                if claimed is None:
                     return
+                await tx.execute("DELETE FROM relay_batches WHERE id = $1", batch_id)
+                resolver = self.resolvers.get(kind)
                 if resolver is None:
                     log.error("relay batch %s: no resolver for kind %s; dropped", batch_id, kind)
                     return
                 context = RelayContext(tx, self.vault, self.config, now)
-                await resolver(context, row["ref_id"], row["count"], batch_id)  # type: ignore[index]
+                await resolver(context, claimed["ref_id"], claimed["count"], batch_id)
         except Exception:
             log.exception("relay batch %s (%s) failed", batch_id, kind)

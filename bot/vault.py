@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.crypto import Sealer, pseudonym
+from bot.crypto import Sealer, derive_key, pseudonym
 from bot.port import Member
 from bot.storage import Database
 
@@ -29,8 +29,31 @@ class SealedField:
 
 CHECKIN_NOTE = SealedField("checkins", "id", "note")
 OUTBOX_BODY = SealedField("outbox", "idempotency_key", "body")
+SHARE_BODY = SealedField("shares", "id", "body")
+SHARE_WARNING = SealedField("shares", "id", "content_warning")
+SHARE_AUTHOR = SealedField("shares", "id", "author_link", "link_expires_at")
+REPLY_BODY = SealedField("share_replies", "id", "body")
+REPLY_AUTHOR = SealedField("share_replies", "id", "author_link", "link_expires_at")
+REPORT_REASON = SealedField("share_reports", "id", "reason")
+DRAFT_BODY = SealedField("share_drafts", "id", "body")
+DRAFT_WARNING = SealedField("share_drafts", "id", "content_warning")
+CELEBRATION_AUTHOR = SealedField(
+    "celebrations", "id", "author_link", expires_column="author_link_expires_at"
+)
 # Every sealed column, whichever feature owns it: rotation and audits read this list.
-SEALED_FIELDS: tuple[SealedField, ...] = (CHECKIN_NOTE, OUTBOX_BODY)
+SEALED_FIELDS: tuple[SealedField, ...] = (
+    CHECKIN_NOTE,
+    OUTBOX_BODY,
+    SHARE_BODY,
+    SHARE_WARNING,
+    SHARE_AUTHOR,
+    REPLY_BODY,
+    REPLY_AUTHOR,
+    REPORT_REASON,
+    DRAFT_BODY,
+    DRAFT_WARNING,
+    CELEBRATION_AUTHOR,
+)
 
 
 class Vault:
@@ -43,6 +66,10 @@ class Vault:
 
     def open(self, field: SealedField, row_key: object, token: str) -> str:
         return self.sealer.open(token, field.context(row_key))
+
+    def derive_key(self, purpose: str) -> bytes:
+        """A key for one use outside the database, e.g. "matrix store"."""
+        return derive_key(self._secret, purpose)
 
     def pseudonym(self, community: str, member: Member) -> str:
         """Who wrote something anonymous, as only this deployment's key can tell."""

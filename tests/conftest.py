@@ -1,15 +1,17 @@
-"""Shared fixtures: a Hearth on a temporary SQLite file with the real
-migrations, a recording adapter instead of a platform, and a fake clock."""
+"""Shared fixtures: a Hearth on a temporary SQLite file (and, for every test
+that asks for `db_url`, again on PostgreSQL) with the real migrations, a
+recording adapter instead of a platform, and a fake clock."""
 
 from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from postgres_support import POSTGRES, REQUIRED, postgres_url
 
 from bot.app import Hearth
 from bot.clock import FakeClock
@@ -45,6 +47,7 @@ class RecordingAdapter(Adapter):
 
     def __init__(self) -> None:
         self.sent: list[Sent] = []
+        self.deleted: list[tuple[Place, str]] = []
         self.unreachable: set[str] = set()
         self._ids = itertools.count(1)
 
@@ -61,7 +64,11 @@ class RecordingAdapter(Adapter):
         pass
 
     async def delete(self, place: Place, message_id: str) -> None:
-        pass
+        self.deleted.append((place, message_id))
+
+    def in_channel(self, channel: str) -> list[Message]:
+        """What was posted in a channel for everyone (not private replies)."""
+        return [s.message for s in self.sent if s.place.target == channel and s.event is None]
 
     def texts(self, user: str | None = None) -> list[str]:
         return [s.message.text for s in self.sent if user is None or s.place.target == user]
@@ -131,13 +138,51 @@ class Harness:
         return int(await self.db.fetchval(f"SELECT count(*) FROM {table}"))
 
 
-@pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path}/hearth.db"
+ENGINES = ("sqlite", "postgres")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "sqlite_only: reads SQLite's own files or catalog; not run on PostgreSQL"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test that uses `db_url` (so every Harness) runs on both engines."""
+    if "db_url" in metafunc.fixturenames:
+        sqlite_only = metafunc.definition.get_closest_marker("sqlite_only") is not None
+        engines = ENGINES[:1] if sqlite_only else ENGINES
+        metafunc.parametrize("db_url", engines, indirect=True)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    POSTGRES.stop()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if POSTGRES.unavailable and not REQUIRED:
+        terminalreporter.write_line(
+            f"PostgreSQL tests were skipped: {POSTGRES.unavailable}. "
+            "Set HEARTH_REQUIRE_POSTGRES=1 to make that a failure.",
+            yellow=True,
+        )
 
 
 @pytest.fixture
-def make_harness(db_url: str) -> Callable[..., object]:
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if getattr(request, "param", "sqlite") == "sqlite":
+        yield f"sqlite:///{tmp_path}/hearth.db"
+        return
+    # A Harness migrates to the latest schema anyway: it may reuse an emptied one.
+    reusable = "make_harness" in request.fixturenames
+    url = postgres_url(migrated_is_fine=reusable)
+    yield url
+    if reusable:
+        POSTGRES.give_back(url)
+
+
+@pytest.fixture
+async def make_harness(db_url: str) -> AsyncIterator[Callable[..., object]]:
     """Build a Harness; call again with the same database to 'restart'."""
     opened: list[Hearth] = []
 
@@ -157,7 +202,9 @@ def make_harness(db_url: str) -> Callable[..., object]:
         return Harness(hearth, adapter, clock)
 
     build.opened = opened  # type: ignore[attr-defined]
-    return build
+    yield build
+    for hearth in opened:  # a PostgreSQL pool left open would hold its connections
+        await hearth.db.close()
 
 
 @pytest.fixture

@@ -11,8 +11,19 @@ from bot.safety.mentions import ZERO_WIDTH_SPACE, neutralise_mentions
 
 @pytest.mark.parametrize(
     "text",
-    ["@everyone look", "hey @here", "@room", "@EveryOne", "thanks @mona!", "<@1234567890>",
-     "<@!1234567890>", "<@&998877>", "see <#5566>", "@hearth:example.org"],
+    [
+        "@everyone look",
+        "hey @here",
+        "@room",
+        "@EveryOne",
+        "thanks @mona!",
+        "<@1234567890>",
+        "<@!1234567890>",
+        "<@&998877>",
+        "see <#5566>",
+        "@hearth:example.org",
+        "https://matrix.to/#/@carol:example.org",
+    ],
 )
 def test_mentions_are_broken(text):
     out = neutralise_mentions(text)

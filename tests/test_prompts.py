@@ -276,6 +276,7 @@ async def test_unreachable_member_is_marked_prompts_stop_and_told_once(harness):
     assert len(h.adapter.prompts("ana")) == 1
 
 
+@pytest.mark.sqlite_only  # SQLite's EXPLAIN QUERY PLAN
 async def test_due_lookup_uses_the_index(harness):
     plan = await harness.db.fetch(
         "EXPLAIN QUERY PLAN SELECT member_id, community FROM schedules "

@@ -7,6 +7,8 @@ from typing import Any
 
 from bot import outbox
 from bot.commands import Refusal, Request, Router
+from bot.features.milestones import rights as milestone_rights
+from bot.features.sharing import erasure as sharing_erasure
 from bot.localtime import from_epoch
 from bot.port import Attachment, Choice, Message
 from bot.vault import CHECKIN_NOTE
@@ -115,6 +117,8 @@ async def collect(req: Request) -> dict[str, Any]:
         "messages_to_you": messages,
         "support_notes_sent_on": care,
         "moderator_contact_requests": contact,
+        "anonymous_shares": await sharing_erasure.export(req),
+        "milestones_and_celebrations": await milestone_rights.export(req),
     }
 
 
@@ -133,12 +137,15 @@ async def delete(req: Request, *, confirmed: bool) -> None:
         req.replies.append(
             Message(
                 "This erases everything Hearth holds about you: check-ins and notes, reminders, "
-                "history. It cannot be undone. `mydata export` first if you'd like a copy.",
+                "milestones, history. It cannot be undone. `mydata export` first if you'd like "
+                "a copy.",
                 choices=(Choice("Yes, delete everything", "mydata delete confirm", "🗑️"),),
             )
         )
         return
     # Every table that refers to a member does so with ON DELETE CASCADE.
+    await sharing_erasure.erase(req)
+    await milestone_rights.erase(req)
     await req.tx.execute("DELETE FROM members WHERE id = $1", req.member.id)
     req.erased = True
     req.say(

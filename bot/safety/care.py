@@ -100,6 +100,7 @@ async def alert_moderators(
     text: str,
     match: CrisisMatch,
     now: datetime,
+    choices: tuple[Choice, ...] = (),
 ) -> bool:
     """Tell the mod queue that `what` (e.g. "share #12") was held as a possible crisis:
     what was written and why, never who. Returns whether an alert was queued."""
@@ -115,5 +116,5 @@ async def alert_moderators(
     )
     place = Place.channel(community.platform, channel)
     return await outbox.enqueue(
-        tx, vault, f"alert:{community.name}:{reference}", place, Message(body), now
+        tx, vault, f"alert:{community.name}:{reference}", place, Message(body, choices=choices), now
     )

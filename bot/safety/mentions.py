@@ -16,9 +16,12 @@ ZERO_WIDTH_SPACE = "\u200b"
 _AT_WORDS = re.compile(r"@(?=[\w.\-]|everyone|here|room)", re.IGNORECASE)
 # Discord's raw forms: <@123>, <@!123>, <@&123> (roles), <#123> (channels).
 _DISCORD_RAW = re.compile(r"<(@[!&]?|#)(\d+)>")
+# Matrix pills are links to matrix.to; clients turn such links into mentions.
+_MATRIX_PILL = re.compile(r"(matrix\.to/#/)(?=[@!#+])", re.IGNORECASE)
 
 
 def neutralise_mentions(text: str) -> str:
     """`@everyone` → `@\u200beveryone`, `<@123>` → `<@\u200b123>`: shown, never pinging."""
     text = _DISCORD_RAW.sub(lambda m: f"<{m.group(1)}{ZERO_WIDTH_SPACE}{m.group(2)}>", text)
+    text = _MATRIX_PILL.sub(lambda m: m.group(1) + ZERO_WIDTH_SPACE, text)
     return _AT_WORDS.sub("@" + ZERO_WIDTH_SPACE, text)

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
+from bot.storage.dialect import SQLITE, Dialect
+
 # Rows are read by column name (`row["mood"]`) or position (`row[0]`) on every engine.
 Row = Any
 
@@ -17,6 +19,8 @@ class DatabaseError(Exception):
 
 class Transaction(ABC):
     """Statements that commit together or not at all."""
+
+    dialect: Dialect = SQLITE
 
     @abstractmethod
     async def execute(self, sql: str, *args: Any) -> int:
@@ -39,6 +43,7 @@ class Database(ABC):
     `transaction()`, which returns only once the commit is durable."""
 
     url: str
+    dialect: Dialect = SQLITE
 
     @abstractmethod
     def transaction(self) -> AbstractAsyncContextManager[Transaction]: ...
@@ -81,7 +86,9 @@ async def open_database(url: str, *, migrate: bool = True) -> Database:
 
         db: Database = await SQLiteDatabase.connect(url)
     elif url.startswith(("postgresql://", "postgres://")):
-        raise DatabaseError("PostgreSQL support is not available in this version yet")
+        from bot.storage.postgres import PostgresDatabase
+
+        db = await PostgresDatabase.connect(url)
     else:
         raise DatabaseError(f"unknown database URL scheme in {url.split(':', 1)[0]!r}")
     if migrate:

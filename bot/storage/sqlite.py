@@ -10,6 +10,7 @@ concurrent events cost one fsync, not N.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
@@ -21,6 +22,7 @@ from typing import Any
 import aiosqlite
 
 from bot.storage.database import Database, DatabaseError, Row, Transaction
+from bot.storage.dialect import SQLITE
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
 # A bound on how many transactions share one commit, so a steady stream of
@@ -68,7 +70,7 @@ def _settle(group: asyncio.Future[None], commit: asyncio.Future[None]) -> None:
 
 
 class SQLiteDatabase(Database):
-    dialect = "sqlite"
+    dialect = SQLITE
 
     def __init__(self, conn: aiosqlite.Connection, url: str) -> None:
         self.url = url
@@ -82,6 +84,11 @@ class SQLiteDatabase(Database):
 
     @classmethod
     async def connect(cls, url: str) -> SQLiteDatabase:
+        # aiosqlite logs every statement with its parameters at DEBUG: member
+        # ids and sealed text would reach the logs. Never below INFO.
+        logging.getLogger("aiosqlite").setLevel(
+            max(logging.INFO, logging.getLogger("aiosqlite").level)
+        )
         path = sqlite_path(url)
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)

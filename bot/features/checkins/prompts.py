@@ -6,6 +6,8 @@ local date, scheduled time) — is claimed in `prompt_slots` in the same
 transaction that queues the prompt in the outbox, so it is prompted at most
 once whatever restarts or replays happen. A slot found more than the
 catch-up window late is recorded as missed and never sent in a burst.
+Processes sharing one database lease batches of due schedules (`_lease`), so
+each is fired by one of them.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from bot.localtime import (
     to_utc,
 )
 from bot.members import MemberRecord
+from bot.metrics import Metrics
 from bot.port import Choice, Message
 from bot.storage import Database, Transaction
 from bot.vault import Vault
@@ -40,6 +43,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 200
 MAX_PASSES = 10
+LEASE = timedelta(minutes=1)  # a claimed schedule is its process's to fire until then
 SNOOZE = timedelta(hours=1)
 KEYCAPS = ("1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣")
 
@@ -190,10 +194,13 @@ class PromptJob:
 
     name = "checkin-prompts"
 
-    def __init__(self, db: Database, config: Config, vault: Vault) -> None:
+    def __init__(
+        self, db: Database, config: Config, vault: Vault, metrics: Metrics | None = None
+    ) -> None:
         self.db = db
         self.config = config
         self.vault = vault
+        self.metrics = metrics or Metrics()
 
     async def next_due_at(self) -> datetime | None:
         value = await self.db.fetchval("SELECT min(next_prompt_at) FROM schedules")
@@ -203,30 +210,52 @@ class PromptJob:
         # Each pass moves every due schedule strictly forward; a few passes
         # cover a slot that a long downtime left inside the catch-up window.
         for _ in range(MAX_PASSES):
-            rows = await self.db.fetch(
-                "SELECT member_id, community FROM schedules "
-                "WHERE next_prompt_at <= $1 ORDER BY next_prompt_at LIMIT $2",
-                epoch(now),
-                BATCH,
-            )
+            lease = epoch(now + LEASE)
+            rows = await self._lease(now, lease)
             if not rows:
                 return
             # Each schedule in its own transaction, so one failure stays alone;
             # together, so a morning's prompts share their commits.
-            await asyncio.gather(*(self._fire_one(row, now) for row in rows))
+            await asyncio.gather(*(self._fire_one(row, now, lease) for row in rows))
 
-    async def _fire_one(self, row: object, now: datetime) -> None:
+    async def _lease(self, now: datetime, lease: int) -> Sequence[object]:
+        """Claim due schedules for this process, committed, so that other processes
+        on the same database pass them by: until `lease` their next_prompt_at
+        is the lease. One never fired (its process died) is due again then."""
+        async with self.db.transaction() as tx:
+            return await tx.fetch(
+                "UPDATE schedules SET next_prompt_at = $1 WHERE (member_id, community) IN ("
+                "SELECT member_id, community FROM schedules WHERE next_prompt_at <= $2 "
+                f"ORDER BY next_prompt_at LIMIT $3{tx.dialect.skip_locked}) "
+                "RETURNING member_id, community",
+                lease,
+                epoch(now),
+                BATCH,
+            )
+
+    async def _fire_one(self, row: object, now: datetime, lease: int) -> None:
         member_id, community = row["member_id"], row["community"]  # type: ignore[index]
         try:
             async with self.db.transaction() as tx:
-                await self._fire(tx, member_id, community, now)
+                await self._fire(tx, member_id, community, now, lease)
         except Exception:
             log.exception("prompt for schedule of member %s failed", member_id)
 
     async def _fire(
-        self, tx: Transaction, member_id: int, community_name: str, now: datetime
+        self, tx: Transaction, member_id: int, community_name: str, now: datetime, lease: int
     ) -> None:
-        schedule = await load_schedule(tx, member_id, community_name)
+        # Still ours? A command may have rescheduled it since, or (had we been
+        # stalled past the lease) another process claimed it again.
+        claimed = await tx.fetchrow(
+            "SELECT * FROM schedules WHERE member_id = $1 AND community = $2 "
+            f"AND next_prompt_at = $3{tx.dialect.skip_locked}",
+            member_id,
+            community_name,
+            lease,
+        )
+        if claimed is None:
+            return
+        schedule = _schedule(claimed)
         member = await members.by_id(tx, member_id)
         community = self.config.community(community_name)
         if schedule is None or member is None or schedule.next_prompt_at is None:
@@ -239,8 +268,6 @@ class PromptJob:
                 member_id,
                 community_name,
             )
-            return
-        if schedule.next_prompt_at > now:
             return
         zone = member.zone(community.checkins.default_timezone)
         catch_up = timedelta(hours=community.checkins.catch_up_hours)
@@ -301,6 +328,8 @@ class PromptJob:
             epoch(due),
             epoch(now),
         )
+        if claimed == 1:
+            self.metrics.prompt("missed" if late else "queued")
         if claimed != 1 or late:
             return
         key = f"prompt:{member.id}:{community.name}:{slot_date.isoformat()}:{slot_time}"

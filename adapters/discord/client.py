@@ -1,0 +1,384 @@
+"""The Discord adapter's thin client part: discord.py's client, the port's
+actions (send, reply, react, delete) and the handlers that feed interactions
+and DMs to the core. What things mean lives in `translate` and `commands`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import zoneinfo
+from collections.abc import Iterator
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import discord
+
+from adapters.discord import commands as spec
+from adapters.discord import translate, views
+from adapters.discord.responder import DEFER_AFTER, Responder
+from adapters.discord.tree import build_tree
+from bot.config import DEFAULT_MOOD_LABELS, Community, Config
+from bot.features.milestones.names import counter_names
+from bot.port import Adapter, DeliveryError, Event, Message, Place, Unreachable
+
+if TYPE_CHECKING:
+    from bot.app import Hearth
+
+log = logging.getLogger(__name__)
+
+
+def intents() -> discord.Intents:
+    """Servers (channels, roles) and DMs; no message content, no member list."""
+    wanted = discord.Intents.none()
+    wanted.guilds = True
+    wanted.dm_messages = True
+    return wanted
+
+
+class _HearthClient:
+    """What Hearth adds to discord.py's client: setup, modal submits, DMs."""
+
+    adapter: DiscordAdapter
+
+    async def setup_hook(self) -> None:
+        await self.adapter.setup(self)  # type: ignore[arg-type]
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        if interaction.type is discord.InteractionType.modal_submit:
+            await self.adapter.on_form(interaction)
+
+    async def on_message(self, message: discord.Message) -> None:
+        await self.adapter.on_dm(message)
+
+
+class DiscordLoginError(SystemExit):
+    """Discord refused the token or could not be reached: a SystemExit, so
+    `hearth run` stops and says why instead of running deaf."""
+
+
+class HearthClient(_HearthClient, discord.Client):
+    pass
+
+
+class HearthShardedClient(_HearthClient, discord.AutoShardedClient):
+    pass
+
+
+@cache
+def _zones() -> tuple[str, ...]:
+    # The names the core accepts: Area/City, and UTC.
+    return tuple(sorted(z for z in zoneinfo.available_timezones() if "/" in z or z == "UTC"))
+
+
+def _match(names: list[str] | tuple[str, ...], typed: str) -> list[str]:
+    typed = typed.strip().lower()
+    starts = [n for n in names if n.lower().startswith(typed)]
+    inside = [n for n in names if typed in n.lower() and n not in starts]
+    return (starts + inside)[:25]
+
+
+class DiscordAdapter(Adapter):
+    platform = translate.PLATFORM
+    shows_attachments = True
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        defer_after: float = DEFER_AFTER,
+        client_options: dict[str, Any] | None = None,
+    ) -> None:
+        self.config = config
+        self.settings = config.adapters.discord
+        self.defer_after = defer_after
+        self.hearth: Hearth | None = None
+        self.tree: discord.app_commands.CommandTree[Any] | None = None
+        self._logged_in = False
+        self._runner: asyncio.Task[None] | None = None
+        self._dm_channels: dict[int, int] = {}  # user id → DM channel id
+        self._responders: dict[str, Responder] = {}  # interaction id → its answer
+        options: dict[str, Any] = {
+            "intents": intents(),
+            "allowed_mentions": discord.AllowedMentions.none(),
+            "max_messages": None,  # keep no members' messages in memory
+            "chunk_guilds_at_startup": False,
+            **(client_options or {}),
+        }
+        # discord.py logs request bodies and gateway events at DEBUG: members' words.
+        library_log = logging.getLogger("discord")
+        if library_log.getEffectiveLevel() < logging.INFO:
+            library_log.setLevel(logging.INFO)
+        # Hearth never joins voice: skip discord.py's warnings about voice libraries.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
+        shards = self.settings.shards
+        if shards.count is not None:
+            options["shard_count"] = shards.count
+            if shards.ids:
+                options["shard_ids"] = list(shards.ids)
+            self.client: discord.Client = HearthShardedClient(**options)
+        else:
+            self.client = HearthClient(**options)
+        self.client.adapter = self  # type: ignore[attr-defined]
+
+    # --- lifecycle --------------------------------------------------------------
+
+    def communities(self) -> tuple[Community, ...]:
+        source = self.hearth.config if self.hearth is not None else self.config
+        return source.communities_on(self.platform)
+
+    async def start(self, hearth: Hearth) -> None:
+        """Log in (a bad token fails here, loudly), then keep the gateway open."""
+        await self.login(hearth)
+        self._runner = asyncio.create_task(self._connect(), name="hearth-discord-gateway")
+
+    async def login(self, hearth: Hearth) -> None:
+        """Log in over HTTP and set up (commands, buttons); sends work from here on."""
+        self.hearth = hearth
+        try:
+            await self.client.login(self.settings.token)
+        except discord.LoginFailure:
+            await self.client.close()
+            raise DiscordLoginError(
+                "Discord refused the bot token (adapters.discord.token)."
+            ) from None
+        except (discord.HTTPException, aiohttp.ClientError, OSError) as exc:
+            await self.client.close()
+            raise DiscordLoginError(f"Cannot log in to Discord: {exc}") from None
+        self._logged_in = True
+
+    async def _connect(self) -> None:
+        try:
+            await self.client.connect(reconnect=True)
+        except Exception:
+            log.exception("discord gateway stopped")
+
+    @property
+    def connected(self) -> bool:  # type: ignore[override]
+        return self._logged_in and self.client.is_ready() and not self.client.is_closed()
+
+    async def close(self) -> None:
+        self._logged_in = False
+        await self.client.close()
+        if self._runner is not None:
+            await asyncio.gather(self._runner, return_exceptions=True)
+
+    async def setup(self, client: discord.Client) -> None:
+        """Called by discord.py once logged in: commands, lasting buttons, sync."""
+        assert self.hearth is not None, "start(hearth) before logging in"
+        communities = self.communities()
+        labels = communities[0].checkins.mood_labels if communities else DEFAULT_MOOD_LABELS
+        leaves = [leaf for leaf in spec.leaves(labels) if self._exists(leaf)]
+        guild_ids = sorted({int(c.guild_id) for c in communities if c.guild_id})
+        self.tree = build_tree(
+            client,
+            self,
+            leaves,
+            guild_ids,
+            global_dm=self.settings.sync_global,
+            pick_community=len(communities) > 1,
+        )
+        client.add_dynamic_items(views.ChoiceButton)
+        ids = self.settings.shards.ids
+        if not ids or 0 in ids:  # one process syncs, not every shard
+            await self.sync(guild_ids)
+
+    def _exists(self, leaf: spec.Leaf) -> bool:
+        """Declared commands the core does not (yet) know are not offered."""
+        hearth = self.hearth
+        assert hearth is not None
+        if hearth.router.find(leaf.root) is None:
+            return False
+        return leaf.root != "mod" or leaf.path[1] in hearth.mod_commands
+
+    async def sync(self, guild_ids: list[int]) -> None:
+        assert self.tree is not None
+        for guild_id in guild_ids:
+            try:
+                synced = await self.tree.sync(guild=discord.Object(id=guild_id))
+                log.info("%d slash commands synced to guild %s", len(synced), guild_id)
+            except discord.HTTPException as exc:
+                # Most often the bot was invited without the applications.commands scope.
+                log.error("slash commands for guild %s not synced: %s", guild_id, exc)
+        if self.settings.sync_global:
+            try:
+                await self.tree.sync()
+            except discord.HTTPException as exc:
+                log.error("global slash commands not synced: %s", exc)
+
+    # --- inbound ----------------------------------------------------------------
+
+    async def on_command(
+        self, interaction: discord.Interaction, leaf: spec.Leaf, values: dict[str, Any]
+    ) -> None:
+        picked = values.pop("community", None)
+        # In a server the server decides the community; the option is for DMs.
+        community = picked if interaction.guild_id is None else None
+        kind = spec.form_for(leaf, values)
+        if kind is not None:
+            form = translate.form(kind, spec.words_for(leaf, values, community), values)
+            if form is not None:
+                await self._open(interaction, form)
+                return
+        text = spec.words_for(leaf, values, community)
+        await self._handle(interaction, translate.command_event(interaction, text))
+
+    async def on_choice(self, interaction: discord.Interaction, command: str) -> None:
+        form = translate.form_for_choice(command)
+        if form is not None:
+            await self._open(interaction, form)
+            return
+        await self._handle(interaction, translate.choice_event(interaction, command))
+
+    async def on_form(self, interaction: discord.Interaction) -> None:
+        data: dict[str, Any] = interaction.data or {}  # type: ignore[assignment]
+        values = translate.submitted_values(data.get("components", []))
+        text = translate.form_text(str(data.get("custom_id", "")), values)
+        if text is not None:
+            await self._handle(interaction, translate.command_event(interaction, text))
+
+    async def on_dm(self, message: discord.Message) -> None:
+        event = translate.dm_event(message)
+        if event is None or self.hearth is None:
+            return
+        self._dm_channels[message.author.id] = message.channel.id
+        try:
+            await self.hearth.handle(event)
+        except Exception:
+            log.exception("discord DM %s failed", message.id)
+
+    async def _open(self, interaction: discord.Interaction, form: translate.Form) -> None:
+        try:
+            await interaction.response.send_modal(views.HearthForm(form))
+        except discord.HTTPException as exc:
+            log.warning("interaction %s: form not opened (%s)", interaction.id, exc.status)
+
+    async def _handle(self, interaction: discord.Interaction, event: Event) -> None:
+        if self.hearth is None:
+            return
+        if interaction.guild_id is None and interaction.channel_id is not None:
+            self._dm_channels[interaction.user.id] = interaction.channel_id
+        responder = Responder(interaction, defer_after=self.defer_after)
+        self._responders[event.event_id] = responder
+        responder.start()
+        try:
+            await self.hearth.handle(event)
+        except Exception:
+            log.exception("discord interaction %s failed", interaction.id)
+        finally:
+            self._responders.pop(event.event_id, None)
+            await responder.finish()
+
+    async def suggest(
+        self, source: str, interaction: discord.Interaction, typed: str
+    ) -> list[tuple[str, str]]:
+        """Autocomplete: (what the member sees, the value sent)."""
+        if source == spec.TIMEZONE:
+            names = _match(_zones(), typed)
+        elif source == spec.COMMUNITY:
+            names = _match([c.name for c in self.communities()], typed)
+        elif source == spec.COMMAND and self.hearth is not None:
+            names = _match(list(self.hearth.router.commands), typed)
+        elif source == spec.MILESTONE and self.hearth is not None:
+            names = _match(await self._counter_names(interaction), typed)
+        else:
+            names = []
+        return [(name, name) for name in names]
+
+    async def _counter_names(self, interaction: discord.Interaction) -> list[str]:
+        assert self.hearth is not None
+        communities = self.communities()
+        in_guild = [c for c in communities if c.guild_id == str(interaction.guild_id)]
+        picked = getattr(interaction.namespace, "community", None)
+        chosen = in_guild or [c for c in communities if c.name == picked] or communities
+        member = translate.member_of(interaction.user)
+        names = await counter_names(self.hearth.db, member, [c.name for c in chosen])
+        command = interaction.command
+        if command is not None and command.qualified_name == "milestone visibility":
+            names.append("streak")  # the check-in streak's own name
+        return names
+
+    # --- outbound (the port) -------------------------------------------------------
+
+    def _kwargs(self, message: Message) -> tuple[dict[str, Any], translate.Rendered]:
+        rendered = translate.render(message)
+        if rendered.clipped:
+            log.warning("a message was clipped to Discord's length limits")
+        kwargs: dict[str, Any] = {"allowed_mentions": discord.AllowedMentions.none()}
+        if rendered.content is not None:
+            kwargs["content"] = rendered.content
+        if rendered.embed is not None:
+            kwargs["embed"] = views.embed(rendered.embed)
+        if (view := views.button_view(rendered.buttons)) is not None:
+            kwargs["view"] = view
+        if (file := views.file(rendered.attachment)) is not None:
+            kwargs["file"] = file
+        return kwargs, rendered
+
+    async def _channel_id(self, place: Place) -> int:
+        if not place.target.isdigit():
+            raise DeliveryError("not a Discord id: check the community's channels in the config")
+        if not place.is_dm:
+            return int(place.target)
+        user_id = int(place.target)
+        if user_id not in self._dm_channels:
+            data = await self.client.http.start_private_message(user_id)
+            self._dm_channels[user_id] = int(data["id"])
+        return self._dm_channels[user_id]
+
+    async def send(self, place: Place, message: Message) -> str:
+        kwargs, rendered = self._kwargs(message)
+        if rendered.nonce is not None:
+            kwargs["nonce"] = rendered.nonce  # discord.py sends it with enforce_nonce
+        with self._failures(place):
+            channel_id = await self._channel_id(place)
+            if rendered.reply_to is not None:
+                kwargs["reference"] = discord.MessageReference(
+                    message_id=rendered.reply_to, channel_id=channel_id, fail_if_not_exists=False
+                )
+            sent = await self.client.get_partial_messageable(channel_id).send(**kwargs)
+        return str(sent.id)
+
+    @contextlib.contextmanager
+    def _failures(self, place: Place) -> Iterator[None]:
+        """discord.py's errors as the port's: Unreachable for a DM Discord refuses
+        (one request, never retried), DeliveryError for what may pass."""
+        if not self._logged_in:
+            raise DeliveryError("discord is not logged in")
+        try:
+            yield
+        except discord.HTTPException as exc:
+            if place.is_dm and translate.is_unreachable(exc.code):
+                raise Unreachable(f"discord error {exc.code}") from None
+            raise DeliveryError(f"discord {exc.status} (code {exc.code})") from None
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise DeliveryError(type(exc).__name__) from None
+
+    async def reply(self, event: Event, message: Message) -> None:
+        responder = self._responders.get(event.event_id)
+        if responder is not None:
+            kwargs, _ = self._kwargs(message)
+            await responder.send(kwargs)
+            return
+        # Not an interaction (a DM typed to the bot): answer in that DM.
+        try:
+            await self.send(Place.dm(event.member), message)
+        except DeliveryError as exc:
+            log.warning("reply to %s not delivered (%s)", event.event_id, type(exc).__name__)
+
+    async def _message(self, place: Place, message_id: str) -> discord.PartialMessage:
+        channel = self.client.get_partial_messageable(await self._channel_id(place))
+        return channel.get_partial_message(int(message_id))
+
+    async def react(self, place: Place, message_id: str, emoji: str) -> None:
+        with self._failures(place):
+            await (await self._message(place, message_id)).add_reaction(emoji)
+
+    async def delete(self, place: Place, message_id: str) -> None:
+        with self._failures(place):
+            try:
+                await (await self._message(place, message_id)).delete()
+            except discord.NotFound:
+                return  # already gone: what a take-down wants

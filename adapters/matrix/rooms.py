@@ -1,0 +1,106 @@
+"""What the bot knows about its rooms, read from nio's synced state: which rooms
+belong to a community, which room is whose DM, and who holds what power."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from nio import AsyncClient, MatrixRoom, RoomCreateEvent
+
+from adapters.matrix import translate
+from bot.commands import Args, Refusal, take_community_option
+from bot.config import Community
+
+
+class Rooms:
+    def __init__(self, client: AsyncClient, communities: Iterable[Community]) -> None:
+        self.client = client
+        self.communities = tuple(communities)
+        self.community_rooms: dict[str, Community] = {}
+        for community in self.communities:
+            channels = community.channels
+            for room_id in (channels.shares, channels.mod_queue, channels.celebrations):
+                if room_id:
+                    self.community_rooms[room_id] = community
+        # m.room.create senders and additional creators, seen in full-state syncs
+        self.creators: dict[str, frozenset[str]] = {}
+
+    @property
+    def own_id(self) -> str:
+        return self.client.user_id
+
+    def note_state(self, room_id: str, events: Iterable[object]) -> None:
+        for event in events:
+            if isinstance(event, RoomCreateEvent):
+                self.creators[room_id] = translate.creators_of(event.source)
+
+    def room(self, room_id: str) -> MatrixRoom | None:
+        return self.client.rooms.get(room_id)
+
+    def is_joined(self, room_id: str, user_id: str) -> bool:
+        room = self.room(room_id)
+        user = room.users.get(user_id) if room else None
+        return user is not None and not user.invited
+
+    def dm_partner(self, room_id: str) -> str | None:
+        """The one member sharing this room with the bot, if it is nobody else's room.
+
+        Judged on the live member list (joined and invited), so a room that gains
+        a third member stops counting as private at once."""
+        room = self.room(room_id)
+        if room is None or room_id in self.community_rooms or self.own_id not in room.users:
+            return None
+        others = set(room.users) - {self.own_id}
+        return others.pop() if len(others) == 1 else None
+
+    def shares_community(self, user_id: str) -> bool:
+        return any(self.is_joined(room_id, user_id) for room_id in self.community_rooms)
+
+    def level_in(self, room_id: str, user_id: str) -> int | None:
+        room = self.room(room_id)
+        if room is None:
+            return None
+        levels = room.power_levels
+        return translate.power_level(
+            user_id,
+            levels.users,
+            levels.defaults.users_default,
+            room.room_version,
+            self.creators.get(room_id, ()),
+        )
+
+    def level_for_dm(self, user_id: str, command: str | None) -> int | None:
+        """In a DM, a member's power is their highest in the community the command
+        is for (`--community NAME`, or the only one): never borrowed from another."""
+        community = self._community_named(command)
+        if community is None:
+            return None
+        levels = [
+            self.level_in(room_id, user_id)
+            for room_id, owner in self.community_rooms.items()
+            if owner is community and self.is_joined(room_id, user_id)
+        ]
+        return max((level for level in levels if level is not None), default=None)
+
+    def _community_named(self, command: str | None) -> Community | None:
+        name = None
+        if command:
+            try:
+                name, _ = take_community_option(Args(command))
+            except Refusal:
+                return None
+        if name is not None:
+            return next((c for c in self.communities if c.name == name), None)
+        return self.communities[0] if len(self.communities) == 1 else None
+
+    def can_redact(self, room_id: str) -> bool:
+        room = self.room(room_id)
+        own = self.level_in(room_id, self.own_id)
+        if room is None or own is None:
+            return False
+        levels = room.power_levels
+        needed = max(
+            levels.defaults.redact,
+            levels.events.get("m.room.redaction", levels.defaults.events_default),
+        )
+        return own >= needed

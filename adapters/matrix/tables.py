@@ -1,0 +1,58 @@
+"""What the Matrix adapter keeps in Hearth's database (migration 5): where the
+sync stands, and which room is each member's DM with the bot.
+
+The DM row hangs off the member, so `mydata delete` takes it with them.
+"""
+
+from __future__ import annotations
+
+from adapters.matrix.translate import PLATFORM
+from bot import members
+from bot.clock import Clock
+from bot.localtime import epoch
+from bot.port import Member
+from bot.storage import Database
+
+
+class MatrixTables:
+    def __init__(self, db: Database, clock: Clock, account: str) -> None:
+        self.db = db
+        self.clock = clock
+        self.account = account  # the bot's user id: a token is only good for its account
+
+    async def sync_token(self) -> str | None:
+        return await self.db.fetchval(
+            "SELECT next_batch FROM matrix_sync WHERE account = $1", self.account
+        )
+
+    async def save_sync_token(self, token: str) -> None:
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO matrix_sync (account, next_batch, saved_at) VALUES ($1, $2, $3) "
+                "ON CONFLICT (account) DO UPDATE SET next_batch = excluded.next_batch, "
+                "saved_at = excluded.saved_at",
+                self.account,
+                token,
+                epoch(self.clock.now()),
+            )
+
+    async def dm_room(self, user_id: str) -> str | None:
+        return await self.db.fetchval(
+            "SELECT d.room_id FROM matrix_dm_rooms d JOIN members m ON m.id = d.member_id "
+            "WHERE m.platform = $1 AND m.user_id = $2",
+            PLATFORM,
+            user_id,
+        )
+
+    async def remember_dm(self, user_id: str, room_id: str) -> None:
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            member = await members.get_or_create(tx, Member(PLATFORM, user_id), now)
+            await tx.execute(
+                "INSERT INTO matrix_dm_rooms (member_id, room_id, created_at) VALUES ($1, $2, $3) "
+                "ON CONFLICT (member_id) DO UPDATE SET room_id = excluded.room_id, "
+                "created_at = excluded.created_at",
+                member.id,
+                room_id,
+                epoch(now),
+            )

@@ -1,0 +1,279 @@
+"""`mod …`: moderators vet, remove and block without ever learning who wrote
+what. Every action is logged with the moderator who took it, never an author."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from bot.commands import Args, Refusal, Request, Router
+from bot.features.sharing import posts, store
+from bot.features.sharing.commands import publish_reply, take_down_share
+from bot.localtime import epoch
+from bot.moderators import is_moderator
+from bot.vault import REPORT_REASON
+
+USAGE = (
+    "mod queue — shares waiting for review, held replies and open reports\n"
+    "mod approve N / mod reject N [REASON] — publish or refuse a pending share (N.M: a reply)\n"
+    "mod remove N — take down a share (N.M: a reply)\n"
+    "mod block N [DAYS] — stop the unknown author of share #N from sharing here\n"
+    "mod unblock BLOCK_ID — lift a block"
+)
+BLOCK_MAX_DAYS = 3650
+# Block ids are short and random, so they say nothing about whom they block.
+_BLOCK_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+ModHandler = Callable[[Request, Args], Awaitable[None]]
+
+
+def register(router: Router) -> dict[str, ModHandler]:
+    """Register `mod`; return its subcommand table so other features can add theirs."""
+    subcommands: dict[str, ModHandler] = {
+        "queue": queue,
+        "approve": approve,
+        "reject": reject,
+        "remove": remove,
+        "block": block,
+        "unblock": unblock,
+    }
+
+    async def mod(req: Request) -> None:
+        if not is_moderator(req.event, req.community):
+            raise Refusal(f"Only moderators of {req.community.name} can use `mod` commands.")
+        name = req.args.word(0)
+        handler = subcommands.get(name or "")
+        if handler is None:
+            raise Refusal("Moderator commands: " + ", ".join(f"`mod {n}`" for n in subcommands))
+        await handler(req, req.args.shift())
+
+    router.add("mod", mod, USAGE, "moderator tools")
+    return subcommands
+
+
+async def log_action(req: Request, action: str, number: int | None, detail: str = "") -> None:
+    await req.tx.execute(
+        "INSERT INTO moderation_log (community, moderator, action, share_number, detail, "
+        "created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        req.community.name,
+        req.member.user_id,
+        action,
+        number,
+        detail or None,
+        epoch(req.now),
+    )
+
+
+async def _target(
+    req: Request, word: str | None, verb: str
+) -> tuple[store.Share, store.Reply | None]:
+    reference = store.parse_reference(word)
+    if reference is None:
+        raise Refusal(f"Which one? `mod {verb} N` (or N.M for a reply).")
+    number, reply_number = reference
+    share = await store.find_share(req.tx, req.vault, req.community.name, number)
+    if share is None:
+        raise Refusal(f"There's no share #{number}.")
+    if reply_number is None:
+        return share, None
+    found = await store.find_reply(req.tx, req.vault, share, reply_number)
+    if found is None:
+        raise Refusal(f"There's no reply #{number}.{reply_number}.")
+    return share, found
+
+
+async def queue(req: Request, args: Args) -> None:
+    name = req.community.name
+    pending = await req.tx.fetch(
+        "SELECT number, status, crisis FROM shares WHERE community = $1 "
+        "AND status IN ('pending', 'held') ORDER BY number",
+        name,
+    )
+    held = await req.tx.fetch(
+        "SELECT s.number, r.number AS reply FROM share_replies r "
+        "JOIN shares s ON s.id = r.share_id WHERE s.community = $1 AND r.status = 'held' "
+        "ORDER BY s.number, r.number",
+        name,
+    )
+    reports = await req.tx.fetch(
+        "SELECT r.id, r.reason, r.reply_number, s.number FROM share_reports r "
+        "JOIN shares s ON s.id = r.share_id WHERE r.community = $1 AND r.status = 'open' "
+        "ORDER BY r.id",
+        name,
+    )
+    lines = []
+    for row in pending:
+        flag = " ⚠️ possible crisis" if row["crisis"] else ""
+        lines.append(f"Share #{row['number']} — waiting for review{flag}")
+    lines += [f"Reply #{r['number']}.{r['reply']} — held ⚠️ possible crisis" for r in held]
+    for row in reports:
+        target = f"#{row['number']}" + (f".{row['reply_number']}" if row["reply_number"] else "")
+        reason = req.vault.open(REPORT_REASON, row["id"], row["reason"]) if row["reason"] else ""
+        lines.append(f"Report on {target}: {reason}")
+    req.say("\n".join(["The queue:", *lines]) if lines else "The queue is empty. 🌿")
+
+
+async def approve(req: Request, args: Args) -> None:
+    share, reply = await _target(req, args.word(0), "approve")
+    if reply is not None:
+        if reply.status != "held":
+            raise Refusal(f"Reply #{reply.label} isn't waiting for review.")
+        await store.set_reply_status(req.tx, reply.id, "published")
+        await publish_reply(req.tx, req.vault, req.community, share, reply, req.now)
+        await log_action(req, "approve", share.number, f"reply {reply.label}")
+        req.say(f"Reply #{reply.label} is posted.")
+        return
+    if share.status not in ("pending", "held"):
+        raise Refusal(f"Share #{share.number} isn't waiting for review (it is {share.status}).")
+    await store.set_status(req.tx, share.id, "published")
+    await posts.post_share(req.tx, req.vault, req.community, share, req.now)
+    await posts.tell_author(
+        req.tx,
+        req.vault,
+        share.author(req.vault, req.now),
+        f"decision:{share.id}:published",
+        f"Your share #{share.number} is now posted. Thank you for sharing 💛",
+        req.now,
+    )
+    await log_action(req, "approve", share.number)
+    req.say(f"Share #{share.number} is posted.")
+
+
+async def reject(req: Request, args: Args) -> None:
+    share, reply = await _target(req, args.word(0), "reject")
+    reason = args.after(1)[:300]
+    because = f" The moderator's note: {reason}" if reason else ""
+    if reply is not None:
+        if reply.status != "held":
+            raise Refusal(f"Reply #{reply.label} isn't waiting for review.")
+        await posts.tell_author(
+            req.tx,
+            req.vault,
+            reply.author(req.vault, req.now),
+            f"decision:reply:{reply.id}",
+            f"A moderator decided not to post your reply #{reply.label}.{because}",
+            req.now,
+        )
+        await store.set_reply_status(req.tx, reply.id, "rejected", erase=True)
+        await log_action(req, "reject", share.number, f"reply {reply.label}")
+        req.say(f"Reply #{reply.label} won't be posted.")
+        return
+    if share.status not in ("pending", "held"):
+        raise Refusal(f"Share #{share.number} isn't waiting for review (it is {share.status}).")
+    author = share.author(req.vault, req.now)
+    await store.set_status(req.tx, share.id, "rejected", erase=True)
+    await posts.tell_author(
+        req.tx,
+        req.vault,
+        author,
+        f"decision:{share.id}:rejected",
+        f"A moderator decided not to post your share #{share.number}.{because} "
+        "You're still welcome here — `resources` is always there if you need it.",
+        req.now,
+    )
+    await log_action(req, "reject", share.number, reason)
+    req.say(
+        f"Share #{share.number} won't be posted"
+        + (" and its author has been told." if author else ".")
+    )
+
+
+async def remove(req: Request, args: Args) -> None:
+    share, reply = await _target(req, args.word(0), "remove")
+    community = req.community
+    if reply is not None:
+        if reply.status != "published":
+            raise Refusal(f"Reply #{reply.label} isn't posted.")
+        await store.set_reply_status(req.tx, reply.id, "removed", erase=True)
+        await posts.take_down(
+            req.tx,
+            req.vault,
+            community,
+            posts.reply_key(community.name, reply.label),
+            posts.shares_place(community),
+            req.now,
+        )
+        await _close_reports(req, share, reply.number)
+        await log_action(req, "remove", share.number, f"reply {reply.label}")
+        req.say(f"Reply #{reply.label} is taken down.")
+        return
+    if share.status != "published":
+        raise Refusal(f"Share #{share.number} isn't posted (it is {share.status}).")
+    author = share.author(req.vault, req.now)
+    await take_down_share(req, share, "removed")
+    await posts.tell_author(
+        req.tx,
+        req.vault,
+        author,
+        f"decision:{share.id}:removed",
+        f"A moderator took down your share #{share.number}.",
+        req.now,
+    )
+    await _close_reports(req, share, None)
+    await log_action(req, "remove", share.number)
+    req.say(f"Share #{share.number} is taken down.")
+
+
+async def _close_reports(req: Request, share: store.Share, reply_number: int | None) -> None:
+    await req.tx.execute(
+        "UPDATE share_reports SET status = 'closed' WHERE share_id = $1 "
+        "AND reply_number IS NOT DISTINCT FROM $2",
+        share.id,
+        reply_number,
+    )
+
+
+async def block(req: Request, args: Args) -> None:
+    share, _reply = await _target(req, args.word(0), "block")
+    days_word = args.word(1)
+    if days_word is None:
+        until = None
+    elif days_word.isdigit() and 1 <= int(days_word) <= BLOCK_MAX_DAYS:
+        until = req.now + timedelta(days=int(days_word))
+    else:
+        raise Refusal(f"Block for a number of days from 1 to {BLOCK_MAX_DAYS}, or leave it out.")
+    existing = await store.active_block(req.tx, req.community.name, share.author_key, req.now)
+    if existing:
+        req.say(f"The author of share #{share.number} is already blocked ({existing}).")
+        return
+    code = "B-" + "".join(secrets.choice(_BLOCK_ALPHABET) for _ in range(6))
+    await req.tx.execute(
+        "INSERT INTO share_blocks (code, community, author_key, until, created_at) "
+        "VALUES ($1, $2, $3, $4, $5)",
+        code,
+        req.community.name,
+        share.author_key,
+        until and epoch(until),
+        epoch(req.now),
+    )
+    span = f"for {days_word} days" if until else "until a moderator lifts it"
+    await posts.tell_author(
+        req.tx,
+        req.vault,
+        share.author(req.vault, req.now),
+        f"block:{code}",
+        f"A moderator has paused your sharing in {req.community.name} {span}. Nobody was told "
+        "who you are. Check-ins, support and `resources` still work for you.",
+        req.now,
+    )
+    await log_action(req, "block", share.number, code)
+    req.say(
+        f"The author of share #{share.number} can no longer share here {span}. "
+        f"Block id: {code} (`mod unblock {code}`). Nobody, you included, learns who it is."
+    )
+
+
+async def unblock(req: Request, args: Args) -> None:
+    code = (args.words[0] if args.words else "").upper()
+    lifted = await req.tx.execute(
+        "UPDATE share_blocks SET lifted_at = $1 WHERE code = $2 AND community = $3 "
+        "AND lifted_at IS NULL",
+        epoch(req.now),
+        code,
+        req.community.name,
+    )
+    if lifted != 1:
+        raise Refusal(f"There's no block {code or '(none given)'} in force here.")
+    await log_action(req, "unblock", None, code)
+    req.say(f"Block {code} is lifted.")

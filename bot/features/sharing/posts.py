@@ -1,0 +1,138 @@
+"""What sharing puts in channels and DMs, through the outbox: share and reply
+posts, the moderators' queue, take-downs, and relays to an anonymous author.
+Every text a member wrote has its mentions neutralised before it goes out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot import outbox
+from bot.config import Community
+from bot.features.sharing.store import Reply, Share
+from bot.port import Choice, Member, Message, Place, Spoiler
+from bot.safety.mentions import neutralise_mentions
+from bot.storage import Transaction
+from bot.vault import Vault
+
+
+def share_key(community: str, number: int) -> str:
+    return f"share:{community}:{number}"
+
+
+def reply_key(community: str, label: str) -> str:
+    return f"reply:{community}:{label}"
+
+
+def queue_key(community: str, label: str) -> str:
+    return f"queue:{community}:{label}"
+
+
+def shares_place(community: Community) -> Place:
+    return Place.channel(community.platform, community.channels.shares or "")
+
+
+def queue_place(community: Community) -> Place:
+    return Place.channel(community.platform, community.channels.mod_queue or "")
+
+
+def share_message(share: Share) -> Message:
+    body = neutralise_mentions(share.body or "")
+    title = f"📝 Anonymous share #{share.number}"
+    choices = (
+        Choice("🤝 Support", f"support {share.number}", "🤝"),
+        Choice("Reply anonymously", f"reply {share.number}", "💬"),
+    )
+    if share.content_warning:
+        warning = neutralise_mentions(share.content_warning)
+        return Message(title, choices=choices, spoiler=Spoiler(warning, body))
+    return Message(f"{title}\n{body}", choices=choices)
+
+
+async def post_share(
+    tx: Transaction, vault: Vault, community: Community, share: Share, now: datetime
+) -> None:
+    await outbox.enqueue(
+        tx,
+        vault,
+        share_key(community.name, share.number),
+        shares_place(community),
+        share_message(share),
+        now,
+    )
+
+
+async def post_reply(
+    tx: Transaction, vault: Vault, community: Community, reply: Reply, now: datetime
+) -> None:
+    text = f"↳ Anonymous reply #{reply.label}\n{neutralise_mentions(reply.body or '')}"
+    await outbox.enqueue(
+        tx,
+        vault,
+        reply_key(community.name, reply.label),
+        shares_place(community),
+        Message(text),
+        now,
+        reply_to_key=share_key(community.name, reply.share_number),
+    )
+
+
+async def queue_for_review(
+    tx: Transaction, vault: Vault, community: Community, share: Share, now: datetime
+) -> None:
+    """The moderators' view: number and words, never who wrote them."""
+    number = share.number
+    lines = [f"🗂️ Share #{number} is waiting for review."]
+    if share.content_warning:
+        lines.append(f"Content warning: {neutralise_mentions(share.content_warning)}")
+    lines.append(neutralise_mentions(share.body or ""))
+    choices = (
+        Choice("Approve", f"mod approve {number}", "✅"),
+        Choice("Reject", f"mod reject {number}", "❌"),
+        Choice("Block author", f"mod block {number}", "⛔"),
+    )
+    await outbox.enqueue(
+        tx,
+        vault,
+        queue_key(community.name, str(number)),
+        queue_place(community),
+        Message("\n".join(lines), choices=choices),
+        now,
+    )
+
+
+async def tell_moderators(
+    tx: Transaction,
+    vault: Vault,
+    community: Community,
+    key: str,
+    text: str,
+    now: datetime,
+    choices: tuple[Choice, ...] = (),
+) -> None:
+    if community.channels.mod_queue:
+        await outbox.enqueue(
+            tx,
+            vault,
+            f"modnote:{community.name}:{key}",
+            queue_place(community),
+            Message(text, choices=choices),
+            now,
+        )
+
+
+async def take_down(
+    tx: Transaction, vault: Vault, community: Community, key: str, place: Place, now: datetime
+) -> None:
+    await outbox.enqueue_delete(tx, vault, f"takedown:{key}", place, key, now)
+
+
+async def tell_author(
+    tx: Transaction, vault: Vault, author: Member | None, key: str, text: str, now: datetime
+) -> bool:
+    """A private word to an anonymous author, while their link lasts.
+
+    No member id is stored with it: the recipient is sealed inside the outbox
+    row, so the database never pairs them with their share in the clear."""
+    if author is None:
+        return False
+    return await outbox.enqueue(tx, vault, key, Place.dm(author), Message(text), now)

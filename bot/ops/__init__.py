@@ -1,0 +1,1 @@
+"""Running Hearth as a service: health, the /healthz and /metrics endpoint, a clean stop."""

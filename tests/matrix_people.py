@@ -1,0 +1,142 @@
+"""Members for the Matrix tests: real matrix-nio clients (with encryption) that
+create rooms, write, react, and wait for what Hearth sends by bounded polling
+of their own sync, never by sleeping."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    ErrorResponse,
+    Event,
+    MegolmEvent,
+    RoomCreateResponse,
+    SyncResponse,
+)
+from nio.store import SqliteMemoryStore
+from synapse_support import Account, Synapse
+
+T = TypeVar("T")
+WITHIN = 15.0  # seconds before a wait gives up and the test fails
+ENCRYPTION = {
+    "type": "m.room.encryption",
+    "state_key": "",
+    "content": {"algorithm": "m.megolm.v1.aes-sha2"},
+}
+
+
+class Person:
+    def __init__(self, server: Synapse, account: Account) -> None:
+        self.account = account
+        self.user_id = account.user_id
+        self.client = AsyncClient(
+            server.url,
+            account.user_id,
+            device_id=account.device_id,
+            config=AsyncClientConfig(encryption_enabled=True, store=SqliteMemoryStore),
+        )
+        self.client.restore_login(account.user_id, account.device_id, account.access_token)
+        self.timeline: dict[str, list[Event]] = defaultdict(list)
+        self.invites: set[str] = set()
+
+    async def sync(self, timeout_ms: int = 0) -> None:
+        client = self.client
+        answer = await client.sync(timeout=timeout_ms, full_state=not client.next_batch or None)
+        assert isinstance(answer, SyncResponse), answer
+        for room_id, joined in answer.rooms.join.items():
+            self.timeline[room_id].extend(joined.timeline.events)
+        self.invites.update(answer.rooms.invite)
+        if client.should_upload_keys:
+            await client.keys_upload()
+        if client.should_query_keys:
+            await client.keys_query()
+        if client.should_claim_keys:
+            await client.keys_claim(client.get_users_for_key_claiming())
+        await client.send_to_device_messages()
+        self._decrypt_late()
+
+    def _decrypt_late(self) -> None:
+        """A message may come before its room key: read it once the key is here."""
+        for events in self.timeline.values():
+            for index, event in enumerate(events):
+                if isinstance(event, MegolmEvent):
+                    try:
+                        events[index] = self.client.decrypt_event(event)
+                    except Exception:  # noqa: BLE001 - still no key: try after the next sync
+                        continue
+
+    async def wait_for(self, found: Callable[[], T | None], within: float = WITHIN) -> T:
+        deadline = time.monotonic() + within
+        while True:
+            result = found()
+            if result:
+                return result
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.user_id} waited {within:g} s in vain")
+            await self.sync(timeout_ms=300)
+
+    # --- acting ----------------------------------------------------------------------
+
+    async def create_room(
+        self,
+        *,
+        invite: tuple[str, ...] = (),
+        encrypted: bool = False,
+        direct: bool = False,
+        powers: dict[str, int] | None = None,
+    ) -> str:
+        answer = await self.client.room_create(
+            is_direct=direct,
+            invite=list(invite),
+            initial_state=[ENCRYPTION] if encrypted else [],
+            power_level_override={"users": powers} if powers else None,
+        )
+        assert isinstance(answer, RoomCreateResponse), answer
+        await self.sync()
+        return answer.room_id
+
+    async def join(self, room_id: str) -> None:
+        answer = await self.client.join(room_id)
+        assert not isinstance(answer, ErrorResponse), answer
+        await self.sync()
+
+    async def send(self, room_id: str, kind: str, content: dict[str, Any]) -> str:
+        await self.sync()  # membership and device keys known before encrypting
+        answer = await self.client.room_send(room_id, kind, content, ignore_unverified_devices=True)
+        assert not isinstance(answer, ErrorResponse), answer
+        return answer.event_id
+
+    async def say(self, room_id: str, text: str) -> str:
+        return await self.send(room_id, "m.room.message", {"msgtype": "m.text", "body": text})
+
+    async def react(self, room_id: str, event_id: str, key: str) -> str:
+        relation = {"rel_type": "m.annotation", "event_id": event_id, "key": key}
+        return await self.send(room_id, "m.reaction", {"m.relates_to": relation})
+
+    # --- reading ----------------------------------------------------------------------
+
+    def from_user(self, room_id: str, sender: str) -> list[Event]:
+        return [e for e in self.timeline[room_id] if getattr(e, "sender", None) == sender]
+
+    def notices(self, room_id: str, sender: str) -> list[Event]:
+        return [
+            e
+            for e in self.from_user(room_id, sender)
+            if e.source.get("content", {}).get("msgtype") == "m.notice"
+        ]
+
+    def notice_with(self, room_id: str, sender: str, words: str) -> Event | None:
+        return next((e for e in self.notices(room_id, sender) if words in e.body), None)
+
+    def reactions_on(self, room_id: str, event_id: str, sender: str) -> set[str]:
+        keys = set()
+        for event in self.from_user(room_id, sender):
+            relation = event.source.get("content", {}).get("m.relates_to", {})
+            if relation.get("rel_type") == "m.annotation" and relation.get("event_id") == event_id:
+                keys.add(relation["key"])
+        return keys

@@ -1,0 +1,156 @@
+"""What Hearth posts on Discord, through the real outbox and discord.py's HTTP
+client: nonces, mentions, DMs that cannot be delivered, threads, take-downs, files."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from adapters.discord import DiscordAdapter, translate
+from bot.app import UNREACHABLE_NOTICE
+from bot.config import Sharing
+from bot.port import DeliveryError, Member, Message, Place
+from tests.discord_payloads import (
+    MOD_QUEUE,
+    MOD_ROLE,
+    SHARES,
+    buttons,
+    press,
+    slash,
+    submit,
+    user,
+)
+from tests.discord_support import (
+    Harness,
+    discord_config,
+    harbour,
+    start,
+)
+
+ALICE = user(400000000000000001, "alice")
+BOB = user(400000000000000002, "bob")
+MONA = user(400000000000000003, "mona")
+SHARE_FORM = "hearth-form:share:share"
+NO_MENTIONS = {"parse": []}
+
+
+@pytest.fixture
+def url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path}/hearth.db"
+
+
+@pytest.fixture
+async def h(url):
+    harness = await start(discord_config(url))
+    yield harness
+    await harness.stop()
+
+
+async def schedule(h: Harness, who: dict) -> None:
+    await h.interact(slash(who, "checkin schedule", {"time": "09:00", "timezone": "Europe/Berlin"}))
+
+
+def posted(h: Harness, channel: int) -> list[dict]:
+    return [m for m in h.fake.messages.values() if m["channel_id"] == str(channel)]
+
+
+def texts(requests) -> list[str]:
+    return [(r.json.get("data") or r.json).get("content") or "" for r in requests if r.json]
+
+
+async def unreachable(h: Harness, who: dict) -> bool:
+    row = await h.hearth.db.fetchrow(
+        "SELECT unreachable_at FROM members WHERE platform = 'discord' AND user_id = $1", who["id"]
+    )
+    return row["unreachable_at"] is not None
+
+
+async def test_every_post_carries_its_outbox_key_as_nonce_and_mentions_no_one(h):
+    await schedule(h, ALICE)
+    await h.interact(submit(BOB, SHARE_FORM, {"text": "Three weeks sober today."}))
+    await h.flush()
+    (queued,) = posted(h, MOD_QUEUE)
+    await h.interact(press(MONA, queued, buttons(queued)["Approve"], roles=[MOD_ROLE]))
+    await h.advance(hours=2)  # the prompt, the share, the DM to its author
+    keys = [r["idempotency_key"] for r in await h.hearth.db.fetch("SELECT * FROM outbox")]
+    posts = [r for r in h.fake.sent("POST", "/channels/") if r.path.endswith("/messages")]
+    assert len(posts) == len(keys) == 4
+    assert {p.json["nonce"] for p in posts} == {translate.nonce_for(k) for k in keys}
+    for post in posts:
+        assert post.json["enforce_nonce"] is True and post.json["allowed_mentions"] == NO_MENTIONS
+    answers = [r.json.get("data", r.json) for r in h.fake.answers() if r.json]
+    said = [a for a in answers if "content" in a]
+    assert said and all(a["allowed_mentions"] == NO_MENTIONS for a in said)
+
+
+async def test_a_retried_send_carries_the_same_nonce(url):
+    h = await start(discord_config(url, harbour(sharing=Sharing(vetting=False))))
+    h.fake.failures[f"/channels/{SHARES}/messages"] = [(403, 50013)]  # permissions, then fixed
+    await h.interact(submit(BOB, SHARE_FORM, {"text": "A hard week."}))
+    await h.flush()
+    await h.advance(minutes=5)
+    first, second = h.fake.sent("POST", f"/channels/{SHARES}/messages")
+    assert first.json["nonce"] == second.json["nonce"] and len(posted(h, SHARES)) == 1
+    await h.stop()
+
+
+@pytest.mark.parametrize("code", [50007, 50278])
+async def test_closed_dms_mark_the_member_unreachable_after_one_request(h, code):
+    await schedule(h, ALICE)
+    await h.advance(hours=2)
+    assert len(h.fake.dms_to(ALICE["id"])) == 1  # Monday's prompt arrived
+    dm = h.fake.dm_channels[ALICE["id"]]
+    h.fake.closed_dms[ALICE["id"]] = code  # then she closed her DMs (or left the server)
+    tuesday = await h.advance(days=1)
+    assert [(r.method, r.path) for r in tuesday] == [("POST", f"/channels/{dm}/messages")]
+    assert await unreachable(h, ALICE)
+    assert await h.advance(days=3) == []  # no retry, no more prompts
+    told = texts(await h.interact(slash(ALICE, "checkin history")))
+    assert any(UNREACHABLE_NOTICE in t for t in told)
+    again = texts(await h.interact(slash(ALICE, "checkin history")))
+    assert not any(UNREACHABLE_NOTICE in t for t in again)  # told once
+
+
+async def test_no_mutual_guilds_stops_at_opening_the_dm(h):
+    h.fake.no_dm_channel[BOB["id"]] = 50278
+    await schedule(h, BOB)
+    requests = await h.advance(hours=2)
+    assert [(r.method, r.path) for r in requests] == [("POST", "/users/@me/channels")]
+    assert await unreachable(h, BOB)
+
+
+async def test_a_reply_is_threaded_under_its_share_and_a_take_down_deletes_both(url):
+    h = await start(discord_config(url, harbour(sharing=Sharing(vetting=False))))
+    await h.interact(submit(BOB, SHARE_FORM, {"text": "Evenings are hard."}))
+    await h.flush()
+    (share,) = posted(h, SHARES)
+    await h.interact(press(ALICE, share, buttons(share)["Reply anonymously"]))
+    await h.interact(submit(ALICE, "hearth-form:reply:reply 1", {"text": "They were for me too."}))
+    await h.flush()
+    reply = h.fake.sent("POST", f"/channels/{SHARES}/messages")[-1].json
+    assert reply["message_reference"]["message_id"] == int(share["id"])
+    assert reply["allowed_mentions"] == NO_MENTIONS  # no ping for the replied-to post
+    reply_id = [m["id"] for m in posted(h, SHARES)][-1]
+    await h.interact(slash(MONA, "mod remove", {"number": "1"}, roles=[MOD_ROLE]))
+    deleted = {r.path for r in await h.flush() if r.method == "DELETE"}
+    assert deleted == {
+        f"/channels/{SHARES}/messages/{share['id']}",
+        f"/channels/{SHARES}/messages/{reply_id}",
+    }
+    await h.stop()
+
+
+async def test_a_file_is_uploaded_with_the_private_answer(h):
+    requests = await h.interact(slash(ALICE, "mydata export"))
+    (answer,) = [r for r in requests if r.files]
+    assert answer.json["data"]["flags"] & 64
+    exported = json.loads(answer.files["hearth-mydata.json"])
+    assert exported["member"]["user_id"] == ALICE["id"]
+
+
+async def test_nothing_is_sent_before_login(url):
+    adapter = DiscordAdapter(discord_config(url))
+    with pytest.raises(DeliveryError):
+        await adapter.send(Place.dm(Member("discord", "1")), Message("hello"))
+    await adapter.close()
