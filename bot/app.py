@@ -13,7 +13,14 @@ from collections.abc import Mapping
 
 from bot import members
 from bot.clock import Clock
-from bot.commands import Refusal, Request, Router, split_command, take_community_option
+from bot.commands import (
+    Refusal,
+    Request,
+    Router,
+    scope_choices,
+    split_command,
+    take_community_option,
+)
 from bot.config import Community, Config
 from bot.features import help as help_feature
 from bot.features import mydata, safety
@@ -117,16 +124,22 @@ class Hearth:
         log.debug("%s %s handled", kind, event.event_id)
         if request.erased:
             await self.db.compact()
+        several = len(self.config.communities_on(event.member.platform)) > 1
         for message in request.replies:
-            await adapter.reply(event, message)
+            await adapter.reply(event, self._scoped(message, request, several))
         for make_reply in request.deferred:
             try:
                 message = await make_reply()
             except Exception:
                 log.exception("%s %s: a reply could not be prepared", kind, event.event_id)
                 continue
-            await adapter.reply(event, message)
+            await adapter.reply(event, self._scoped(message, request, several))
         self.scheduler.wake()
+
+    @staticmethod
+    def _scoped(message: Message, request: Request, several: bool) -> Message:
+        """In a DM shared by several communities, a choice must say which one it is for."""
+        return scope_choices(message, request.community.name) if several else message
 
     async def _apply(self, event: Event) -> Request | None:
         """Run the event's handler in one transaction; None when there is nothing to do."""

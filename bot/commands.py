@@ -6,6 +6,7 @@ this module splits them, finds the handler and gives it one `Request`.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -121,14 +122,34 @@ def split_command(text: str) -> tuple[str, Args]:
 
 
 def take_community_option(args: Args) -> tuple[str | None, Args]:
-    """Strip `--community NAME` from anywhere in the words."""
-    words = args.text.split(" ")
-    for index, word in enumerate(words):
-        if word == "--community":
-            if index + 1 >= len(words) or not words[index + 1]:
-                raise Refusal("`--community` needs a community name after it.")
-            name = words[index + 1]
-            return name, Args(" ".join(words[:index] + words[index + 2 :]).strip())
-        if word.startswith("--community="):
-            return word.split("=", 1)[1], Args(" ".join(words[:index] + words[index + 1 :]).strip())
+    """Strip `--community NAME` from the start or the end of the words — never
+    from the middle, which may be a member's own text."""
+    words = args.text.split()
+    for start, length in ((0, 2), (len(words) - 2, 2), (0, 1), (len(words) - 1, 1)):
+        if start < 0 or start + length > len(words):
+            continue
+        option = words[start : start + length]
+        if length == 2 and option[0] == "--community":
+            name = option[1]
+        elif length == 1 and option[0].startswith("--community="):
+            name = option[0].split("=", 1)[1]
+        else:
+            continue
+        if not name:
+            break
+        return name, Args(" ".join(words[:start] + words[start + length :]))
+    if words and words[-1] == "--community":
+        raise Refusal("`--community` needs a community name after it.")
     return None, args
+
+
+def scope_choices(message: Message, community: str) -> Message:
+    """Make each choice name its community, for a member who shares several with
+    the bot: a button tapped in a DM cannot say where it came from otherwise."""
+    if not message.choices:
+        return message
+    choices = tuple(
+        dataclasses.replace(c, command=f"{c.command} --community {community}")
+        for c in message.choices
+    )
+    return dataclasses.replace(message, choices=choices)

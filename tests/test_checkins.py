@@ -187,3 +187,22 @@ async def test_unexpected_error_is_kind_and_rolls_back(harness, monkeypatch):
         "Please try again in a moment."
     ]
     assert await harness.count("checkins") == 0
+
+
+async def test_choices_in_dms_name_their_community_when_there_are_several(make_harness, db_url):
+    from bot.config import Config
+
+    from tests.conftest import community
+
+    config = Config(database=db_url, communities=(community(), community(name="second")))
+    h = await make_harness(config=config)
+    await h.command("ana", "checkin schedule 09:00 Europe/Berlin --community second")
+    await h.advance(hours=2)
+    prompt = h.adapter.prompts("ana")[0].message
+    assert prompt.choices[0].command == "checkin 1 --community second"
+    await h.pick("ana", prompt.choices[3].command)
+    assert await h.db.fetchval("SELECT community FROM checkins") == "second"
+    await h.command("ana", "checkin --community example")
+    asked = h.adapter.sent[-1].message
+    assert asked.choices[0].command == "checkin 1 --community example"
+    await h.db.close()

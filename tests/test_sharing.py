@@ -315,3 +315,23 @@ def test_the_sharing_example_script(tmp_path):
     assert "Your share #2 wasn't posted: it's with the moderators" in out
     assert "[#mod-queue] ⚠️ Possible crisis in share #2" in out
     assert "emergency number" in out
+
+
+async def test_words_that_look_like_subcommands_are_shared_as_written(make_harness, db_url):
+    h = await sharing_harness(make_harness, db_url, vetting=False)
+    for text in ("List of things I'm grateful for", "Delete the number from my phone, they said",
+                 "confirm that it gets better?", "cancel culture of my own head"):
+        replies = await h.command("bob", f"share {text}")
+        assert "Posted as Anonymous share" in replies[0], text
+        await h.advance(minutes=11)
+    assert await h.count("shares") == 4
+    await h.db.close()
+
+
+async def test_community_option_is_never_taken_from_the_middle_of_a_text(make_harness, db_url):
+    h = await sharing_harness(make_harness, db_url, vetting=False)
+    replies = await h.command("bob", "share pass --community example to me later")
+    assert "Posted as Anonymous share #1" in replies[0]
+    await h.hearth.settle()
+    assert "--community example" in posted(h)[0]
+    await h.db.close()

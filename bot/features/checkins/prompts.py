@@ -20,6 +20,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import members, outbox
+from bot.commands import scope_choices
 from bot.config import Community, Config
 from bot.features.checkins.streaks import Break
 from bot.localtime import (
@@ -202,6 +203,11 @@ class PromptJob:
         self.vault = vault
         self.metrics = metrics or Metrics()
 
+    def _for_dm(self, message: Message, community: Community) -> Message:
+        if len(self.config.communities_on(community.platform)) > 1:
+            return scope_choices(message, community.name)
+        return message
+
     async def next_due_at(self) -> datetime | None:
         value = await self.db.fetchval("SELECT min(next_prompt_at) FROM schedules")
         return None if value is None else from_epoch(value)
@@ -338,7 +344,7 @@ class PromptJob:
             self.vault,
             key,
             member.dm,
-            prompt_message(community),
+            self._for_dm(prompt_message(community), community),
             now,
             member_id=member.id,
             expires_at=due + catch_up,

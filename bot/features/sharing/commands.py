@@ -65,12 +65,15 @@ def _share_channel(req: Request) -> None:
 
 
 async def share(req: Request) -> None:
+    # A subcommand only when the words have exactly its shape, so a share that
+    # begins "List of things…" or "Delete the number…" is posted, not misread.
+    words = req.args.words
     word = req.args.word(0)
-    if word == "list":
+    if words == ["list"]:
         await list_own(req)
-    elif word == "delete":
+    elif word == "delete" and (len(words) == 1 or (len(words) == 2 and words[1][:1].isdigit())):
         await delete_own(req, req.args.word(1))
-    elif word in ("confirm", "cancel"):
+    elif word in ("confirm", "cancel") and len(words) == 1:
         await finish_draft(req, confirmed=word == "confirm")
     elif word == "cw":
         warning, bar, text = req.args.after(1).partition("|")
