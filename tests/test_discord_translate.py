@@ -232,3 +232,19 @@ def test_reply_to_and_attachments_pass_through():
 def test_unreachable_codes_are_exactly_closed_dms_and_no_mutual_guilds():
     assert translate.is_unreachable(50007) and translate.is_unreachable(50278)
     assert not translate.is_unreachable(50013) and not translate.is_unreachable(0)
+
+
+def test_shard_settings_are_checked_with_the_rest_of_the_config():
+    from bot.config_loader import ConfigError, load_config_text
+
+    text = (
+        "adapters:\n  discord:\n    enabled: true\n    token: t\n"
+        "    shards: {count: 2, ids: [0, 2]}\n"
+        "communities:\n  - {name: harbour, platform: discord, guild_id: '1'}\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config_text(text)
+    (problem,) = caught.value.problems
+    assert problem.key_path == "adapters.discord.shards.ids"
+    fixed = load_config_text(text.replace("[0, 2]", "[0, 1]"))
+    assert fixed.adapters.discord.shards.count == 2 and fixed.adapters.discord.shards.ids == (0, 1)
