@@ -18,6 +18,7 @@ from nio import (
     RoomCreateResponse,
     SyncResponse,
 )
+from nio.exceptions import EncryptionError
 from nio.store import SqliteMemoryStore
 from synapse_support import Account, Synapse
 
@@ -67,7 +68,7 @@ class Person:
                 if isinstance(event, MegolmEvent):
                     try:
                         events[index] = self.client.decrypt_event(event)
-                    except Exception:  # noqa: BLE001 - still no key: try after the next sync
+                    except EncryptionError:  # still no key: try after the next sync
                         continue
 
     async def wait_for(self, found: Callable[[], T | None], within: float = WITHIN) -> T:

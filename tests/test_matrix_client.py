@@ -24,6 +24,7 @@ from adapters.matrix.errors import MatrixLoginError  # noqa: E402
 from adapters.matrix.logs import WITHHELD, contain_library_logs  # noqa: E402
 from adapters.matrix.rooms import Rooms  # noqa: E402
 from adapters.matrix.session import SESSION_FILE, Session, SessionStore  # noqa: E402
+from adapters.matrix.tables import MatrixTables  # noqa: E402
 from adapters.matrix.translate import CREATOR_POWER  # noqa: E402
 from bot.config import Adapters, Channels, Community, Config  # noqa: E402
 from bot.config import MatrixAdapter as MatrixSettings  # noqa: E402
@@ -101,6 +102,25 @@ def test_nio_logs_never_carry_what_members_wrote() -> None:
 def _line(text: str) -> int:
     source = Path(__file__).read_text().splitlines()
     return next(n for n, line in enumerate(source, 1) if text in line and "warning" in line)
+
+
+# --- what is kept in Hearth's database (both engines) ------------------------------------
+
+
+async def test_the_sync_position_and_dm_rooms_are_kept_in_the_database(harness) -> None:
+    tables = MatrixTables(harness.db, harness.clock, HEARTH)
+    assert await tables.sync_token() is None
+    await tables.save_sync_token("s1_first")
+    await tables.save_sync_token("s2_second")
+    assert await tables.sync_token() == "s2_second"
+    assert await MatrixTables(harness.db, harness.clock, "@new:h.test").sync_token() is None
+
+    await tables.remember_dm(ANN, "!old:h.test")
+    await tables.remember_dm(ANN, "!new:h.test")
+    assert await tables.dm_room(ANN) == "!new:h.test"
+    # `mydata delete` removes the member row; their DM room goes with it.
+    await harness.db.execute("DELETE FROM members WHERE user_id = $1", ANN)
+    assert await tables.dm_room(ANN) is None
 
 
 # --- rooms: DMs, moderators -------------------------------------------------------------
@@ -204,10 +224,11 @@ async def test_a_rate_limited_send_waits_and_posts_once(
         assert not isinstance(refused.value, Unreachable)  # a room, not a member's DM
     finally:
         await adapter.client.close()
-    txn = transaction_id("share:circle:1", "message")
+    txn_key = Vault(SECRET).derive_key("matrix transaction ids")
+    txn = transaction_id(txn_key, "share:circle:1", "message")
     assert first == again == "$event1"
     assert seen[:3] == [seen[0]] * 3 and seen[0].endswith(f"/m.room.message/{txn}")
-    assert "share" not in txn  # the homeserver's logs never see Hearth's keys
+    assert txn != transaction_id(bytes(32), "share:circle:1", "message")  # keyed: unguessable
 
 
 async def test_the_crypto_store_opens_only_with_the_deployments_secret(

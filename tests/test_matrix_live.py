@@ -7,19 +7,22 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 
 pytest.importorskip("nio")
 pytest.importorskip("synapse")
 
 from matrix_people import Person  # noqa: E402
 from nio import RedactionEvent  # noqa: E402
+from ops_support import HEARTH, Running  # noqa: E402
 from synapse_support import Synapse  # noqa: E402
 
 from adapters.matrix.client import MatrixAdapter  # noqa: E402
@@ -45,7 +48,7 @@ SECRET = bytes(range(32))
 
 
 @pytest.fixture(scope="session")
-def synapse(tmp_path_factory: pytest.TempPathFactory) -> Synapse:
+def synapse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synapse]:
     server = Synapse(tmp_path_factory.mktemp("synapse"))
     yield server
     server.stop()
@@ -85,20 +88,31 @@ class World:
         self.clock = FakeClock(START)
         self.running: list[Bot] = []
 
-    async def build(self, *, shares_encrypted: bool = False) -> Bot:
-        owner, everyone = self.owner, (self.bot_id, self.mod.user_id, self.ann.user_id)
-        powers = {self.bot_id: 50, self.mod.user_id: 50}  # Hearth may redact; mod moderates
+    async def build(self, **rooms: bool) -> Bot:
+        await self.prepare(**rooms)
+        return await self.start()
+
+    async def prepare(
+        self, *, shares_encrypted: bool = False, queue: bool = False, celebrations: bool = False
+    ) -> None:
+        """The community's rooms (each costs the homeserver a moment, so only those
+        a test needs), its people in them, and Hearth's config."""
+        owner, bot, mod = self.owner, self.bot_id, self.mod.user_id
+        powers = {bot: 50, mod: 50}  # Hearth may redact; mod moderates
+        members = (bot, mod, self.ann.user_id, self.bob.user_id)
         self.shares = await owner.create_room(
-            invite=(*everyone, self.bob.user_id), encrypted=shares_encrypted, powers=powers
+            invite=members, encrypted=shares_encrypted, powers=powers
         )
-        self.queue = await owner.create_room(invite=(self.bot_id, self.mod.user_id), powers=powers)
-        self.celebrations = await owner.create_room(
-            invite=(*everyone, self.bob.user_id), powers=powers
-        )
+        self.queue = await owner.create_room(invite=(bot, mod), powers=powers) if queue else None
+        self.celebrations = None
+        if celebrations:
+            self.celebrations = await owner.create_room(invite=members, powers=powers)
         for person in (self.mod, self.ann, self.bob):
             await person.join(self.shares)
-            await person.join(self.celebrations)
-        await self.mod.join(self.queue)
+            if self.celebrations:
+                await person.join(self.celebrations)
+        if self.queue:
+            await self.mod.join(self.queue)
         settings = MatrixSettings(
             enabled=True,
             homeserver=self.server.url,
@@ -118,7 +132,6 @@ class World:
             adapters=Adapters(console=ConsoleAdapter(enabled=False), matrix=settings),
             communities=(community,),
         )
-        return await self.start()
 
     async def start(self, **options: int) -> Bot:
         adapter = MatrixAdapter(self.config, Vault(SECRET), **options)
@@ -217,7 +230,7 @@ async def test_a_scheduled_prompt_is_answered_by_a_reaction_or_a_number(world: W
 async def test_a_share_is_vetted_by_power_level_and_posted_without_a_trace(
     world: World, shares_encrypted: bool
 ) -> None:
-    bot = await world.build(shares_encrypted=shares_encrypted)
+    bot = await world.build(shares_encrypted=shares_encrypted, queue=True)
     ann, bob, mod, hearth_id = world.ann, world.bob, world.mod, world.bot_id
     ann_dm, bob_dm = await world.dm(ann), await world.dm(bob)
     await ann.say(ann_dm, "!share This week was heavy, but I made it through")
@@ -293,8 +306,27 @@ async def test_an_invite_from_someone_outside_the_community_is_ignored(world: Wo
     assert stranger.client.rooms[room_id].users[world.bot_id].invited
 
 
-async def test_an_anonymous_celebration_is_cheered_by_a_reaction(world: World) -> None:
+async def test_a_member_who_left_their_dm_is_unreachable_and_not_invited_again(
+    world: World,
+) -> None:
     bot = await world.build()
+    ann = world.ann
+    dm = await world.dm(ann)
+    await ann.say(dm, "!checkin schedule 09:00 daily Europe/Berlin")
+    await ann.wait_for(lambda: ann.notice_with(dm, world.bot_id, "09:00"))
+    await ann.client.room_leave(dm)
+    await until(lambda: ann.user_id not in bot.adapter.client.rooms[dm].users)
+    invited_before = set(ann.invites)
+
+    await bot.hearth.scheduler.advance_to(START + timedelta(hours=1, minutes=1))  # prompt due
+    unreachable = "SELECT unreachable_at FROM members WHERE user_id = $1"
+    assert await bot.db.fetchval(unreachable, ann.user_id) is not None
+    await ann.sync()
+    assert ann.invites == invited_before  # closing the DM is respected: no new invite
+
+
+async def test_an_anonymous_celebration_is_cheered_by_a_reaction(world: World) -> None:
+    bot = await world.build(celebrations=True)
     ann, bob, hearth_id = world.ann, world.bob, world.bot_id
     dm = await world.dm(ann)
     await ann.say(dm, "!celebrate Thirty days without a drink anonymous")
@@ -340,3 +372,53 @@ async def test_a_restart_keeps_the_device_and_handles_each_event_once(
     await ann.wait_for(lambda: len(world.saved(ann, dm)) == 5)
     assert await bot.moods() == [4, 3, 2, 5, 3]
     assert len(world.saved(ann, dm)) == 5
+
+
+async def test_hearth_run_joins_a_dm_opened_before_it_started_and_logs_no_words(
+    world: World,
+) -> None:
+    await world.prepare()
+    ann = world.ann
+    dm = await ann.create_room(invite=(world.bot_id,), encrypted=True, direct=True)
+    config = world.folder / "config.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "database": world.config.database,
+                "secret_key_file": str(world.folder / "hearth.key"),
+                "adapters": {
+                    "console": {"enabled": False},
+                    "matrix": {
+                        "enabled": True,
+                        "homeserver": world.server.url,
+                        "user_id": world.bot_id,
+                        "password": "${MATRIX_PASSWORD}",
+                        "store_path": str(world.folder / "matrix-store"),
+                    },
+                },
+                "communities": [
+                    {
+                        "name": "circle",
+                        "platform": "matrix",
+                        "channels": {"shares": world.shares},
+                    }
+                ],
+                "log": {"level": "DEBUG", "format": "text"},
+            }
+        )
+    )
+    env = {**os.environ, "MATRIX_PASSWORD": world.account.password}
+    running = Running([*HEARTH, "run", "--config", str(config)], env=env)
+    try:
+        # Its first sync shows the invite before the community rooms' members:
+        # the invite waits for them instead of being turned away.
+        await ann.wait_for(lambda: not ann.client.rooms[dm].users[world.bot_id].invited, 30)
+        await ann.say(dm, "!checkin 2 I relapsed yesterday")
+        await ann.wait_for(lambda: ann.notice_with(dm, world.bot_id, "Saved"), 30)
+        assert running.stop() < 10 and running.proc.returncode == 0
+    finally:
+        running.close()
+    log = "\n".join(running.stderr)
+    assert "Hearth stopped" in log
+    for secret in ("relapsed", ann.user_id, world.account.password):
+        assert secret not in log

@@ -9,7 +9,9 @@ compare emoji can offer; see the README's Matrix section.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import hmac
 import io
 import logging
 import uuid
@@ -66,12 +68,15 @@ _LOCAL = (LocalProtocolError, SendRetryError, OlmUnverifiedDeviceError, Encrypti
 _REMEMBERED_CHOICES = 1000
 
 
-def transaction_id(key: str | None, part: str) -> str:
-    """A stable transaction id for an outbox key, so a retried send posts once; the
-    key itself (which may hold internal ids) never reaches the homeserver's logs."""
+def transaction_id(secret: bytes, key: str | None, part: str) -> str:
+    """A stable transaction id for an outbox key, so a retried send posts once.
+
+    Keyed, because keys are guessable ("decision:5:published" names share 5): a
+    plain hash seen by the homeserver on a DM would tell it who wrote share 5."""
     if key is None:
         return uuid.uuid4().hex
-    return "hearth-" + hashlib.sha256(f"{key}\x00{part}".encode()).hexdigest()[:40]
+    digest = hmac.new(secret, f"{key}\x00{part}".encode(), hashlib.sha256).hexdigest()
+    return "hearth-" + digest[:40]
 
 
 class MatrixAdapter(Adapter):
@@ -82,6 +87,7 @@ class MatrixAdapter(Adapter):
         contain_library_logs()
         self.settings = config.adapters.matrix
         self.sessions = SessionStore(self.settings.store_path, vault)
+        self._txn_secret = vault.derive_key("matrix transaction ids")
         self.client = AsyncClient(
             self.settings.homeserver.rstrip("/"),
             self.settings.user_id,
@@ -101,6 +107,7 @@ class MatrixAdapter(Adapter):
         self.tables: MatrixTables | None = None
         self.sync: SyncLoop | None = None
         self._dm_rooms: dict[str, str] = {}
+        self._opening_dm = asyncio.Lock()  # the outbox and a reply must not open two
         # The choices offered on recent messages. Replies are not in the outbox at
         # all, and an outbox message's id is recorded only after its reactions are
         # added, so a quick tap could otherwise miss it.
@@ -171,7 +178,7 @@ class MatrixAdapter(Adapter):
         key = message.idempotency_key
         content = translate.message_content(message)
         event_id = await self._send_event(
-            place, room_id, "m.room.message", content, transaction_id(key, "message")
+            place, room_id, "m.room.message", content, self._txn(key, "message")
         )
         if message.attachment is not None:
             await self._send_attachment(place, room_id, message.attachment, key)
@@ -186,17 +193,16 @@ class MatrixAdapter(Adapter):
         room_id = await self._room_for(place)
         content = translate.reaction_content(message_id, emoji)
         await self._send_event(
-            place, room_id, "m.reaction", content, transaction_id(message_id, f"react {emoji}")
+            place, room_id, "m.reaction", content, self._txn(message_id, f"react {emoji}")
         )
 
     async def delete(self, place: Place, message_id: str) -> None:
-        room_id = await self._room_for(place)
-        await self.redact(room_id, message_id, place)
+        await self.redact(await self._room_for(place), message_id)
 
-    async def redact(self, room_id: str, event_id: str, place: Place | None = None) -> None:
+    async def redact(self, room_id: str, event_id: str) -> None:
         try:
             answer = await self.client.room_redact(
-                room_id, event_id, tx_id=transaction_id(event_id, "redact")
+                room_id, event_id, tx_id=self._txn(event_id, "redact")
             )
         except NETWORK_ERRORS + _LOCAL as exc:
             raise DeliveryError(f"redaction failed: {type(exc).__name__}") from exc
@@ -204,6 +210,9 @@ class MatrixAdapter(Adapter):
             raise DeliveryError(f"redaction refused: {answer.status_code}")
 
     # --- sending ----------------------------------------------------------------------
+
+    def _txn(self, key: str | None, part: str) -> str:
+        return transaction_id(self._txn_secret, key, part)
 
     async def _send_event(
         self, place: Place, room_id: str, kind: str, content: dict[str, Any], txn: str
@@ -239,7 +248,7 @@ class MatrixAdapter(Adapter):
             raise DeliveryError(f"upload refused: {uploaded.status_code}")
         content = translate.attachment_content(attachment, uploaded.content_uri, keys)
         await self._send_event(
-            place, room_id, "m.room.message", content, transaction_id(key, "attachment")
+            place, room_id, "m.room.message", content, self._txn(key, "attachment")
         )
 
     async def _offer_choices(
@@ -282,9 +291,13 @@ class MatrixAdapter(Adapter):
             raise Unreachable("the member left their DM with the bot")
         if not self.rooms.shares_community(user_id):
             raise Unreachable("the member shares no community room with the bot")
-        room_id = await self._create_dm(user_id)
-        await self.tables.remember_dm(user_id, room_id)
-        self._dm_rooms[user_id] = room_id
+        async with self._opening_dm:
+            room_id = self._dm_rooms.get(user_id)
+            if room_id and self.rooms.dm_partner(room_id) == user_id:
+                return room_id  # opened while we waited
+            room_id = await self._create_dm(user_id)
+            await self.tables.remember_dm(user_id, room_id)
+            self._dm_rooms[user_id] = room_id
         return room_id
 
     async def _create_dm(self, user_id: str) -> str:

@@ -53,6 +53,10 @@ class Rooms:
         others = set(room.users) - {self.own_id}
         return others.pop() if len(others) == 1 else None
 
+    def all_joined(self) -> bool:
+        """Whether the member lists of every community room are known."""
+        return all(room_id in self.client.rooms for room_id in self.community_rooms)
+
     def shares_community(self, user_id: str) -> bool:
         return any(self.is_joined(room_id, user_id) for room_id in self.community_rooms)
 

@@ -44,6 +44,7 @@ LONG_POLL_MS = 30_000
 RETRY_AFTER = (1, 2, 5, 10, 30, 60)  # seconds between failed syncs, growing
 PENDING_FOR = 600.0  # seconds an undecryptable event waits for its room key
 GAP_LIMIT = 2000  # events fetched back per room after a long absence
+UNDECIDED_FOR = 5  # batches a DM invite may wait for the community rooms' member lists
 STOP_WITHIN = 5.0  # seconds the event in hand may take when stopping
 
 
@@ -74,8 +75,11 @@ class SyncLoop:
         self.tables = tables
         self.filter = {"room": {"timeline": {"limit": timeline_limit}}}
         self.since: str | None = None
+        self._saved: str | None = None
         self.batches = 0  # handled so far (tests wait on it)
         self._pending: dict[str, _Pending] = {}
+        # DM invites that came before the community rooms' members were known
+        self._undecided: dict[str, tuple[InviteInfo, int]] = {}
         self._batch = asyncio.Lock()
         self._stopping = False
         self._caught_up = False  # the first sync (with full state) has been handled
@@ -84,7 +88,7 @@ class SyncLoop:
     async def start(self) -> None:
         """Catch up once (full state, so room members and power levels are known),
         then keep syncing in the background; a homeserver that is down is retried."""
-        self.since = await self.tables.sync_token()
+        self.since = self._saved = await self.tables.sync_token()
         try:
             await self._catch_up()
         except SyncFailed as exc:
@@ -121,7 +125,10 @@ class SyncLoop:
                 self.adapter.connected = False
                 delay = RETRY_AFTER[min(failures, len(RETRY_AFTER) - 1)]
                 failures += 1
-                log.warning("Matrix sync failed (%s); trying again in %d s", exc, delay)
+                if isinstance(exc, SyncFailed):
+                    log.warning("Matrix sync failed (%s); trying again in %d s", exc, delay)
+                else:  # a bug: the batch was not saved, so it replays after the pause
+                    log.exception("Matrix sync batch failed; trying again in %d s", delay)
                 await asyncio.sleep(delay)
 
     async def _sync_once(self, *, first: bool) -> None:
@@ -143,7 +150,10 @@ class SyncLoop:
             await self._take(response, batch_since)
             self.since = response.next_batch
             await self._retry_pending()
-            await self.tables.save_sync_token(self._checkpoint())
+            checkpoint = self._checkpoint()
+            if checkpoint != self._saved:  # an idle long poll changes nothing
+                await self.tables.save_sync_token(checkpoint)
+                self._saved = checkpoint
         self.batches += 1
 
     async def _exchange_keys(self) -> None:
@@ -169,6 +179,7 @@ class SyncLoop:
 
     async def _take(self, response: SyncResponse, since: str | None) -> None:
         rooms = response.rooms
+        await self._reconsider_invites()
         for room_id, invited in rooms.invite.items():
             await self._consider_invite(room_id, invited)
         for room_id, joined in rooms.join.items():
@@ -201,7 +212,8 @@ class SyncLoop:
         else:
             log.warning("room %s: over %d missed events; the oldest skipped", room_id, GAP_LIMIT)
         found.reverse()
-        log.info("room %s: %d missed events fetched back", room_id, len(found))
+        if found:
+            log.info("room %s: %d missed events fetched back", room_id, len(found))
         return found
 
     async def _dispatch(self, room_id: str, event: NioEvent, since: str | None) -> None:
@@ -304,8 +316,13 @@ class SyncLoop:
                 log.info("invite to %s ignored: not a direct chat", room_id)
                 return
             if not self.rooms.shares_community(invite.sender):
+                tries = self._undecided.pop(room_id, (invited, 0))[1] + 1
+                if not self.rooms.all_joined() and tries < UNDECIDED_FOR:
+                    self._undecided[room_id] = (invited, tries)  # ask again next batch
+                    return
                 log.info("invite to %s ignored: the inviter shares no community room", room_id)
                 return
+        self._undecided.pop(room_id, None)
         answer = await self.client.join(room_id)
         if isinstance(answer, JoinError):
             log.warning("could not join %s (%s)", room_id, answer.status_code)
@@ -314,6 +331,15 @@ class SyncLoop:
             self.adapter.note_dm(invite.sender, room_id)
             await self.tables.remember_dm(invite.sender, room_id)
         log.info("joined %s", room_id)
+
+    async def _reconsider_invites(self) -> None:
+        """DM invites from before the community rooms were joined, judged again
+        now that one more batch of their state is in."""
+        for room_id, (invited, _) in list(self._undecided.items()):
+            if room_id in self.client.invited_rooms:
+                await self._consider_invite(room_id, invited)
+            else:
+                self._undecided.pop(room_id)  # withdrawn, or joined meanwhile
 
     async def _join_community_rooms(self) -> None:
         for room_id in self.rooms.community_rooms:

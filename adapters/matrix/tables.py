@@ -45,14 +45,11 @@ class MatrixTables:
         )
 
     async def remember_dm(self, user_id: str, room_id: str) -> None:
-        now = self.clock.now()
         async with self.db.transaction() as tx:
-            member = await members.get_or_create(tx, Member(PLATFORM, user_id), now)
+            member = await members.get_or_create(tx, Member(PLATFORM, user_id), self.clock.now())
             await tx.execute(
-                "INSERT INTO matrix_dm_rooms (member_id, room_id, created_at) VALUES ($1, $2, $3) "
-                "ON CONFLICT (member_id) DO UPDATE SET room_id = excluded.room_id, "
-                "created_at = excluded.created_at",
+                "INSERT INTO matrix_dm_rooms (member_id, room_id) VALUES ($1, $2) "
+                "ON CONFLICT (member_id) DO UPDATE SET room_id = excluded.room_id",
                 member.id,
                 room_id,
-                epoch(now),
             )

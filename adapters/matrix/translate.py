@@ -67,6 +67,7 @@ def command_text(body: str) -> str | None:
 
 
 def is_anonymous_command(text: str) -> bool:
+    """`share …`, `reply …` and `celebrate … anonymous`: not for a room's eyes."""
     words = text.lower().split()
     if not words:
         return False
@@ -99,7 +100,7 @@ def _relation(source: Mapping[str, Any]) -> Mapping[str, Any]:
     return relates if isinstance(relates, Mapping) else {}
 
 
-def _place(event: NioEvent, where: Where) -> Place:
+def _place(where: Where) -> Place:
     if where.dm_with is not None:
         return Place.dm(Member(PLATFORM, where.dm_with))
     return Place.channel(PLATFORM, where.room_id)
@@ -108,8 +109,8 @@ def _place(event: NioEvent, where: Where) -> Place:
 def inbound(event: NioEvent, where: Where) -> Event | None:
     """The core event a member's Matrix event stands for, or None if it is none."""
     member = Member(PLATFORM, event.sender)
-    place = _place(event, where)
-    facts: dict[str, Any] = {"power_level": where.power_level}
+    place = _place(where)
+    level = where.power_level
     relation = _relation(event.source)
     if isinstance(event, RoomMessageText):
         if relation.get("rel_type") == "m.replace":
@@ -118,19 +119,21 @@ def inbound(event: NioEvent, where: Where) -> Event | None:
         text = strip_reply_fallback(event.body) if reply_to else event.body
         command = command_text(text)
         if command is not None:
-            return CommandGiven(event.event_id, member, place, command, **facts)
+            return CommandGiven(event.event_id, member, place, command, power_level=level)
         if where.dm_with is None:
             return None  # room chatter: no feature reads it, so the core is not asked
-        return MessagePosted(event.event_id, member, place, text.strip(), reply_to, **facts)
+        text = text.strip()
+        return MessagePosted(event.event_id, member, place, text, reply_to, power_level=level)
     if isinstance(event, ReactionEvent):
         target, key = event.reacts_to, event.key
     elif isinstance(event, UnknownEvent) and event.type == "m.reaction":
-        target, key = relation.get("event_id"), relation.get("key")  # a malformed reaction
+        target, key = relation.get("event_id"), relation.get("key")  # as older nio parsed it
     else:
         return None
     if relation.get("rel_type", "m.annotation") != "m.annotation" or not target or not key:
         return None
-    return ReactionAdded(event.event_id, member, place, target, normalise_emoji(key), **facts)
+    emoji = normalise_emoji(key)
+    return ReactionAdded(event.event_id, member, place, target, emoji, power_level=level)
 
 
 # --- power levels -------------------------------------------------------------------
