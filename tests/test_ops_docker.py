@@ -137,6 +137,10 @@ def free_port() -> int:
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(
+    not os.environ.get("HEARTH_SLOW_TESTS"),
+    reason="installs every extra into a fresh venv (about a minute): set HEARTH_SLOW_TESTS=1",
+)
 def test_the_image_steps_install_and_run_in_a_fresh_virtual_environment(tmp_path):
     root = tmp_path / "image"  # stands in for the image's /
     root.mkdir()
