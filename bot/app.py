@@ -9,6 +9,7 @@ durable are the replies sent. Bad input rolls everything back.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 
 from bot import members
@@ -23,7 +24,7 @@ from bot.commands import (
 )
 from bot.config import Community, Config
 from bot.features import help as help_feature
-from bot.features import mydata, safety
+from bot.features import moderation_tools, mydata, safety
 from bot.features.checkins import commands as checkins
 from bot.features.checkins.prompts import PromptJob
 from bot.features.milestones import celebrations as milestone_celebrations
@@ -46,6 +47,7 @@ from bot.port import (
     ReactionAdded,
 )
 from bot.relays import RelayJob
+from bot.reload import ReloadPlan, ReloadUnavailable, plan_reload
 from bot.scheduler import Scheduler
 from bot.storage import Database, Transaction
 from bot.vault import Vault
@@ -70,8 +72,10 @@ class Hearth:
         adapters: Mapping[str, Adapter],
         vault: Vault,
         metrics: Metrics | None = None,
+        config_path: str | os.PathLike[str] | None = None,
     ) -> None:
         self.config = config
+        self.config_path = config_path  # re-read by `reload_from_file` (mod reload, SIGHUP)
         self.metrics = metrics or Metrics()
         self.db = db
         self.vault = vault
@@ -85,19 +89,18 @@ class Hearth:
         mydata.register(self.router)
         sharing.register(self.router)
         self.mod_commands = moderation.register(self.router)
+        moderation_tools.register(self.router, self.mod_commands, self)
         self.outbox = OutboxDeliverer(db, vault, self.adapters, self.metrics)
         # Features add a resolver per kind of batched relay (support, cheers).
         self.relays = RelayJob(db, vault, config, resolvers={"support": sharing.relay_support})
         self.relays.resolvers["cheer"] = milestone_celebrations.relay_cheers
+        prompts = PromptJob(db, config, vault, self.metrics)
+        milestone_job = MilestoneJob(db, config, vault)
+        housekeeping = Housekeeping(db, config, clock.now())
+        # Everything that reads the config outside an event: `reload` swaps it in each.
+        self._config_readers = (prompts, milestone_job, self.relays, housekeeping)
         self.scheduler = Scheduler(
-            clock,
-            [
-                PromptJob(db, config, vault, self.metrics),
-                MilestoneJob(db, config, vault),
-                self.relays,
-                self.outbox,
-                Housekeeping(db, config, clock.now()),
-            ],
+            clock, [prompts, milestone_job, self.relays, self.outbox, housekeeping]
         )
 
     # --- inbound ------------------------------------------------------------
@@ -107,8 +110,9 @@ class Hearth:
         adapter = self.adapters[event.member.platform]
         kind = type(event).__name__
         self.metrics.event_handled(kind)
+        config = self.config  # a reload meanwhile applies from the next event on
         try:
-            request = await self._apply(event)
+            request = await self._apply(event, config)
         except Refusal as refusal:
             self.metrics.error("refusal")
             for message in (Message(refusal.message), *refusal.also):
@@ -124,7 +128,7 @@ class Hearth:
         log.debug("%s %s handled", kind, event.event_id)
         if request.erased:
             await self.db.compact()
-        several = len(self.config.communities_on(event.member.platform)) > 1
+        several = len(config.communities_on(event.member.platform)) > 1
         for message in request.replies:
             await adapter.reply(event, self._scoped(message, request, several))
         for make_reply in request.deferred:
@@ -141,7 +145,7 @@ class Hearth:
         """In a DM shared by several communities, a choice must say which one it is for."""
         return scope_choices(message, request.community.name) if several else message
 
-    async def _apply(self, event: Event) -> Request | None:
+    async def _apply(self, event: Event, config: Config) -> Request | None:
         """Run the event's handler in one transaction; None when there is nothing to do."""
         now = self.clock.now()
         async with self.db.transaction() as tx:
@@ -165,7 +169,7 @@ class Hearth:
                     f"I don't know the command `{name[:40]}`. `help` lists what I can do."
                 )
             community_name, args = take_community_option(args)
-            community = self._community_for(event, community_name)
+            community = self._community_for(event, community_name, config)
             member = await members.get_or_create(tx, event.member, now)
             request = Request(
                 event,
@@ -175,7 +179,7 @@ class Hearth:
                 now,
                 args,
                 self.vault,
-                self.config,
+                config,
                 attachments_shown=self.adapters[event.member.platform].shows_attachments,
             )
             await self._tell_if_unreachable(request)
@@ -198,11 +202,11 @@ class Hearth:
             text = event.text.strip()
             if text in {"1", "2", "3", "4", "5"}:
                 return f"checkin {text}"  # a mood typed as the answer to a prompt
-            return "help"
+            return f"{safety.PLAIN_TEXT} {text}"  # words, not a command: listened to with care
         return None
 
-    def _community_for(self, event: Event, name: str | None) -> Community:
-        mine = self.config.communities_on(event.member.platform)
+    def _community_for(self, event: Event, name: str | None, config: Config) -> Community:
+        mine = config.communities_on(event.member.platform)
         if name is not None:
             found = next((c for c in mine if c.name == name), None)
             if found is None:
@@ -239,6 +243,24 @@ class Hearth:
         if member.unreachable and not member.unreachable_told:
             await members.mark_told_unreachable(req.tx, member.id)
             req.say(UNREACHABLE_NOTICE)
+
+    # --- configuration ---------------------------------------------------------
+
+    def plan_reload(self) -> ReloadPlan:
+        """Read the config file again and say what would change; raises
+        `ConfigError` for an invalid file, `ReloadUnavailable` without one."""
+        if self.config_path is None:
+            raise ReloadUnavailable("started without a config file")
+        return plan_reload(self.config, self.config_path)
+
+    def reload(self, config: Config) -> None:
+        """Run with `config` from now on. Events already in hand finish with the one
+        they started with; the outbox, schedules and queues live in the database
+        and are not touched."""
+        self.config = config
+        for reader in self._config_readers:
+            reader.config = config
+        self.scheduler.wake()  # thresholds or times may have changed what is due
 
     # --- lifecycle ------------------------------------------------------------
 

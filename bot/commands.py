@@ -97,16 +97,25 @@ class CommandInfo:
     usage: str  # one line per form, e.g. "checkin [MOOD] [NOTE]"
     summary: str
     handler: Handler
+    hidden: bool = False
 
 
 class Router:
     def __init__(self) -> None:
         self.commands: dict[str, CommandInfo] = {}
 
-    def add(self, name: str, handler: Handler, usage: str, summary: str) -> None:
+    def add(
+        self, name: str, handler: Handler, usage: str, summary: str, *, hidden: bool = False
+    ) -> None:
+        """Register a command; a `hidden` one is not listed by `help`."""
         if name in self.commands:
             raise ValueError(f"command {name!r} registered twice")
-        self.commands[name] = CommandInfo(name, usage, summary, handler)
+        self.commands[name] = CommandInfo(name, usage, summary, handler, hidden)
+
+    @property
+    def listed(self) -> list[CommandInfo]:
+        """The commands members are shown (help, slash commands, autocomplete)."""
+        return [info for info in self.commands.values() if not info.hidden]
 
     def find(self, name: str) -> CommandInfo | None:
         return self.commands.get(name.lower())

@@ -166,7 +166,18 @@ async def test_help_lists_commands_and_details_one(harness):
 async def test_plain_dm_text_points_to_help(harness):
     member = Member("console", "ana")
     await harness.hearth.handle(MessagePosted("p1", member, Place.dm(member), "hello?"))
-    assert "Here's what I can do" in harness.adapter.texts()[-1]
+    assert "`help` lists them" in harness.adapter.texts()[-1]
+    assert await harness.count("checkins") == 0
+
+
+async def test_plain_dm_words_of_crisis_are_met_with_care_not_a_help_card(harness):
+    member = Member("console", "ana")
+    await harness.hearth.handle(
+        MessagePosted("p2", member, Place.dm(member), "i just want to die tonight")
+    )
+    texts = harness.adapter.texts()
+    assert "emergency number" in texts[-2] and "moderator to reach out" in texts[-1]
+    assert "help" not in texts[-1].lower()
 
 
 async def test_unexpected_error_is_kind_and_rolls_back(harness, monkeypatch):
@@ -191,7 +202,6 @@ async def test_unexpected_error_is_kind_and_rolls_back(harness, monkeypatch):
 
 async def test_choices_in_dms_name_their_community_when_there_are_several(make_harness, db_url):
     from bot.config import Config
-
     from tests.conftest import community
 
     config = Config(database=db_url, communities=(community(), community(name="second")))

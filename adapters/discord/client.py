@@ -280,7 +280,7 @@ class DiscordAdapter(Adapter):
         elif source == spec.COMMUNITY:
             names = _match([c.name for c in self.communities()], typed)
         elif source == spec.COMMAND and self.hearth is not None:
-            names = _match(list(self.hearth.router.commands), typed)
+            names = _match([info.name for info in self.hearth.router.listed], typed)
         elif source == spec.MILESTONE and self.hearth is not None:
             names = _match(await self._counter_names(interaction), typed)
         else:

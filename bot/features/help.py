@@ -15,7 +15,7 @@ def register(router: Router) -> None:
             req.say(info.usage)
             return
         lines = ["Here's what I can do (everything private stays private):"]
-        lines += [f"`{info.name}` — {info.summary}" for info in router.commands.values()]
+        lines += [f"`{info.name}` — {info.summary}" for info in router.listed]
         lines.append("`help COMMAND` tells more about one.")
         req.say("\n".join(lines))
 

@@ -6,8 +6,9 @@ from datetime import timedelta
 
 from bot import outbox
 from bot.commands import Refusal, Request, Router
-from bot.localtime import epoch
+from bot.localtime import checkin_day, epoch, parse_hhmm
 from bot.port import Choice, Message, Place
+from bot.safety import care
 from bot.safety.care import CONTACT_OFFER, resources_text
 
 CONTACT_AGAIN_AFTER = timedelta(
@@ -15,7 +16,12 @@ CONTACT_AGAIN_AFTER = timedelta(
 )  # one request reaches the moderators; repeats don't pile up
 
 
+# The hidden command a DM that is not a command becomes (see Hearth._command_for).
+PLAIN_TEXT = "said"
+
+
 def register(router: Router) -> None:
+    router.add(PLAIN_TEXT, said, "", "", hidden=True)
     router.add(
         "resources",
         resources,
@@ -34,6 +40,24 @@ def register(router: Router) -> None:
         privacy,
         "privacy — who can see what, and how to export or delete",
         "what Hearth stores and who can see it",
+    )
+
+
+async def said(req: Request) -> None:
+    """Plain words in a DM: nothing is stored, but a cry for help is never met
+    with a help card."""
+    if care.crisis_in(req.args.text, req.community):
+        day = checkin_day(
+            req.now,
+            req.member.zone(req.community.checkins.default_timezone),
+            parse_hhmm(req.community.checkins.day_reset),
+        )
+        await care.mark_cared_for(req, day)
+        care.offer_care(req, offer_contact=True)
+        return
+    req.say(
+        "I'm a bot, so I answer commands — `help` lists them. If you'd like someone to "
+        "talk to, `resources` has people who listen, any time."
     )
 
 
@@ -117,6 +141,10 @@ PRIVACY_CARD = "\n".join(
         "• The one party who could link anonymous posts to you is the operator who runs this "
         "Hearth and holds its secret key. No member or moderator can learn it through Hearth.",
         "• Hearth never logs what you write.",
+        "• Moderators' own actions (approving, rejecting, removing, blocking, reloading the "
+        "settings) are logged with their name for {log_days} days, so they stay accountable; "
+        "`mydata delete` leaves those entries, though it erases a moderator's own check-ins "
+        "like anyone's. The log never names the author of a share.",
         "• `mydata export` sends you everything Hearth holds about you as a file; "
         "`mydata delete` erases it all.",
     ]
@@ -130,5 +158,6 @@ async def privacy(req: Request) -> None:
             min_group=max(5, community.moderation.min_group),
             retention=community.privacy.retention_days,
             link_days=community.sharing.link_days,
+            log_days=community.moderation.log_days,
         )
     )

@@ -40,7 +40,8 @@ def share_message(share: Share) -> Message:
     title = f"📝 Anonymous share #{share.number}"
     choices = (
         Choice("🤝 Support", f"support {share.number}", "🤝"),
-        Choice("Reply anonymously", f"reply {share.number}", "💬"),
+        # No emoji: on Matrix a reaction is public and would show who means to reply.
+        Choice("Reply anonymously", f"reply {share.number}"),
     )
     if share.content_warning:
         warning = neutralise_mentions(share.content_warning)
