@@ -159,8 +159,19 @@ class OutboxDeliverer:
         self.adapters = adapters
         self.metrics = metrics or Metrics()
 
+    def _sendable(self, first: int) -> tuple[str, list[str]]:
+        """`platform IN ($first, …)`: the platforms this process has adapters for.
+        A row for another one waits for the process that runs it (a Matrix
+        process beside Discord shards), instead of failing here."""
+        platforms = sorted(self.adapters) or [""]
+        marks = ", ".join(f"${first + i}" for i in range(len(platforms)))
+        return f"platform IN ({marks})", platforms
+
     async def next_due_at(self) -> datetime | None:
-        value = await self.db.fetchval(f"SELECT min(next_attempt_at) FROM outbox WHERE {UNSENT}")
+        sendable, platforms = self._sendable(1)
+        value = await self.db.fetchval(
+            f"SELECT min(next_attempt_at) FROM outbox WHERE {UNSENT} AND {sendable}", *platforms
+        )
         return None if value is None else from_epoch(value)
 
     async def depth(self) -> int:
@@ -184,14 +195,16 @@ class OutboxDeliverer:
 
     async def _lease(self, now: datetime) -> list[Any]:
         """Claim due rows for this process, committed before any is sent."""
+        sendable, platforms = self._sendable(4)
         async with self.db.transaction() as tx:
             rows = await tx.fetch(
                 "UPDATE outbox SET status = 'sending', next_attempt_at = $1 WHERE id IN ("
-                f"SELECT id FROM outbox WHERE {UNSENT} AND next_attempt_at <= $2 "
+                f"SELECT id FROM outbox WHERE {UNSENT} AND next_attempt_at <= $2 AND {sendable} "
                 f"ORDER BY next_attempt_at, id LIMIT $3{tx.dialect.skip_locked}) RETURNING *",
                 epoch(now + LEASE),
                 epoch(now),
                 BATCH,
+                *platforms,
             )
         return sorted(rows, key=lambda row: row["id"])  # in the order they were queued
 

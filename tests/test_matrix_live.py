@@ -247,8 +247,9 @@ async def test_a_share_is_vetted_by_power_level_and_posted_without_a_trace(
     assert "made it through" in share.body
     assert share.source["content"]["m.mentions"] == {}
     assert ann.user_id not in json.dumps(share.source)
-    offered = {"🤝", "💬"}
-    await bob.wait_for(lambda: offered <= bob.reactions_on(world.shares, share.event_id, hearth_id))
+    # Support is a reaction; replying is typed (a public 💬 would show who means to reply).
+    offered = {"🤝"}
+    await bob.wait_for(lambda: offered == bob.reactions_on(world.shares, share.event_id, hearth_id))
     await ann.wait_for(lambda: ann.notice_with(ann_dm, hearth_id, "now posted"))
 
     await bob.say(bob_dm, "!reply 1 You are not alone in this")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import sqlite3
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -149,10 +150,13 @@ async def test_a_target_with_rows_is_refused_and_left_as_it_was(tmp_path):
     assert await every_row(target) == before
 
 
-async def test_a_missing_source_or_the_same_database_is_refused(tmp_path):
+async def test_a_missing_or_foreign_source_or_the_same_database_is_refused(tmp_path):
     with pytest.raises(CopyRefused, match="no SQLite database"):
         await copy_database(f"sqlite:///{tmp_path}/none.db", f"sqlite:///{tmp_path}/x.db")
     assert not Path(tmp_path / "x.db").exists()
+    sqlite3.connect(tmp_path / "other.db").execute("CREATE TABLE notes (x TEXT)").close()
+    with pytest.raises(CopyRefused, match="no Hearth database"):
+        await copy_database(f"sqlite:///{tmp_path}/other.db", f"sqlite:///{tmp_path}/x.db")
     same = f"sqlite:///{tmp_path}/a.db"
     with pytest.raises(CopyRefused, match="same database"):
         await copy_database(same, same)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections import Counter
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
 import pytest
@@ -31,9 +32,9 @@ OPEN = community(sharing=Sharing(vetting=False, cooldown_minutes=0))
 
 
 @pytest.fixture
-async def shards() -> list[Harness]:
+async def shards() -> AsyncIterator[list[Harness]]:
     """Four Hearth processes on one fresh PostgreSQL schema."""
-    url = postgres_url() + "&pool_max_size=5"
+    url = postgres_url() + "&pool_max_size=3"
     config = Config(database=url, communities=(OPEN,))
     started = []
     for _ in range(INSTANCES):
@@ -208,8 +209,8 @@ async def test_schedules_a_crashed_process_leased_are_prompted_once_after_the_le
     crashed = await make_harness()
     survivor = await make_harness()
     for user in ("ana", "bo"):
-        await survivor.command(user, "checkin schedule 08:00")
-    due = START + timedelta(hours=1)  # 08:00 UTC
+        await survivor.command(user, "checkin schedule 09:00 Europe/Berlin")
+    due = START + timedelta(hours=1)  # 09:00 in Berlin
     job = crashed.hearth.scheduler.jobs[0]
     assert len(await job._lease(due, epoch(due + prompts.LEASE))) == 2  # ... and then it dies
 
@@ -218,3 +219,16 @@ async def test_schedules_a_crashed_process_leased_are_prompted_once_after_the_le
     await survivor.advance_to(due + prompts.LEASE)
     assert [len(survivor.adapter.prompts(u)) for u in ("ana", "bo")] == [1, 1]
     assert crashed.adapter.sent == []
+
+
+async def test_a_row_for_a_platform_this_process_does_not_run_waits_for_one_that_does(
+    make_harness,
+):
+    console_only = await make_harness()
+    async with console_only.db.transaction() as tx:
+        room = Place.dm(Member("matrix", "@ana:example.org"))
+        await outbox.enqueue(tx, console_only.hearth.vault, "m", room, Message("hi"), START)
+    await console_only.hearth.outbox.run_due(START)
+    assert await console_only.hearth.outbox.next_due_at() is None  # nothing here to spin on
+    row = await console_only.db.fetchrow("SELECT status, attempts FROM outbox")
+    assert (row[0], row[1]) == ("pending", 0)  # not failed: the Matrix process sends it

@@ -33,7 +33,7 @@ MAX_PARAMETERS = 30000  # below both engines' limit on $N in one statement
 
 
 class CopyRefused(DatabaseError):
-    """The copy was not started: nothing in the target changed."""
+    """The copy was not made: no row was written to the target."""
 
 
 def _quoted(name: str) -> str:
@@ -63,6 +63,14 @@ async def _open_source(url: str) -> Database:
         if not Path(sqlite_path(url)).is_file():
             raise CopyRefused(f"there is no SQLite database at {sqlite_path(url)}")
     return await open_database(url, migrate=False)
+
+
+async def _version_of(source: Database) -> int:
+    """The source's schema version, without creating anything in it."""
+    try:
+        return int(await source.fetchval("SELECT max(version) FROM schema_version") or 0)
+    except Exception:  # no such table, in the engine's own words: not a Hearth database
+        return 0
 
 
 async def _rows(tx: Transaction, table: str, keyed: bool) -> AsyncIterator[Sequence[Any]]:
@@ -120,7 +128,7 @@ async def copy_database(source_url: str, target_url: str) -> dict[str, int]:
         raise CopyRefused("the source and the target are the same database")
     source = await _open_source(source_url)
     try:
-        version = await current_version(source)
+        version = await _version_of(source)
         if version == 0:
             raise CopyRefused("the source holds no Hearth database (no schema version)")
         if version > LATEST:

@@ -290,10 +290,10 @@ MIGRATIONS: tuple[Migration, ...] = (
                 account TEXT PRIMARY KEY,
                 next_batch TEXT NOT NULL,
                 saved_at BIGINT NOT NULL)""",
+            # No timestamp: when a DM was first used must not line up with a share.
             """CREATE TABLE matrix_dm_rooms (
                 member_id BIGINT PRIMARY KEY REFERENCES members (id) ON DELETE CASCADE,
-                room_id TEXT NOT NULL,
-                created_at BIGINT NOT NULL)""",
+                room_id TEXT NOT NULL)""",
         ),
     ),
 )

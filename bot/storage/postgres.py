@@ -132,19 +132,16 @@ class PostgresDatabase(Database):
             yield _PostgresTransaction(conn)
 
     async def compact(self) -> None:
-        """Nothing to do here, on purpose.
+        """Nothing a client can do, on purpose (docs/postgres.md, "Erasure").
 
-        SQLite keeps old page images in its WAL file, readable by anyone who
-        copies the file, until a checkpoint truncates it; that is what SQLite's
-        `compact()` is for. PostgreSQL has no such file of readable old pages
-        next to the data: its WAL is recycled by the server and is for the
-        operator's backups and replicas (which keep erased data until they age
-        out, whatever Hearth does). Dead row versions stay in the table files
-        until autovacuum reclaims them; they are unreachable through SQL. A
-        `VACUUM` after every erasure would not change that for WAL archives or
-        backups, would block or contend with the other processes on the same
-        tables, and cannot run inside a transaction — so it stays the
-        operator's (docs/postgres.md)."""
+        SQLite's WAL is a file beside the database that keeps old page images
+        until a checkpoint truncates it: that is SQLite's `compact()`.
+        PostgreSQL's WAL, its archives, replicas and backups are the server's
+        and the operator's; no statement from here clears them. Deleted row
+        versions stay in the table files, unreachable through SQL, until
+        autovacuum reclaims the space. A VACUUM after each erasure would only
+        mark that space reusable (it wipes nothing), cannot run inside a
+        transaction, and would contend with the other processes."""
 
     async def close(self) -> None:
         if self._pool.is_closing():
