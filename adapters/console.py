@@ -27,6 +27,7 @@ from bot.port import (
     MessagePosted,
     Place,
 )
+from bot.storage import Database
 
 PLATFORM = "console"
 _DURATION = re.compile(r"^\+(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
@@ -40,6 +41,13 @@ class ConsoleAdapter(Adapter):
         self.out = out
         self.output_dir = output_dir
         self._sent = 0
+        self._deliveries: Database | None = None
+
+    def remember_deliveries(self, db: Database) -> None:
+        """Honour idempotency keys across restarts, as a platform does: a message
+        printed by a process killed before the outbox marked it sent is not
+        printed again when the outbox sends it a second time."""
+        self._deliveries = db
 
     def _print(self, place: Place, message: Message) -> None:
         label = f"dm:{place.target}" if place.is_dm else f"#{place.target}"
@@ -67,9 +75,26 @@ class ConsoleAdapter(Adapter):
         return path
 
     async def send(self, place: Place, message: Message) -> str:
+        key = message.idempotency_key
+        if self._deliveries is None or key is None:
+            self._print(place, message)
+            self._sent += 1
+            return f"m{self._sent}"
+        async with self._deliveries.transaction() as tx:
+            printed = await tx.fetchval(
+                "SELECT id FROM console_deliveries WHERE idempotency_key = $1", key
+            )
+            if printed is None:
+                number = await tx.fetchval(
+                    "INSERT INTO console_deliveries (idempotency_key) VALUES ($1) RETURNING id",
+                    key,
+                )
+        if printed is not None:
+            return f"m{printed}"  # printed before a restart: the outbox is catching up
+        # Durable before it is printed: a kill in between loses this one message
+        # rather than printing it twice (at most once, as prompts promise).
         self._print(place, message)
-        self._sent += 1
-        return f"m{self._sent}"
+        return f"m{number}"
 
     async def reply(self, event: Event, message: Message) -> None:
         place = event.place

@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
 
     setup_logging(config)
     try:
-        asyncio.run(run(config, start=args.clock, act_as=args.act_as))
+        asyncio.run(run(config, start=args.clock, act_as=args.act_as, config_path=args.config))
     except (DatabaseError, SecretKeyError, ServeError) as exc:
         print(f"Hearth did not start: {exc}", file=sys.stderr)
         return 2

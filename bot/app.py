@@ -75,7 +75,7 @@ class Hearth:
         config_path: str | os.PathLike[str] | None = None,
     ) -> None:
         self.config = config
-        self.config_path = config_path  # re-read by `reload_from_file` (mod reload, SIGHUP)
+        self.config_path = config_path  # read again by `plan_reload` (mod reload, SIGHUP)
         self.metrics = metrics or Metrics()
         self.db = db
         self.vault = vault

@@ -17,6 +17,7 @@ from bot.config import Config
 from bot.crypto import load_or_create_secret
 from bot.keys import refuse_if_rotation_unfinished
 from bot.metrics import Metrics
+from bot.ops.hangup import reload_on_hangup
 from bot.ops.server import serving
 from bot.ops.shutdown import FLUSH_WITHIN, finish, stop_on_signals, until_stopped
 from bot.port import Adapter
@@ -73,9 +74,11 @@ async def run(
     out: TextIO = sys.stdout,
     stopping: asyncio.Event | None = None,
     flush_within: float = FLUSH_WITHIN,
+    config_path: str | None = None,
 ) -> None:
     """Run Hearth until the console's input ends or `stopping` is set (SIGTERM and
-    SIGINT set it); without a console, until then."""
+    SIGINT set it); without a console, until then. `config_path` is the file that
+    `mod reload` and SIGHUP read again."""
     from adapters.console import ConsoleAdapter, ConsoleSession, stdin_lines
 
     console_only = config.adapters.console.enabled and not (
@@ -105,8 +108,10 @@ async def run(
         matrix = adapters["matrix"] = MatrixAdapter(config, vault)
     stopping = stopping or asyncio.Event()
     async with await open_database(config.database) as db:
-        hearth = Hearth(config, db, clock, adapters, vault, Metrics())
-        with stop_on_signals(stopping):
+        if console is not None:
+            console.remember_deliveries(db)  # a message printed before a crash stays printed once
+        hearth = Hearth(config, db, clock, adapters, vault, Metrics(), config_path)
+        with stop_on_signals(stopping), reload_on_hangup(hearth):
             async with serving(config.http, hearth, background=background):
                 log.info("Hearth started with %s", ", ".join(adapters) or "no adapters")
                 if background:

@@ -225,7 +225,7 @@ def _cross_checks(
     shards = adapters.discord.shards
     if shards.count is not None and shards.count < 1:
         yield "adapters.discord.shards.count", f"must be at least 1 (got {shards.count})"
-    elif shards.ids and (shards.count is None or not all(0 <= i < shards.count for i in shards.ids)):
+    elif shards.ids and not all(0 <= i < (shards.count or 0) for i in shards.ids):
         yield "adapters.discord.shards.ids", "must each be from 0 to shards.count - 1"
     matrix = adapters.matrix
     if matrix.enabled:

@@ -1,5 +1,6 @@
-"""Hourly tidying: forget old event ids and delivered outbox rows, and purge
-check-in notes older than each community's `privacy.retention_days`."""
+"""Hourly tidying: forget old event ids and delivered outbox rows, purge
+check-in notes older than each community's `privacy.retention_days` and
+moderator log entries older than its `moderation.log_days`."""
 
 from __future__ import annotations
 
@@ -55,4 +56,9 @@ class Housekeeping:
                     "AND note IS NOT NULL",
                     community.name,
                     epoch(cutoff),
+                )
+                await tx.execute(
+                    "DELETE FROM moderation_log WHERE community = $1 AND created_at < $2",
+                    community.name,
+                    epoch(now - timedelta(days=community.moderation.log_days)),
                 )

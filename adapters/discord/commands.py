@@ -253,7 +253,11 @@ def leaves(mood_labels: tuple[str, ...]) -> tuple[Leaf, ...]:
             "Lift a block",
             (Option("block_id", "The block id, like B-7KQ2MX", required=True, max_length=16),),
         ),
-        Leaf(("mod", "stats"), "Community pulse, never about one member"),
+        Leaf(
+            ("mod", "stats"),
+            "Community pulse and delivery health, never about one member",
+            (Option("days", "Days back (7 if left out)", int, min_value=1, max_value=365),),
+        ),
         Leaf(("mod", "reload"), "Re-read the configuration file"),
         Leaf(
             ("mod", "log"),

@@ -8,6 +8,7 @@ from typing import Any
 from bot import outbox
 from bot.commands import Refusal, Request, Router
 from bot.features.milestones import rights as milestone_rights
+from bot.features.moderation_tools import audit as moderation_audit
 from bot.features.sharing import erasure as sharing_erasure
 from bot.localtime import from_epoch
 from bot.port import Attachment, Choice, Message
@@ -119,6 +120,10 @@ async def collect(req: Request) -> dict[str, Any]:
         "moderator_contact_requests": contact,
         "anonymous_shares": await sharing_erasure.export(req),
         "milestones_and_celebrations": await milestone_rights.export(req),
+        # Kept after `mydata delete`: a moderator stays accountable for what they did.
+        "your_moderator_actions": await moderation_audit.export(
+            tx, member["user_id"], (c.name for c in req.config.communities_on(member["platform"]))
+        ),
     }
 
 

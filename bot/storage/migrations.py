@@ -296,6 +296,19 @@ MIGRATIONS: tuple[Migration, ...] = (
                 room_id TEXT NOT NULL)""",
         ),
     ),
+    Migration(
+        6,
+        "console: the idempotency keys of messages the playground printed",
+        (
+            # The console is its own platform: as a Matrix server does with a
+            # transaction id, it never prints a key twice when a crash makes the
+            # outbox send again. The id is the message id (unique across restarts).
+            # No place, no time, no text: nothing here says who was sent what.
+            """CREATE TABLE console_deliveries (
+                id {id},
+                idempotency_key TEXT NOT NULL UNIQUE)""",
+        ),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from bot.commands import Args, Refusal, Request, Router
+from bot.features.moderation_tools import audit
 from bot.features.sharing import posts, store
 from bot.features.sharing.commands import publish_reply, take_down_share
 from bot.localtime import epoch
@@ -53,15 +54,8 @@ def register(router: Router) -> dict[str, ModHandler]:
 
 
 async def log_action(req: Request, action: str, number: int | None, detail: str = "") -> None:
-    await req.tx.execute(
-        "INSERT INTO moderation_log (community, moderator, action, share_number, detail, "
-        "created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-        req.community.name,
-        req.member.user_id,
-        action,
-        number,
-        detail or None,
-        epoch(req.now),
+    await audit.record(
+        req.tx, req.community.name, req.member.user_id, action, number, detail, req.now
     )
 
 

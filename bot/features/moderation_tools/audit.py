@@ -1,0 +1,122 @@
+"""The moderators' audit log (`mod log`): who took which action, when, on which
+share number. It never holds or shows the author of anything anonymous, and
+it is purged after `moderation.log_days` (bot/housekeeping.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from bot.commands import Args, Refusal, Request
+from bot.localtime import epoch, from_epoch
+from bot.storage import Transaction
+
+LOG_DEFAULT = 20
+LOG_MAX = 100
+#: who a reload by signal is recorded as: the operator, who holds the file
+OPERATOR = "(operator)"
+DETAIL_SHOWN = 80  # characters of a note shown in the log
+
+
+async def record(
+    tx: Transaction,
+    community: str,
+    moderator: str,
+    action: str,
+    share_number: int | None,
+    detail: str,
+    now: datetime,
+) -> None:
+    """Write one entry; `detail` is a block id, a reply label, a moderator's note or
+    the key paths a reload changed — never anything about an author."""
+    await tx.execute(
+        "INSERT INTO moderation_log (community, moderator, action, share_number, detail, "
+        "created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        community,
+        moderator,
+        action,
+        share_number,
+        detail or None,
+        epoch(now),
+    )
+
+
+async def show_log(req: Request, args: Args) -> None:
+    word = args.word(0)
+    if word is None:
+        count = LOG_DEFAULT
+    elif word.isdigit() and 1 <= int(word) <= LOG_MAX:
+        count = int(word)
+    else:
+        raise Refusal(
+            f"`mod log N`: how many entries, from 1 to {LOG_MAX} ({LOG_DEFAULT} if left out)."
+        )
+    community = req.community
+    rows = await req.tx.fetch(
+        "SELECT moderator, action, share_number, detail, created_at FROM moderation_log "
+        "WHERE community = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
+        community.name,
+        count,
+    )
+    days = community.moderation.log_days
+    if not rows:
+        req.say(f"No moderator actions in {community.name} in the last {days} days.")
+        return
+    zone_name = req.member.timezone or community.checkins.default_timezone
+    zone = req.member.zone(community.checkins.default_timezone)
+    lines = [
+        f"The last {len(rows)} moderator action{'s' if len(rows) != 1 else ''} in "
+        f"{community.name}, newest first (times in {zone_name}; kept {days} days):"
+    ]
+    for row in rows:
+        when = from_epoch(row["created_at"]).astimezone(zone).strftime("%a %d %b %H:%M")
+        lines.append(f"• {when} — {row['moderator']} {_describe(row)}")
+    req.say("\n".join(lines))
+
+
+def _describe(row: Any) -> str:
+    action, number, detail = row["action"], row["share_number"], row["detail"] or ""
+    target = f"share #{number}"
+    if detail.startswith("reply ") and action in ("approve", "reject", "remove"):
+        target, detail = f"reply #{detail[len('reply ') :]}", ""
+    note = f" — “{_short(detail)}”" if detail else ""
+    if action == "approve":
+        return f"approved {target}"
+    if action == "reject":
+        return f"rejected {target}{note}"
+    if action == "remove":
+        return f"took down {target}"
+    if action == "block":
+        return f"blocked the author of {target} ({detail})"
+    if action == "unblock":
+        return f"lifted block {detail}"
+    if action == "reload":
+        return "reloaded the configuration" + (f": {_short(detail)}" if detail else "")
+    return f"{action} {target if number is not None else ''}{note}".rstrip()
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= DETAIL_SHOWN else text[: DETAIL_SHOWN - 1] + "…"
+
+
+async def export(tx: Transaction, user_id: str, communities: Iterable[str]) -> list[dict[str, Any]]:
+    """A moderator's own entries, for `mydata export`. `mydata delete` leaves them:
+    moderators stay accountable for what they did (the privacy card says so)."""
+    names = set(communities)
+    rows = await tx.fetch(
+        "SELECT community, action, share_number, detail, created_at FROM moderation_log "
+        "WHERE moderator = $1 ORDER BY id",
+        user_id,
+    )
+    return [
+        {
+            "community": row["community"],
+            "action": row["action"],
+            "share_number": row["share_number"],
+            "detail": row["detail"],
+            "at": from_epoch(row["created_at"]).isoformat(),
+        }
+        for row in rows
+        if row["community"] in names  # the same id on another platform is someone else
+    ]

@@ -1,0 +1,154 @@
+"""Delivery health in `mod stats`: is Hearth reaching people? Counts and
+durations only, never which member.
+
+These figures have no privacy floor, by choice: they say how Hearth is doing
+(DMs it cannot deliver, prompts it sent late, messages not yet out), nothing
+anyone felt or wrote, and they are never broken down. A moderator needs "1
+member can't be reached" to act on it (e.g. remind everyone to open DMs),
+and the count says nothing about who.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.config import Community
+from bot.localtime import epoch
+from bot.storage import Transaction
+
+LATE_AFTER = timedelta(minutes=5)  # the scheduler's own slack stays well under this
+UNDELIVERED = ("expired", "unreachable", "failed", "cancelled")
+# A slot's prompt is queued under this key (bot/features/checkins/prompts.py).
+PROMPT_KEY = (
+    "'prompt:' || CAST(s.member_id AS TEXT) || ':' || s.community || ':' || s.local_date "
+    "|| ':' || s.prompt_time"
+)
+SLOTS = (
+    f"FROM prompt_slots s LEFT JOIN outbox o ON o.idempotency_key = {PROMPT_KEY} "
+    "WHERE s.community = $1 AND s.due_at > $2 AND s.due_at <= $3"
+)
+# When it reached the member; once the outbox row is tidied away (a week), when it was queued.
+LATENESS = "coalesce(o.sent_at, s.decided_at) - s.due_at"
+DELIVERED = "s.outcome = 'sent' AND (o.status IS NULL OR o.status = 'sent')"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    unreachable: int
+    prompts_sent: int
+    late: int  # how many reached the member more than LATE_AFTER after they were due
+    late_median: int  # seconds late, over those
+    late_worst: int
+    missed: int  # found past the catch-up window (downtime): never sent, by design
+    undelivered: int  # queued but expired or unreachable
+    backlog: int  # due and not sent yet
+    oldest_waiting: int | None  # seconds since the oldest of them was queued
+    later: int  # held back on purpose (quiet hours)
+
+
+async def measure(tx: Transaction, community: Community, now: datetime, days: int) -> Delivery:
+    name, platform = community.name, community.platform
+    window = (name, epoch(now - timedelta(days=days)), epoch(now))
+    # Members are per platform: count those this community knows (schedules, check-ins, counters).
+    unreachable = await tx.fetchval(
+        "SELECT count(*) FROM members m WHERE m.platform = $1 AND m.unreachable_at IS NOT NULL "
+        "AND (EXISTS (SELECT 1 FROM schedules x WHERE x.member_id = m.id AND x.community = $2) "
+        "OR EXISTS (SELECT 1 FROM checkins x WHERE x.member_id = m.id AND x.community = $2) "
+        "OR EXISTS (SELECT 1 FROM milestone_counters x WHERE x.member_id = m.id "
+        "AND x.community = $2))",
+        platform,
+        name,
+    )
+    outcomes = await tx.fetch(
+        f"SELECT s.outcome AS outcome, o.status AS status, count(*) AS n {SLOTS} "
+        "GROUP BY s.outcome, o.status",
+        *window,
+    )
+    counts = {"sent": 0, "missed": 0, "undelivered": 0}
+    for row in outcomes:
+        if row["outcome"] == "missed":
+            counts["missed"] += int(row["n"])
+        elif row["status"] in UNDELIVERED:
+            counts["undelivered"] += int(row["n"])
+        elif row["status"] in (None, "sent"):
+            counts["sent"] += int(row["n"])
+    late = (*window, int(LATE_AFTER.total_seconds()))
+    late_where = f"{SLOTS} AND {DELIVERED} AND {LATENESS} > $4"
+    late_row = await tx.fetchrow(
+        f"SELECT count(*) AS n, max({LATENESS}) AS worst {late_where}", *late
+    )
+    assert late_row is not None
+    late_count = int(late_row["n"])
+    # The median by position, so a long downtime never loads every late prompt.
+    middle = await tx.fetch(
+        f"SELECT {LATENESS} AS lateness {late_where} ORDER BY lateness LIMIT $5 OFFSET $6",
+        *late,
+        2 - late_count % 2,
+        max(0, (late_count - 1) // 2),
+    )
+    median = sum(int(r["lateness"]) for r in middle) // len(middle) if middle else 0
+    # Due, being sent or being retried; apart from those held back on purpose (quiet hours).
+    waiting = await tx.fetchrow(
+        "SELECT count(*) AS n, min(created_at) AS oldest FROM outbox WHERE platform = $1 "
+        "AND (status = 'sending' OR (status = 'pending' AND (next_attempt_at <= $2 "
+        "OR attempts > 0)))",
+        platform,
+        epoch(now),
+    )
+    assert waiting is not None
+    later = await tx.fetchval(
+        "SELECT count(*) FROM outbox WHERE platform = $1 AND status = 'pending' "
+        "AND attempts = 0 AND next_attempt_at > $2",
+        platform,
+        epoch(now),
+    )
+    oldest = waiting["oldest"]
+    return Delivery(
+        unreachable=int(unreachable),
+        prompts_sent=counts["sent"],
+        late=late_count,
+        late_median=median,
+        late_worst=int(late_row["worst"] or 0),
+        missed=counts["missed"],
+        undelivered=counts["undelivered"],
+        backlog=int(waiting["n"]),
+        oldest_waiting=None if oldest is None else max(0, epoch(now) - int(oldest)),
+        later=int(later),
+    )
+
+
+def describe(delivery: Delivery) -> list[str]:
+    prompts = f"Check-in prompts: {delivery.prompts_sent} sent"
+    late_after = duration(int(LATE_AFTER.total_seconds()))
+    if delivery.late:
+        prompts += (
+            f", {delivery.late} of them more than {late_after} late "
+            f"(median {duration(delivery.late_median)}, worst {duration(delivery.late_worst)})"
+        )
+    else:
+        prompts += f", none more than {late_after} late"
+    if delivery.missed:
+        prompts += f" · {delivery.missed} skipped after downtime"
+    if delivery.undelivered:
+        prompts += f" · {delivery.undelivered} not delivered"
+    backlog = f"Messages waiting to go out: {delivery.backlog}"
+    if delivery.oldest_waiting is not None:
+        backlog += f" (oldest queued {duration(delivery.oldest_waiting)} ago)"
+    if delivery.later:
+        backlog += f" · {delivery.later} held for later (quiet hours)"
+    return [
+        f"Members I can't reach by DM: {delivery.unreachable}",
+        prompts,
+        backlog,
+    ]
+
+
+def duration(seconds: int) -> str:
+    minutes = max(0, seconds) // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{hours // 24} days"

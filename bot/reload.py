@@ -1,0 +1,90 @@
+"""Re-reading the YAML file while Hearth runs (`mod reload`, SIGHUP).
+
+A reload applies what the features read on every use (channels, moderators,
+thresholds, texts). What is set up once at start keeps its running value until
+a restart: the database, the key, the adapters and their logins, the HTTP
+endpoint, logging, and which communities exist and where (Discord registers
+its commands per server at start; Matrix joins and watches its rooms then).
+Changes are named by key path only, never by value: values can be secrets.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from bot.config import Community, Config
+from bot.config_loader import load_config
+
+# Top-level keys only a restart applies.
+RESTART_ONLY = ("database", "secret_key_file", "adapters", "http", "log")
+
+
+class ReloadUnavailable(Exception):
+    """This Hearth was not started from a file it could read again."""
+
+
+@dataclass(frozen=True)
+class ReloadPlan:
+    #: what to run with from now on: the new file, with restart-only values kept
+    config: Config
+    #: key paths whose new values take effect now
+    applied: tuple[str, ...]
+    #: key paths that changed in the file but keep their running values until a restart
+    kept: tuple[str, ...]
+
+
+def plan_reload(
+    running: Config, path: str | os.PathLike[str], environ: Mapping[str, str] | None = None
+) -> ReloadPlan:
+    """Read and validate `path` against the running config; raises `ConfigError`
+    (every problem, with its line and key path) and changes nothing if it is invalid."""
+    return plan_for(running, load_config(path, environ))
+
+
+def plan_for(running: Config, new: Config) -> ReloadPlan:
+    kept: list[str] = []
+    for key in RESTART_ONLY:
+        kept += _diff(getattr(running, key), getattr(new, key), key)
+    fresh_by_name = {c.name: c for c in new.communities}
+    communities: list[Community] = []
+    applied: list[str] = []
+    for old in running.communities:
+        path = f"communities.{old.name}"
+        fresh = fresh_by_name.get(old.name)
+        if fresh is None:
+            kept.append(f"{path} (gone from the file)")
+            communities.append(old)
+            continue
+        pinned = {key: getattr(old, key) for key in _pinned(old)}
+        for key, value in pinned.items():
+            kept += _diff(value, getattr(fresh, key), f"{path}.{key}")
+        merged = dataclasses.replace(fresh, **pinned)
+        applied += _diff(old, merged, path)
+        communities.append(merged)
+    known = {c.name for c in running.communities}
+    kept += [f"communities.{c.name} (new)" for c in new.communities if c.name not in known]
+    config = dataclasses.replace(running, communities=tuple(communities))
+    return ReloadPlan(config, tuple(applied), tuple(kept))
+
+
+def _pinned(community: Community) -> tuple[str, ...]:
+    """A community's keys that decide where it lives, set up by its adapter at start."""
+    if community.platform == "matrix":
+        return ("platform", "guild_id", "channels")  # the adapter maps its rooms once
+    return ("platform", "guild_id")
+
+
+def _diff(old: Any, new: Any, path: str) -> list[str]:
+    """The key paths where `new` differs from `old`, as deep as the records go."""
+    if old == new:
+        return []
+    if dataclasses.is_dataclass(old) and type(old) is type(new):
+        changed: list[str] = []
+        for f in dataclasses.fields(old):
+            changed += _diff(getattr(old, f.name), getattr(new, f.name), f"{path}.{f.name}")
+        return changed
+    return [path]
