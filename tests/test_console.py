@@ -24,6 +24,14 @@ def hearth(*args: str, stdin: str = "", cwd: Path = ROOT) -> subprocess.Complete
     )
 
 
+def play(
+    tmp_path: Path, script: str, clock: str = "2026-03-02T07:00"
+) -> subprocess.CompletedProcess[str]:
+    """Run the console playground on `script`, with the example config under `tmp_path`."""
+    config = playground_config(tmp_path)
+    return hearth("run", "--config", str(config), "--clock", clock, stdin=script)
+
+
 def playground_config(tmp_path: Path) -> Path:
     text = (ROOT / "config.example.yaml").read_text()
     text = text.replace("sqlite:///data/hearth.db", f"sqlite:///{tmp_path}/hearth.db")

@@ -96,32 +96,14 @@ async def test_export_holds_the_members_data_and_nothing_of_anyone_else(harness)
 
 
 async def test_export_in_the_console_writes_a_json_file(tmp_path):
-    import subprocess
-    import sys
 
-    from tests.test_console import ROOT, playground_config
+    from tests.test_console import play
 
     script = (
         f"as {ID}\n/checkin schedule 09:00 Europe/Berlin\n/checkin 4 {NOTE}\n"
         f"as {OTHER}\n/checkin 2 other things\nas {ID}\n/mydata export\n"
     )
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            "--config",
-            str(playground_config(tmp_path)),
-            "--clock",
-            "2026-03-02T07:00",
-        ],
-        input=script,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-    )
+    result = play(tmp_path, script, "2026-03-02T07:00")
     saved = next(line for line in result.stdout.splitlines() if "(file saved:" in line)
     path = Path(saved.split(": ", 1)[1].rstrip(")"))
     data = json.loads(path.read_text())

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,7 +18,7 @@ from bot.port import Member, Place, ReactionAdded
 from bot.safety.care import CARE_OPENING
 from bot.storage.migrations import table_names
 from tests.conftest import START, Harness, community
-from tests.test_console import ROOT, playground_config
+from tests.test_console import ROOT, play
 from tests.test_data_rights import database_bytes
 
 ID = "member-5f3a9c"  # distinctive, so a raw byte search cannot hit by chance
@@ -616,23 +614,7 @@ async def test_the_milestone_tables_are_in_the_schema_with_cascades(harness):
 
 def test_the_milestones_example_script(tmp_path):
     script = (ROOT / "examples" / "milestones.txt").read_text()
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            "--config",
-            str(playground_config(tmp_path)),
-            "--clock",
-            START.strftime("%Y-%m-%dT%H:%M"),
-        ],
-        input=script,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-    )
+    result = play(tmp_path, script, START.strftime("%Y-%m-%dT%H:%M"))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     congratulation = [i for i, line in enumerate(lines) if "Today is 7 days" in line]

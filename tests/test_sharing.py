@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import subprocess
-import sys
 
 import pytest
 
 from bot.config import Config, Sharing
 from bot.port import CommandGiven, Member, Place
 from tests.conftest import Harness, community
-from tests.test_console import ROOT, playground_config
+from tests.test_console import ROOT, play
 
 MOD_QUEUE = Place.channel("console", "mod-queue")
 
@@ -285,23 +283,7 @@ async def test_erasing_ones_data_takes_shares_down(make_harness, db_url):
 
 def test_the_sharing_example_script(tmp_path):
     script = (ROOT / "examples" / "sharing.txt").read_text()
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            "--config",
-            str(playground_config(tmp_path)),
-            "--clock",
-            "2026-03-02T18:00",
-        ],
-        input=script,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-    )
+    result = play(tmp_path, script, "2026-03-02T18:00")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     channel_lines = [
@@ -319,8 +301,12 @@ def test_the_sharing_example_script(tmp_path):
 
 async def test_words_that_look_like_subcommands_are_shared_as_written(make_harness, db_url):
     h = await sharing_harness(make_harness, db_url, vetting=False)
-    for text in ("List of things I'm grateful for", "Delete the number from my phone, they said",
-                 "confirm that it gets better?", "cancel culture of my own head"):
+    for text in (
+        "List of things I'm grateful for",
+        "Delete the number from my phone, they said",
+        "confirm that it gets better?",
+        "cancel culture of my own head",
+    ):
         replies = await h.command("bob", f"share {text}")
         assert "Posted as Anonymous share" in replies[0], text
         await h.advance(minutes=11)

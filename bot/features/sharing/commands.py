@@ -16,6 +16,7 @@ from bot.port import Choice, Message
 from bot.relays import RelayContext
 from bot.relays import add as add_relay
 from bot.safety import care
+from bot.safety.crisis import CrisisMatch
 from bot.safety.mentions import neutralise_mentions
 from bot.vault import DRAFT_BODY, DRAFT_WARNING, REPORT_REASON
 
@@ -116,20 +117,7 @@ async def submit_share(
         now=req.now,
     )
     if crisis:
-        await care.alert_moderators(
-            req.tx,
-            req.vault,
-            req.community,
-            what=f"share #{new.number}",
-            reference=f"share:{new.number}",
-            text=neutralise_mentions(text),
-            match=crisis,
-            now=req.now,
-            choices=(
-                Choice("Approve", f"mod approve {new.number}", "✅"),
-                Choice("Reject", f"mod reject {new.number}", "❌"),
-            ),
-        )
+        await _hold_for_moderators(req, "share", str(new.number), text, crisis)
         req.say(
             f"Thank you for trusting us with this. Your share #{new.number} wasn't posted: "
             "it's with the moderators, who will look at it with care."
@@ -144,6 +132,26 @@ async def submit_share(
     else:
         await posts.post_share(req.tx, req.vault, req.community, new, req.now)
         req.say(f"Posted as Anonymous share #{new.number}. I'll pass on replies and support.")
+
+
+async def _hold_for_moderators(
+    req: Request, noun: str, label: str, text: str, crisis: CrisisMatch
+) -> None:
+    """A possible crisis is never posted: the moderators get what and why, never who."""
+    await care.alert_moderators(
+        req.tx,
+        req.vault,
+        req.community,
+        what=f"{noun} #{label}",
+        reference=f"{noun}:{label}",
+        text=neutralise_mentions(text),
+        match=crisis,
+        now=req.now,
+        choices=(
+            Choice("Approve", f"mod approve {label}", "✅"),
+            Choice("Reject", f"mod reject {label}", "❌"),
+        ),
+    )
 
 
 async def _needs_confirmation(
@@ -322,20 +330,7 @@ async def submit_reply(req: Request, number: int, text: str, confirmed: bool = F
         now=req.now,
     )
     if crisis:
-        await care.alert_moderators(
-            req.tx,
-            req.vault,
-            req.community,
-            what=f"reply #{new.label}",
-            reference=f"reply:{new.label}",
-            text=neutralise_mentions(text),
-            match=crisis,
-            now=req.now,
-            choices=(
-                Choice("Approve", f"mod approve {new.label}", "✅"),
-                Choice("Reject", f"mod reject {new.label}", "❌"),
-            ),
-        )
+        await _hold_for_moderators(req, "reply", new.label, text, crisis)
         req.say(
             "Thank you for reaching out. Your reply wasn't posted: it's with the "
             "moderators, who will look at it with care."
