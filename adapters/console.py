@@ -120,16 +120,18 @@ def parse_clock(text: str, now: datetime) -> datetime:
     """`+1d`, `+2h30m` or `2026-03-08 09:00` (UTC) → the new time."""
     text = text.strip()
     match = _DURATION.match(text)
-    if match and any(match.groups()):
-        days, hours, minutes = (int(g or 0) for g in match.groups())
-        return now + timedelta(days=days, hours=hours, minutes=minutes)
     try:
+        if match and any(match.groups()):
+            days, hours, minutes = (int(g or 0) for g in match.groups())
+            return now + timedelta(days=days, hours=hours, minutes=minutes)
         moment = datetime.fromisoformat(text)
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:  # `+99999999999d`: past the end of the calendar
+        raise ConsoleError("that time is outside the calendar (years 1 to 9999)") from None
     except ValueError:
         raise ConsoleError(
             "clock takes +1d, +2h30m or an absolute UTC time like 2026-03-08 09:00"
         ) from None
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     if moment < now:
         raise ConsoleError("the clock only moves forward")
     return moment

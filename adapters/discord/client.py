@@ -236,8 +236,10 @@ class DiscordAdapter(Adapter):
         data: dict[str, Any] = interaction.data or {}  # type: ignore[assignment]
         values = translate.submitted_values(data.get("components", []))
         text = translate.form_text(str(data.get("custom_id", "")), values)
-        if text is not None:
-            await self._handle(interaction, translate.command_event(interaction, text))
+        if text is None:  # not a form Hearth opened (or a client's mangled copy of one)
+            log.info("interaction %s: an unknown form; dropped", interaction.id)
+            return
+        await self._handle(interaction, translate.command_event(interaction, text))
 
     async def on_dm(self, message: discord.Message) -> None:
         event = translate.dm_event(message)

@@ -135,7 +135,9 @@ def render(message: Message) -> Rendered:
     buttons = tuple(
         b for b in (_button(c.label, c.command, c.emoji) for c in message.choices) if b
     )[:BUTTONS_MAX]
-    reply_to = int(message.reply_to) if message.reply_to and message.reply_to.isdigit() else None
+    reply_to = None
+    if message.reply_to and message.reply_to.isascii() and message.reply_to.isdigit():
+        reply_to = int(message.reply_to)  # isdigit alone lets "²" through
     nonce = nonce_for(message.idempotency_key) if message.idempotency_key else None
     return Rendered(content, embed, buttons, message.attachment, reply_to, nonce, clipped)
 
@@ -226,15 +228,22 @@ def form_for_choice(command: str) -> Form | None:
 
 
 def submitted_values(components: Iterable[Mapping[str, Any]]) -> dict[str, str]:
-    """A modal submit's raw components → {field name: value} (rows and labels alike)."""
+    """A modal submit's raw components → {field name: value} (rows and labels alike).
+    Anything not shaped like a text input is passed over: the payload is the client's."""
     values: dict[str, str] = {}
+    if not isinstance(components, list | tuple):
+        return values
     for component in components:
+        if not isinstance(component, Mapping):
+            continue
         inner = component.get("components") or (
             [component["component"]] if "component" in component else []
         )
         if inner:
             values.update(submitted_values(inner))
-        elif "custom_id" in component and isinstance(component.get("value"), str):
+        elif isinstance(component.get("custom_id"), str) and isinstance(
+            component.get("value"), str
+        ):
             values[component["custom_id"]] = component["value"]
     return values
 

@@ -25,6 +25,7 @@ from nio import (
     SyncError,
     SyncResponse,
 )
+from nio.events.misc import BadEvent, UnknownBadEvent
 from nio.exceptions import EncryptionError
 
 from adapters.matrix import translate
@@ -217,6 +218,13 @@ class SyncLoop:
         return found
 
     async def _dispatch(self, room_id: str, event: NioEvent, since: str | None) -> None:
+        if isinstance(event, BadEvent | UnknownBadEvent):
+            # Fails the spec's schema (a field missing or of the wrong type): dropped,
+            # so the batch goes on and the sync position moves past it.
+            log.info(
+                "event %s in %s is malformed; dropped", getattr(event, "event_id", "?"), room_id
+            )
+            return
         sender = getattr(event, "sender", None)
         if sender is None or sender == self.client.user_id:
             return

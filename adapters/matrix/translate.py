@@ -96,8 +96,14 @@ def normalise_emoji(key: str) -> str:
 
 
 def _relation(source: Mapping[str, Any]) -> Mapping[str, Any]:
-    relates = source.get("content", {}).get("m.relates_to")
+    content = source.get("content")
+    relates = content.get("m.relates_to") if isinstance(content, Mapping) else None
     return relates if isinstance(relates, Mapping) else {}
+
+
+def _text_or_none(value: object) -> str | None:
+    """A field another client filled in: used only if it is what the spec says, a string."""
+    return value if isinstance(value, str) and value else None
 
 
 def _place(where: Where) -> Place:
@@ -107,15 +113,20 @@ def _place(where: Where) -> Place:
 
 
 def inbound(event: NioEvent, where: Where) -> Event | None:
-    """The core event a member's Matrix event stands for, or None if it is none."""
-    member = Member(PLATFORM, event.sender)
+    """The core event a member's Matrix event stands for, or None if it is none
+    (malformed ones included: clients and servers can send anything)."""
+    sender = _text_or_none(getattr(event, "sender", None))
+    if sender is None or not _text_or_none(getattr(event, "event_id", None)):
+        return None
+    member = Member(PLATFORM, sender)
     place = _place(where)
     level = where.power_level
     relation = _relation(event.source)
     if isinstance(event, RoomMessageText):
         if relation.get("rel_type") == "m.replace":
             return None  # an edit: the command already happened as first written
-        reply_to = (relation.get("m.in_reply_to") or {}).get("event_id")
+        quoted = relation.get("m.in_reply_to")
+        reply_to = _text_or_none(quoted.get("event_id")) if isinstance(quoted, Mapping) else None
         text = strip_reply_fallback(event.body) if reply_to else event.body
         command = command_text(text)
         if command is not None:
@@ -130,6 +141,7 @@ def inbound(event: NioEvent, where: Where) -> Event | None:
         target, key = relation.get("event_id"), relation.get("key")  # as older nio parsed it
     else:
         return None
+    target, key = _text_or_none(target), _text_or_none(key)
     if relation.get("rel_type", "m.annotation") != "m.annotation" or not target or not key:
         return None
     emoji = normalise_emoji(key)
