@@ -7,6 +7,7 @@ this module splits them, finds the handler and gives it one `Request`.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,12 +22,20 @@ if TYPE_CHECKING:
     from bot.vault import Vault
 
 
+# What a refusal may quote back of a member's words but must not show raw:
+# control characters (a NUL, a terminal escape) and the invisible direction
+# overrides and isolates, which would turn the rest of the answer around.
+# Marks real text uses (LRM, RLM, ZWJ in emoji) are left alone.
+_UNSHOWABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
 class Refusal(Exception):
     """Bad input or a request we won't do: the message is shown to the member
     and the transaction is rolled back, so nothing changes. `also` carries
     messages that must reach the member all the same (crisis resources)."""
 
     def __init__(self, message: str, also: tuple[Message, ...] = ()) -> None:
+        message = _UNSHOWABLE.sub("\ufffd", message)  # quoted input stays readable
         super().__init__(message)
         self.message = message
         self.also = also
@@ -126,8 +135,10 @@ def split_command(text: str) -> tuple[str, Args]:
     text = text.strip()
     if text[:1] in ("/", "!"):
         text = text[1:]
-    name, _, rest = text.partition(" ")
-    return name.lower(), Args(rest.strip())
+    # Any whitespace ends the name, as it separates the words after it: a phone
+    # may put a no-break space after `checkin`, a member a line break.
+    name, *rest = text.split(None, 1) or [""]
+    return name.lower(), Args(rest[0].strip() if rest else "")
 
 
 def take_community_option(args: Args) -> tuple[str | None, Args]:

@@ -152,8 +152,14 @@ async def schedule(req: Request, args: Args) -> None:
                 days = parse_days(word)
             elif "/" in word or word.upper() == "UTC":
                 zone_name = str(parse_zone(word))
-            else:
-                parse_days(word)  # raises the day-list message
+            elif "," in word:
+                parse_days(word)  # a day list with a slip in it: says what a day list is
+            else:  # `CET`, `funday`: it could have meant either
+                raise TimingError(
+                    f"“{word[:40]}” isn't a day list or a time zone I know. Days are daily, "
+                    "weekdays, weekends or a list like mon,wed,fri; a time zone is an IANA "
+                    "name like Europe/Berlin."
+                )
     except TimingError as exc:
         raise Refusal(str(exc)) from None
     if zone_name is None and req.member.timezone is None:

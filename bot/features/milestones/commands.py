@@ -18,7 +18,7 @@ from bot.localtime import TimingError, epoch, parse_zone
 from bot.port import Choice
 
 NAME = re.compile(r"[\w-]{1,32}")
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")  # \d: any script's digits, as int() reads
 EARLIEST = date(1900, 1, 1)
 MAX_COUNTERS = 20
 SUBCOMMANDS = ("set", "list", "reset", "visibility", "remove")
@@ -84,13 +84,14 @@ def _date(text: str, today: date) -> date:
         return today
     if word == "yesterday":
         return today - timedelta(days=1)
-    if not ISO_DATE.fullmatch(text):
+    written = ISO_DATE.fullmatch(text)
+    if not written:
         raise Refusal(
             f"“{text[:40]}” isn't a date I can read. Please write it as YYYY-MM-DD, "
             "like 2026-01-03."
         )
     try:
-        day = date.fromisoformat(text)
+        day = date(*(int(part) for part in written.groups()))  # ٢٠٢٦-٠١-٠٣ is 2026-01-03
     except ValueError:
         raise Refusal(f"{text} isn't a day on the calendar. Could you check it?") from None
     if day > today:
@@ -101,6 +102,11 @@ def _date(text: str, today: date) -> date:
     if day < EARLIEST:
         raise Refusal("I can count from 1900-01-01 onwards. Could you check the date?")
     return day
+
+
+def _dated(word: str) -> bool:
+    """Whether a word is meant as a start date (valid or not)."""
+    return bool(ISO_DATE.fullmatch(word)) or word.lower() in ("today", "yesterday")
 
 
 async def _counter(req: Request, name: str) -> Counter:
@@ -131,6 +137,16 @@ async def set_counter(req: Request, args: Args) -> None:
         raise Refusal(
             "`streak` is the name for your check-in streak, which counts by itself. "
             "Please pick another name for this counter."
+        )
+    words = args.words
+    dated = next((i for i, word in enumerate(words) if i > 1 and _dated(word)), None)
+    if dated is not None and not _dated(words[1]):
+        # `milestone set no alcohol 2026-01-03`: a name of two words, not a bad time zone.
+        joined = "-".join(words[:dated])
+        example = joined if NAME.fullmatch(joined) else "sober"
+        raise Refusal(
+            "A counter's name is one word, then the day it began: "
+            f"`milestone set {example} {words[dated]}`."
         )
     visibility = "private"
     for word in args.words[2:]:
