@@ -32,12 +32,19 @@ from bot.vault import Vault
 from tests.conftest import SECRET, START, RecordingAdapter, community
 
 T = TypeVar("T")
-SLOW = os.environ.get("HEARTH_SLOW_TESTS") == "1"
-FUZZ = settings(
-    max_examples=1000 if SLOW else 80,
+# Every fuzzer's settings: a modest count in `make test`; the "long" profile
+# (HYPOTHESIS_PROFILE=long, or HEARTH_SLOW_TESTS=1) for a night's hunt.
+# Examples share one database, so a fixture outliving them is the point.
+settings.register_profile(
+    "fuzz",
+    max_examples=50,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+settings.register_profile("long", settings.get_profile("fuzz"), max_examples=1000)
+SLOW = os.environ.get("HEARTH_SLOW_TESTS") == "1"
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or ("long" if SLOW else "fuzz")
+FUZZ = settings.get_profile(PROFILE)
 MODERATOR = "mona"
 PLACES = ("dm", "shares", "mod-queue", "celebrations", "general")
 
