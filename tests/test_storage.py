@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 
 import pytest
 
@@ -93,4 +94,37 @@ async def test_cancelled_waiter_does_not_strand_the_group(db_url):
         second.cancel()
         release.set()
         await asyncio.wait_for(first, 5)
+        assert await db.fetchval("SELECT count(*) FROM processed_events") == 1
+
+
+@pytest.mark.sqlite_only
+async def test_waiting_for_another_process_s_write_lock_does_not_block_the_loop(db_url):
+    """SQLite statements run inline, but what can wait (BEGIN IMMEDIATE behind
+    another process, COMMIT's fsync) goes to aiosqlite's thread."""
+    from bot.storage.sqlite import sqlite_path
+
+    async with await open_database(db_url) as db:
+        other = sqlite3.connect(sqlite_path(db_url), isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # another process is writing
+        ticks = 0
+
+        async def tick() -> None:
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0)
+
+        async def write() -> None:
+            async with db.transaction() as tx:
+                await tx.execute("INSERT INTO processed_events VALUES ('t', 'waited', 0)")
+
+        ticker = asyncio.create_task(tick())
+        writer = asyncio.create_task(write())
+        for _ in range(50):  # the writer waits on the lock; the loop goes on
+            await asyncio.sleep(0)
+        assert not writer.done() and ticks >= 40
+        other.execute("COMMIT")
+        other.close()
+        await asyncio.wait_for(writer, 5)
+        ticker.cancel()
         assert await db.fetchval("SELECT count(*) FROM processed_events") == 1
