@@ -254,7 +254,7 @@ class PromptJob:
         # stalled past the lease) another process claimed it again.
         claimed = await tx.fetchrow(
             "SELECT * FROM schedules WHERE member_id = $1 AND community = $2 "
-            f"AND next_prompt_at = $3{tx.dialect.skip_locked}",
+            f"AND next_prompt_at = $3{tx.dialect.lock_row}",
             member_id,
             community_name,
             lease,
