@@ -100,3 +100,28 @@ async def test_run_forever_wakes_on_demand_and_stops_cleanly():
     assert Counting.runs > before >= 1
     await scheduler.stop()
     assert loop_task.done()
+
+
+class Batches:
+    """`due` items at T0, of which each pass handles at most `batch`."""
+
+    name = "batches"
+
+    def __init__(self, due: int, batch: int) -> None:
+        self.left, self.batch = due, batch
+        self.done_at: list[datetime] = []
+
+    async def next_due_at(self) -> datetime | None:
+        return T0 if self.left else None
+
+    async def run_due(self, now: datetime) -> None:
+        taken = min(self.left, self.batch)
+        self.left -= taken
+        self.done_at += [now] * taken
+
+
+async def test_more_due_at_one_instant_than_a_pass_takes_all_runs_at_that_instant():
+    clock = FakeClock(T0)
+    job = Batches(due=3_000, batch=100)
+    await Scheduler(clock, [job]).advance_to(T0 + timedelta(hours=1))
+    assert job.done_at == [T0] * 3_000  # not 100 then the rest an hour late
