@@ -90,7 +90,9 @@ class Hearth:
         sharing.register(self.router)
         self.mod_commands = moderation.register(self.router)
         moderation_tools.register(self.router, self.mod_commands, self)
-        self.outbox = OutboxDeliverer(db, vault, self.adapters, self.metrics)
+        self.outbox = OutboxDeliverer(
+            db, vault, self.adapters, self.metrics, config=config, clock=clock
+        )
         # Features add a resolver per kind of batched relay (support, cheers).
         self.relays = RelayJob(db, vault, config, resolvers={"support": sharing.relay_support})
         self.relays.resolvers["cheer"] = milestone_celebrations.relay_cheers
@@ -98,7 +100,7 @@ class Hearth:
         milestone_job = MilestoneJob(db, config, vault)
         housekeeping = Housekeeping(db, config, clock.now())
         # Everything that reads the config outside an event: `reload` swaps it in each.
-        self._config_readers = (prompts, milestone_job, self.relays, housekeeping)
+        self._config_readers = (prompts, milestone_job, self.relays, housekeeping, self.outbox)
         self.scheduler = Scheduler(
             clock, [prompts, milestone_job, self.relays, self.outbox, housekeeping]
         )

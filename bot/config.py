@@ -98,6 +98,9 @@ class Community:
 class ConsoleAdapter:
     enabled: bool = True
     output_dir: str = "data/console"  # where charts and exports are written
+    # Outbox sends and take-downs a second, `send_burst` of them at once (bot/pacing.py).
+    sends_per_second: float | None = None  # None: as fast as the adapter takes them
+    send_burst: int = 1
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,8 @@ class DiscordAdapter:
     token: str = ""
     sync_global: bool = False  # also register commands globally, for DMs (slow to appear)
     shards: DiscordShards = field(default_factory=DiscordShards)
+    sends_per_second: float = 25  # Discord allows a bot about 50 requests a second
+    send_burst: int = 1
 
 
 @dataclass(frozen=True)
@@ -123,6 +128,8 @@ class MatrixAdapter:
     access_token: str = ""
     device_id: str = ""
     store_path: str = "data/matrix-store"
+    sends_per_second: float = 5  # Synapse limits messages per user (admins can lift it)
+    send_burst: int = 1
 
 
 @dataclass(frozen=True)

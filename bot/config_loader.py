@@ -27,6 +27,8 @@ from bot.config import (
     Checkins,
     Community,
     Config,
+    ConsoleAdapter,
+    DiscordAdapter,
     Http,
     Log,
     MatrixAdapter,
@@ -42,6 +44,7 @@ __all__ = ["ConfigError", "Problem", "check_config_file", "load_config", "load_c
 PLATFORMS = ("console", "discord", "matrix")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 MIN_GROUP_FLOOR = 5
+MIN_SENDS_PER_SECOND = 0.01  # one send every 100 s; slower is surely a typo
 
 
 @dataclass(frozen=True)
@@ -196,6 +199,12 @@ FIELD_CHECKS: dict[tuple[type, str], Check] = {
     ),
     (Moderation, "log_days"): _positive,
     (Resource, "name"): lambda name: None if name.strip() else "must not be empty",
+    (ConsoleAdapter, "sends_per_second"): _at_least(MIN_SENDS_PER_SECOND),
+    (ConsoleAdapter, "send_burst"): _positive,
+    (DiscordAdapter, "sends_per_second"): _at_least(MIN_SENDS_PER_SECOND),
+    (DiscordAdapter, "send_burst"): _positive,
+    (MatrixAdapter, "sends_per_second"): _at_least(MIN_SENDS_PER_SECOND),
+    (MatrixAdapter, "send_burst"): _positive,
     (MatrixAdapter, "homeserver"): _web_url,
     (MatrixAdapter, "user_id"): _matrix_user_id,
     (Http, "port"): lambda port: None if 1 <= port <= 65535 else f"must be 1–65535 (got {port})",

@@ -9,6 +9,10 @@ Several processes may share the outbox (Discord shards on one PostgreSQL): a
 row is leased — marked 'sending' until `next_attempt_at`, committed — before
 it is sent, so no two processes send it. A sender that dies leaves the lease
 to run out; the row is then sent again under the same key.
+
+Sends to each platform are paced (bot/pacing.py): a platform's rows are leased
+only as fast as its rate allows, in queue order, while other platforms go on;
+`next_due_at` names when the next may go.
 """
 
 from __future__ import annotations
@@ -21,8 +25,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot import members
+from bot.clock import Clock
+from bot.config import Config
 from bot.localtime import epoch, from_epoch
 from bot.metrics import Metrics
+from bot.pacing import Pacing
 from bot.port import Adapter, Choice, DeliveryError, Message, Place, Spoiler, Unreachable
 from bot.storage import Database, Transaction
 from bot.vault import OUTBOX_BODY, Vault
@@ -142,6 +149,10 @@ async def message_id_for(tx: Transaction, key: str) -> str | None:
     return await tx.fetchval("SELECT message_id FROM outbox WHERE idempotency_key = $1", key)
 
 
+class _Held(Exception):
+    """The platform's bucket is empty: the row waits for a token, no attempt counted."""
+
+
 class OutboxDeliverer:
     """A scheduler job: send what is due, record the outcome, back off on failure."""
 
@@ -153,22 +164,48 @@ class OutboxDeliverer:
         vault: Vault,
         adapters: Mapping[str, Adapter],
         metrics: Metrics | None = None,
+        *,
+        config: Config | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.db = db
         self.vault = vault
         self.adapters = adapters
         self.metrics = metrics or Metrics()
+        self.clock = clock  # the time a request goes out; without one, the pass's `now`
+        self.pacing = Pacing()
+        self.config = config or Config()  # the sending rates, by platform
 
-    def _sendable(self, first: int) -> tuple[str, list[str]]:
+    @property
+    def config(self) -> Config:
+        return self._config
+
+    @config.setter
+    def config(self, config: Config) -> None:
+        """Set at start and by `Hearth.reload`: a new sending rate applies at once."""
+        self._config = config
+        self.pacing.configure(config.adapters)
+
+    def _sendable(self, first: int, platforms: list[str] | None = None) -> tuple[str, list[str]]:
         """`platform IN ($first, …)`: the platforms this process has adapters for.
         A row for another one waits for the process that runs it (a Matrix
         process beside Discord shards), instead of failing here."""
-        platforms = sorted(self.adapters) or [""]
+        platforms = platforms or sorted(self.adapters) or [""]
         marks = ", ".join(f"${first + i}" for i in range(len(platforms)))
         return f"platform IN ({marks})", platforms
 
     async def next_due_at(self) -> datetime | None:
-        sendable, platforms = self._sendable(1)
+        platforms = sorted(self.adapters)
+        held = {p: at for p in platforms if (at := self.pacing.ready_at(p)) is not None}
+        free = [p for p in platforms if p not in held]
+        times = [await self._first_due(free)] if free or not platforms else []
+        for platform, ready in held.items():  # due when both a row and a token are
+            due = await self._first_due([platform])
+            times.append(None if due is None else max(due, ready))
+        return min((t for t in times if t is not None), default=None)
+
+    async def _first_due(self, platforms: list[str]) -> datetime | None:
+        sendable, platforms = self._sendable(1, platforms)
         value = await self.db.fetchval(
             f"SELECT min(next_attempt_at) FROM outbox WHERE {UNSENT} AND {sendable}", *platforms
         )
@@ -178,24 +215,51 @@ class OutboxDeliverer:
         return int(await self.db.fetchval(f"SELECT count(*) FROM outbox WHERE {UNSENT}"))
 
     async def run_due(self, now: datetime) -> None:
-        while True:
-            rows = await self._lease(now)
-            untried = list(rows)
-            try:
-                while untried:
-                    await self._deliver_one(untried[0], now)
-                    untried.pop(0)
-            finally:
-                # Stopped part-way (shutdown): hand back what was not finished,
-                # the send in hand included — it goes again under the same key.
-                if untried:
-                    await self._release(untried, now)
-            if len(rows) < BATCH:
-                return
+        # Unpaced platforms share leases of BATCH rows, as many as are due; a
+        # paced one is leased no more rows than its bucket lets go now.
+        unpaced = [p for p in sorted(self.adapters) if not self.pacing.paced(p)]
+        groups = [[p] for p in sorted(self.adapters) if self.pacing.paced(p)]
+        if unpaced:
+            groups.insert(0, unpaced)
+        while groups:
+            for group in list(groups):
+                most = self.pacing.available(group[0], self._moment(now), BATCH)
+                rows = await self._lease(now, group, most) if most else []
+                await self._deliver_all(rows, now)
+                if len(rows) < most or not most:
+                    groups.remove(group)  # nothing more due, or no token left
 
-    async def _lease(self, now: datetime) -> list[Any]:
-        """Claim due rows for this process, committed before any is sent."""
-        sendable, platforms = self._sendable(4)
+    def _moment(self, now: datetime) -> datetime:
+        """When a request goes out, for the buckets: the clock's time if there is one
+        (a long pass must not make later sends look earlier), else the pass's."""
+        return now if self.clock is None else max(now, self.clock.now())
+
+    async def _deliver_all(self, rows: list[Any], now: datetime) -> None:
+        untried = list(rows)
+        try:
+            while untried:
+                try:
+                    await self._deliver_one(untried[0], now)
+                except _Held:
+                    # Out of tokens (the rate went down meanwhile): this platform's
+                    # rows wait until its bucket has one again, in their order.
+                    platform = untried[0]["platform"]
+                    waiting = [row for row in untried if row["platform"] == platform]
+                    untried = [row for row in untried if row["platform"] != platform]
+                    await self._hand_back(waiting)
+                    continue
+                untried.pop(0)
+        finally:
+            # Stopped part-way (shutdown): hand back what was not finished,
+            # the send in hand included — it goes again under the same key.
+            if untried:
+                await self._release(untried, now)
+
+    async def _lease(
+        self, now: datetime, platforms: list[str] | None = None, most: int = BATCH
+    ) -> list[Any]:
+        """Claim up to `most` due rows for this process, committed before any is sent."""
+        sendable, platforms = self._sendable(4, platforms)
         async with self.db.transaction() as tx:
             rows = await tx.fetch(
                 "UPDATE outbox SET status = 'sending', next_attempt_at = $1 WHERE id IN ("
@@ -203,7 +267,7 @@ class OutboxDeliverer:
                 f"ORDER BY next_attempt_at, id LIMIT $3{tx.dialect.skip_locked}) RETURNING *",
                 epoch(now + LEASE),
                 epoch(now),
-                BATCH,
+                most,
                 *platforms,
             )
         return sorted(rows, key=lambda row: row["id"])  # in the order they were queued
@@ -218,9 +282,29 @@ class OutboxDeliverer:
                     row["id"],
                 )
 
+    async def _hand_back(self, rows: list[Any]) -> None:
+        """Rows held back for a token: pending again, no attempt counted. They keep
+        their place at the head of the queue (due since they were queued), and
+        `next_due_at` waits for the platform's bucket."""
+        async with self.db.transaction() as tx:
+            for row in rows:
+                await tx.execute(
+                    "UPDATE outbox SET status = 'pending', next_attempt_at = created_at "
+                    "WHERE id = $1 AND status = 'sending'",
+                    row["id"],
+                )
+        log.debug("outbox: %d rows wait for a send token", len(rows))
+
+    def _take_token(self, platform: str, now: datetime) -> None:
+        """A request to `platform` is about to go: spend a token, or hold the row back."""
+        if not self.pacing.take(platform, self._moment(now)):
+            raise _Held(platform)
+
     async def _deliver_one(self, row: Any, now: datetime) -> None:
         try:
             await self._deliver(row, now)
+        except _Held:
+            raise
         except Exception:
             # One broken row must not hold the rest of the lease back.
             log.exception("outbox %s: delivery failed", row["id"])
@@ -250,6 +334,7 @@ class OutboxDeliverer:
                 await self._retry(row, now, "parent not sent yet", count=False)
                 return
         message = _message(body, row["idempotency_key"], reply_to)  # type: ignore[index]
+        self._take_token(place.platform, now)
         try:
             message_id = await adapter.send(place, message)
         except Unreachable:
@@ -285,6 +370,7 @@ class OutboxDeliverer:
             await self._retry(row, now, "post being sent", count=False)
             return
         if message_id is not None:
+            self._take_token(place.platform, now)  # a take-down is a request too
             try:
                 await adapter.delete(place, message_id)
             except DeliveryError as exc:

@@ -1,10 +1,11 @@
 """Re-reading the YAML file while Hearth runs (`mod reload`, SIGHUP).
 
 A reload applies what the features read on every use (channels, moderators,
-thresholds, texts). What is set up once at start keeps its running value until
-a restart: the database, the key, the adapters and their logins, the HTTP
-endpoint, logging, and which communities exist and where (Discord registers
-its commands per server at start; Matrix joins and watches its rooms then).
+thresholds, texts) and the adapters' sending rates. What is set up once at
+start keeps its running value until a restart: the database, the key, the
+adapters and their logins, the HTTP endpoint, logging, and which communities
+exist and where (Discord registers its commands per server at start; Matrix
+joins and watches its rooms then).
 Changes are named by key path only, never by value: values can be secrets.
 """
 
@@ -16,11 +17,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.config import Community, Config
+from bot.config import Adapters, Community, Config
 from bot.config_loader import load_config
 
 # Top-level keys only a restart applies.
 RESTART_ONLY = ("database", "secret_key_file", "adapters", "http", "log")
+# ... except these keys of each adapter, read on every send: the sending rate.
+LIVE_ADAPTER_KEYS = ("sends_per_second", "send_burst")
 
 
 class ReloadUnavailable(Exception):
@@ -46,9 +49,11 @@ def plan_reload(
 
 
 def plan_for(running: Config, new: Config) -> ReloadPlan:
+    adapters = _with_live_keys(running.adapters, new.adapters)
     kept: list[str] = []
     for key in RESTART_ONLY:
-        kept += _diff(getattr(running, key), getattr(new, key), key)
+        value = adapters if key == "adapters" else getattr(running, key)
+        kept += _diff(value, getattr(new, key), key)
     fresh_by_name = {c.name: c for c in new.communities}
     communities: list[Community] = []
     applied: list[str] = []
@@ -67,8 +72,19 @@ def plan_for(running: Config, new: Config) -> ReloadPlan:
         communities.append(merged)
     known = {c.name for c in running.communities}
     kept += [f"communities.{c.name} (new)" for c in new.communities if c.name not in known]
-    config = dataclasses.replace(running, communities=tuple(communities))
+    applied += _diff(running.adapters, adapters, "adapters")
+    config = dataclasses.replace(running, communities=tuple(communities), adapters=adapters)
     return ReloadPlan(config, tuple(applied), tuple(kept))
+
+
+def _with_live_keys(running: Adapters, new: Adapters) -> Adapters:
+    """The running adapters' settings, with the new file's LIVE_ADAPTER_KEYS."""
+    fresh = {}
+    for f in dataclasses.fields(running):
+        old = getattr(running, f.name)
+        live = {key: getattr(getattr(new, f.name), key) for key in LIVE_ADAPTER_KEYS}
+        fresh[f.name] = dataclasses.replace(old, **live)
+    return dataclasses.replace(running, **fresh)
 
 
 def _pinned(community: Community) -> tuple[str, ...]:

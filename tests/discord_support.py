@@ -329,7 +329,10 @@ def harbour(**overrides: Any) -> Community:
 
 
 def discord_config(db_url: str, *communities: Community, **adapter: Any) -> Config:
-    settings = dataclasses.replace(DiscordSettings(enabled=True, token=TOKEN), **adapter)
+    # A burst wide enough for what a test sends at one fake instant (the clock
+    # stands still between steps); pacing has tests of its own.
+    base = DiscordSettings(enabled=True, token=TOKEN, send_burst=100)
+    settings = dataclasses.replace(base, **adapter)
     return Config(
         database=db_url,
         adapters=Adapters(discord=settings),

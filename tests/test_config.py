@@ -245,6 +245,39 @@ def test_duplicate_community_names_and_missing_required_keys() -> None:
     assert problems_of(text) == [(4, "communities[1].name"), (6, "communities[2].name")]
 
 
+def test_sending_rates_default_under_each_platforms_limit() -> None:
+    adapters = load_config_text(MINIMAL, environ={}).adapters
+    assert adapters.console.sends_per_second is None  # the playground is not paced
+    assert adapters.discord.sends_per_second == 25  # Discord allows about 50 a second
+    assert adapters.matrix.sends_per_second == 5
+    assert {adapters.console.send_burst, adapters.discord.send_burst} == {1}
+    text = MINIMAL + dedent("""\
+        adapters:
+          console: {sends_per_second: 2.5, send_burst: 4}
+          discord: {sends_per_second: null}
+        """)
+    adapters = load_config_text(text, environ={}).adapters
+    assert (adapters.console.sends_per_second, adapters.console.send_burst) == (2.5, 4)
+    assert adapters.discord.sends_per_second == 25  # an empty value means the default
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("discord: {sends_per_second: 0}", "must be at least 0.01 (got 0.0)"),
+        ("matrix: {sends_per_second: -5}", "must be at least 0.01"),
+        ("console: {sends_per_second: fast}", 'must be a number (got "fast")'),
+        ("discord: {send_burst: 0}", "must be more than 0 (got 0)"),
+        ("matrix: {send_burst: 2.5}", "must be a whole number (got 2.5)"),
+    ],
+)
+def test_bad_sending_rates_name_their_key(setting: str, message: str) -> None:
+    problem = only_problem(MINIMAL + f"adapters:\n  {setting}\n")
+    adapter, key = setting.split(":")[0], setting.split("{")[1].split(":")[0]
+    assert (problem.line, problem.key_path) == (5, f"adapters.{adapter}.{key}")
+    assert message in problem.message
+
+
 @pytest.mark.parametrize(
     ("text", "line"),
     [

@@ -119,6 +119,7 @@ class World:
             user_id=self.bot_id,
             password=self.account.password,
             store_path=str(self.folder / "matrix-store"),
+            send_burst=100,  # the fake clock stands still between steps; pacing is tested apart
         )
         community = Community(
             name="circle",
