@@ -3,23 +3,28 @@
 Measured:
 
 1. check-ins per second through the whole core: `Hearth.handle` on
-   `CommandGiven("checkin 4 fine #bench")` events from 512 members, 64 events
-   at a time concurrently, each acknowledged (reply sent) only after its
-   durable commit;
+   `CommandGiven("checkin 4 fine #bench")` events from 512 members, 1, 16, 64
+   and 256 events at a time concurrently, each acknowledged (reply sent) only
+   after its durable commit;
 2. the baseline in the same run: raw aiosqlite with the same pragmas (WAL,
    synchronous=FULL), one INSERT + COMMIT per row, one row after another, the
-   same number of rows on a separate file. Baseline and core alternate for a
-   few rounds (the machine is noisy) and their medians are compared;
+   same number of rows on a separate file. Beside it, what a check-in's
+   statements cost when each is a round trip to aiosqlite's thread (as they
+   were before bot/storage/sqlite.py ran them inline), one COMMIT per event.
+   After a warm-up (first-use costs such as compiling the crisis phrases),
+   baselines and core alternate for a few rounds (the machine is noisy) and
+   their medians are compared;
 3. the scheduler's due lookup — `PromptJob.next_due_at()` and the due SELECT
    of `PromptJob.run_due`, through the Database layer and as bare queries —
-   with 100,000 schedules against 1,000 (ratio ≈ 1: the cost does not grow
-   with the member count), and whether `EXPLAIN QUERY PLAN` uses the
-   `schedules_due` index.
+   with 100,000 and 1,000,000 schedules against 1,000 (ratio ≈ 1: the cost
+   does not grow with the member count), and whether `EXPLAIN QUERY PLAN` uses
+   the `schedules_due` index.
 
 Only ratios mean something; absolute figures depend on the machine and its disk.
 
-Run from the repository root: `make bench` (or `.venv/bin/python bench/checkins.py`,
-`--help` for smaller sizes). Takes well under a minute on 2 cores.
+Run from the repository root: `make bench` runs this with the other benchmarks
+(bench/report.py); `.venv/bin/python bench/checkins.py` runs it alone (`--help`
+for smaller sizes).
 """
 
 from __future__ import annotations
@@ -73,11 +78,11 @@ MIN_SQL = "SELECT min(next_prompt_at) FROM schedules"
 
 @dataclass(frozen=True)
 class Sizes:
-    events: int = 3072  # check-ins per round, core and baseline alike
+    events: int = 2048  # check-ins per round, core and baselines alike
     members: int = 512
-    concurrency: int = 64  # events in flight at once in the core
-    rounds: int = 3
-    schedules: int = 100_000
+    concurrencies: tuple[int, ...] = (1, 16, 64, 256)  # events in flight at once in the core
+    rounds: int = 7
+    schedules: tuple[int, ...] = (100_000, 1_000_000)
     small: int = 1_000  # the schedules of the lookup baseline
     due: int = 50  # schedules due at the lookup's `now`
     lookup_rounds: int = 7
@@ -153,7 +158,7 @@ async def core_rate(workdir: Path, events: int, members: int = 512, concurrency:
     return events / elapsed
 
 
-# --- 2. the baseline ----------------------------------------------------------------
+# --- 2. the baselines ---------------------------------------------------------------
 
 
 BASELINE_TABLE = """CREATE TABLE checkins (
@@ -165,28 +170,45 @@ BASELINE_TABLE = """CREATE TABLE checkins (
     tags TEXT NOT NULL DEFAULT '',
     local_date TEXT NOT NULL,
     created_at BIGINT NOT NULL)"""
+INSERT = (
+    "INSERT INTO checkins (member_id, community, mood, note, tags, local_date, created_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
 
 
-async def baseline_rate(workdir: Path, rows: int, members: int = 512) -> float:
-    """Rows per second the simple way: one INSERT and one durable COMMIT per event."""
-    path = workdir / f"baseline-{time.monotonic_ns()}.db"
+async def _raw_connection(path: Path) -> aiosqlite.Connection:
     conn = await aiosqlite.connect(path)
+    for pragma in PRAGMAS:
+        await conn.execute(f"PRAGMA {pragma}")
+    await conn.execute(BASELINE_TABLE)
+    await conn.execute(
+        "CREATE INDEX checkins_by_day ON checkins (member_id, community, local_date)"
+    )
+    await conn.commit()
+    return conn
+
+
+async def baseline_rate(
+    workdir: Path, rows: int, members: int = 512, statements: int | None = None
+) -> float:
+    """Rows per second the simple way: one INSERT and one durable COMMIT per event.
+
+    With `statements`, each event sends that many statements in all (BEGIN, the
+    INSERT, light SELECTs, COMMIT), as a check-in does: what the round trips to
+    aiosqlite's thread cost by themselves."""
+    path = workdir / f"baseline-{time.monotonic_ns()}.db"
+    conn = await _raw_connection(path)
+    reads = 0 if statements is None else max(statements - 3, 0)
     try:
-        for pragma in PRAGMAS:
-            await conn.execute(f"PRAGMA {pragma}")
-        await conn.execute(BASELINE_TABLE)
-        await conn.execute(
-            "CREATE INDEX checkins_by_day ON checkins (member_id, community, local_date)"
-        )
-        await conn.commit()
         created = epoch(START)
         started = time.perf_counter()
         for n in range(rows):
-            await conn.execute(
-                "INSERT INTO checkins (member_id, community, mood, note, tags, local_date, "
-                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (n % members + 1, "bench", 4, "fine #bench", "bench", "2026-03-02", created),
-            )
+            if statements is not None:
+                await conn.execute("BEGIN")
+            values = (n % members + 1, "bench", 4, "fine #bench", "bench", "2026-03-02", created)
+            await conn.execute(INSERT, values)
+            for _ in range(reads):
+                await conn.execute_fetchall("SELECT 1 FROM checkins WHERE id = ?", (n + 1,))
             await conn.commit()
         elapsed = time.perf_counter() - started
         stored = (await conn.execute_fetchall("SELECT count(*) FROM checkins"))[0][0]
@@ -198,24 +220,56 @@ async def baseline_rate(workdir: Path, rows: int, members: int = 512) -> float:
     return rows / elapsed
 
 
+async def statements_per_checkin(workdir: Path) -> int:
+    """How many statements (each a round trip to aiosqlite's thread) one check-in
+    sends, its transaction's own included, counted by SQLite's trace hook."""
+    path = workdir / f"count-{time.monotonic_ns()}.db"
+    config = _config(path)
+    db = await open_database(config.database)
+    hearth = Hearth(config, db, FakeClock(START), {"console": CountingAdapter()}, Vault(SECRET))
+    who = Member("console", "m0")
+    seen: list[str] = []
+    try:
+        await hearth.handle(CommandGiven("warm", who, Place.dm(who), TEXT))  # the member exists
+        await db._conn.set_trace_callback(seen.append)  # type: ignore[attr-defined]
+        await hearth.handle(CommandGiven("counted", who, Place.dm(who), TEXT))
+        await db._conn.set_trace_callback(None)  # type: ignore[attr-defined]
+    finally:
+        await db.close()
+        _remove(path)
+    return len(seen)
+
+
 @dataclass(frozen=True)
 class Throughput:
-    core: list[float]
+    core: dict[int, list[float]]  # events in flight → rate of each round
     baseline: list[float]
+    same_statements: list[float]
+    statements: int
+
+    def ratio(self, concurrency: int) -> float:
+        return statistics.median(self.core[concurrency]) / statistics.median(self.baseline)
 
     @property
-    def ratio(self) -> float:
-        return statistics.median(self.core) / statistics.median(self.baseline)
+    def best(self) -> int:
+        """The concurrency that reached the highest rate."""
+        return max(self.core, key=lambda c: statistics.median(self.core[c]))
 
 
 async def throughput(workdir: Path, sizes: Sizes) -> Throughput:
-    """Baseline and core alternately, `sizes.rounds` times each."""
-    core: list[float] = []
+    """Baselines and core at each concurrency alternately, `sizes.rounds` times each."""
+    statements = await statements_per_checkin(workdir)
+    await core_rate(workdir, min(256, sizes.events), sizes.members)  # warm-up, not counted
+    core: dict[int, list[float]] = {c: [] for c in sizes.concurrencies}
     baseline: list[float] = []
+    same: list[float] = []
     for _ in range(sizes.rounds):
         baseline.append(await baseline_rate(workdir, sizes.events, sizes.members))
-        core.append(await core_rate(workdir, sizes.events, sizes.members, sizes.concurrency))
-    return Throughput(core, baseline)
+        same.append(await baseline_rate(workdir, sizes.events, sizes.members, statements))
+        for concurrency in sizes.concurrencies:
+            rate = await core_rate(workdir, sizes.events, sizes.members, concurrency)
+            core[concurrency].append(rate)
+    return Throughput(core, baseline, same, statements)
 
 
 # --- 3. the scheduler's due lookup -----------------------------------------------------
@@ -366,105 +420,119 @@ def _table(rows: Sequence[Sequence[str]]) -> str:
             "  ".join(
                 cell.ljust(w) if i == 0 else cell.rjust(w)
                 for i, (cell, w) in enumerate(zip(row, widths, strict=True))
-            )
+            ).rstrip()
         )
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
 
-async def run(sizes: Sizes) -> tuple[Throughput, LookupCost]:
+def _rates(values: list[float]) -> str:
+    return " / ".join(f"{v:,.0f}" for v in values)
+
+
+def print_throughput(tp: Throughput, sizes: Sizes) -> None:
+    print(
+        f"Check-ins per second: {sizes.events:,} per round from {sizes.members} members, "
+        f"{sizes.rounds} rounds alternating; a check-in is {tp.statements} statements"
+    )
+    rows = [("", "median /s", "each round /s", "ratio")]
+    for concurrency, rates in tp.core.items():
+        rows.append(
+            (
+                f"core: Hearth.handle, {concurrency} at a time",
+                f"{statistics.median(rates):,.0f}",
+                _rates(rates),
+                f"{tp.ratio(concurrency):.2f}",
+            )
+        )
+    rows.append(
+        (
+            "baseline: INSERT + COMMIT per row",
+            f"{statistics.median(tp.baseline):,.0f}",
+            _rates(tp.baseline),
+            "1.00",
+        )
+    )
+    same = statistics.median(tp.same_statements) / statistics.median(tp.baseline)
+    rows.append(
+        (
+            f"aiosqlite, {tp.statements} round trips per row, 1 COMMIT",
+            f"{statistics.median(tp.same_statements):,.0f}",
+            _rates(tp.same_statements),
+            f"{same:.2f}",
+        )
+    )
+    print(_table(rows))
+    print(f"ratio core/baseline: {tp.ratio(tp.best):.2f} (best, {tp.best} at a time)")
+    print()
+
+
+def print_lookup(cost: LookupCost, sizes: Sizes) -> None:
+    print(
+        f"Scheduler due lookup, µs per lookup (medians of {sizes.lookup_rounds} "
+        f"alternating rounds; one schedule in ten paused; {cost.due} due at `now`)"
+    )
+    print(
+        _table(
+            [
+                ("", f"{cost.big:,} schedules", f"{cost.small:,} schedules", "ratio"),
+                *(
+                    (label, f"{b:.1f}", f"{s:.1f}", f"{r:.2f}")
+                    for label, b, s, r in zip(
+                        LOOKUPS, cost.big_us, cost.small_us, cost.ratios, strict=True
+                    )
+                ),
+            ]
+        )
+    )
+    print(f"index used: {'yes' if cost.index_used else 'no'}")
+    print()
+
+
+async def run(sizes: Sizes) -> tuple[Throughput, list[LookupCost]]:
     """Measure everything and print the tables; return the figures."""
     with tempfile.TemporaryDirectory(prefix="hearth-bench-") as tmp:
         workdir = Path(tmp)
         tp = await throughput(workdir, sizes)
-
-        def rates(values: list[float]) -> str:
-            return " / ".join(f"{v:,.0f}" for v in values)
-
-        print(
-            f"Check-ins per second: {sizes.events:,} per round from {sizes.members} members, "
-            f"{sizes.rounds} rounds alternating, core {sizes.concurrency} events at a time"
-        )
-        print(
-            _table(
-                [
-                    ("", "median /s", "each round /s"),
-                    (
-                        "core: Hearth.handle, group commit",
-                        f"{statistics.median(tp.core):,.0f}",
-                        rates(tp.core),
-                    ),
-                    (
-                        "baseline: INSERT + COMMIT per row",
-                        f"{statistics.median(tp.baseline):,.0f}",
-                        rates(tp.baseline),
-                    ),
-                ]
+        print_throughput(tp, sizes)
+        costs = []
+        for big in sizes.schedules:
+            cost = await due_lookup(
+                workdir, big, sizes.small, sizes.due, sizes.lookup_rounds, sizes.repeats
             )
-        )
-        print(f"ratio core/baseline: {tp.ratio:.2f}")
-        print()
-
-        cost = await due_lookup(
-            workdir, sizes.schedules, sizes.small, sizes.due, sizes.lookup_rounds, sizes.repeats
-        )
-        print(
-            f"Scheduler due lookup, µs per lookup (medians of {sizes.lookup_rounds} "
-            f"alternating rounds; one schedule in ten paused; {cost.due} due at `now`)"
-        )
-        print(
-            _table(
-                [
-                    ("", f"{cost.big:,} schedules", f"{cost.small:,} schedules", "ratio"),
-                    *(
-                        (label, f"{b:.1f}", f"{s:.1f}", f"{r:.2f}")
-                        for label, b, s, r in zip(
-                            LOOKUPS, cost.big_us, cost.small_us, cost.ratios, strict=True
-                        )
-                    ),
-                ]
-            )
-        )
-        print(f"index used: {'yes' if cost.index_used else 'no'}")
-    return tp, cost
+            print_lookup(cost, sizes)
+            costs.append(cost)
+    return tp, costs
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     default = Sizes()
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument(
-        "--events",
-        type=int,
-        default=default.events,
-        help="check-ins per round (default %(default)s)",
+        "--events", type=int, default=default.events, help="check-ins per round (%(default)s)"
     )
     parser.add_argument(
-        "--rounds",
-        type=int,
-        default=default.rounds,
-        help="alternating core/baseline rounds (default %(default)s)",
+        "--rounds", type=int, default=default.rounds, help="alternating rounds (%(default)s)"
     )
     parser.add_argument(
         "--schedules",
         type=int,
+        nargs="+",
         default=default.schedules,
-        help="schedules for the lookup (default %(default)s)",
+        help="schedules for the lookup (%(default)s)",
     )
     parser.add_argument(
         "--small",
         type=int,
         default=default.small,
-        help="schedules for the lookup's baseline (default %(default)s)",
+        help="schedules for the lookup's baseline (%(default)s)",
     )
     args = parser.parse_args(argv)
-    asyncio.run(
-        run(
-            Sizes(
-                events=args.events, rounds=args.rounds, schedules=args.schedules, small=args.small
-            )
-        )
+    sizes = Sizes(
+        events=args.events, rounds=args.rounds, schedules=tuple(args.schedules), small=args.small
     )
+    asyncio.run(run(sizes))
 
 
 if __name__ == "__main__":
