@@ -412,7 +412,8 @@ async def due_lookup(
 # --- the report -------------------------------------------------------------------------
 
 
-def _table(rows: Sequence[Sequence[str]]) -> str:
+def format_table(rows: Sequence[Sequence[str]]) -> str:
+    """Rows as aligned columns, the first a header; every benchmark prints with it."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = []
     for n, row in enumerate(rows):
@@ -463,7 +464,7 @@ def print_throughput(tp: Throughput, sizes: Sizes) -> None:
             f"{same:.2f}",
         )
     )
-    print(_table(rows))
+    print(format_table(rows))
     print(f"ratio core/baseline: {tp.ratio(tp.best):.2f} (best, {tp.best} at a time)")
     print()
 
@@ -474,7 +475,7 @@ def print_lookup(cost: LookupCost, sizes: Sizes) -> None:
         f"alternating rounds; one schedule in ten paused; {cost.due} due at `now`)"
     )
     print(
-        _table(
+        format_table(
             [
                 ("", f"{cost.big:,} schedules", f"{cost.small:,} schedules", "ratio"),
                 *(

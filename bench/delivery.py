@@ -51,6 +51,8 @@ import aiosqlite
 if __package__ in (None, ""):  # run as a script: make `bot` importable from the repo root
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from checkins import format_table  # bench/ is on the path: run as a script or by report.py
+
 from bot.app import Hearth
 from bot.clock import Clock, FakeClock
 from bot.config import Adapters, Community, Config, ConsoleAdapter, DiscordAdapter
@@ -295,21 +297,6 @@ class Delivery:
         return self.paced.rate / self.baseline
 
 
-def _table(rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = []
-    for n, row in enumerate(rows):
-        lines.append(
-            "  ".join(
-                cell.ljust(w) if i == 0 else cell.rjust(w)
-                for i, (cell, w) in enumerate(zip(row, widths, strict=True))
-            ).rstrip()
-        )
-        if n == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
 def print_delivery(result: Delivery) -> None:
     p = result.paced
     print(
@@ -328,7 +315,7 @@ def print_delivery(result: Delivery) -> None:
         ("prompts delivered per wall second", f"{p.rate:,.0f}", f"{result.baseline:,.0f} baseline"),
         ("  ratio to baseline", f"{result.ratio:.2f}", ""),
     ]
-    print(_table(rows))
+    print(format_table(rows))
     print(
         "baseline: raw aiosqlite, INSERT + COMMIT, send, UPDATE + COMMIT per prompt "
         "(no scheduler, no pacing)"

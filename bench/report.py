@@ -97,10 +97,6 @@ async def scheduler_memory(sizes: checkins.Sizes, jobs: int) -> Memory:
     return Memory(ram, disk, big, aps)
 
 
-def _table(rows: list[tuple[str, ...]]) -> str:
-    return checkins._table(rows)
-
-
 def summary(
     tp: checkins.Throughput,
     costs: list[checkins.LookupCost],
@@ -195,7 +191,7 @@ def summary(
     )
     if paced is not None:
         rows += delivery.summary_rows(paced)
-    return _table(rows)
+    return checkins.format_table(rows)
 
 
 def machine() -> str:
