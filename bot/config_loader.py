@@ -11,6 +11,7 @@ import os
 import re
 import types
 import typing
+import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -169,8 +170,13 @@ def _ascending_days(days: tuple[int, ...]) -> str | None:
 
 
 def _web_url(url: str) -> str | None:
-    ok = not url or url.startswith(("https://", "http://"))
-    return None if ok else f'must start with https:// (got "{url}")'
+    """Empty, or a web address a member's device can open: a link to help must work."""
+    if not url:
+        return None
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme in ("https", "http") and parts.hostname and not re.search(r"\s", url):
+        return None
+    return f'must be a web address starting with https:// (got "{url}")'
 
 
 def _matrix_user_id(user_id: str) -> str | None:
@@ -199,6 +205,7 @@ FIELD_CHECKS: dict[tuple[type, str], Check] = {
     ),
     (Moderation, "log_days"): _positive,
     (Resource, "name"): lambda name: None if name.strip() else "must not be empty",
+    (Resource, "url"): _web_url,
     (ConsoleAdapter, "sends_per_second"): _at_least(MIN_SENDS_PER_SECOND),
     (ConsoleAdapter, "send_burst"): _positive,
     (DiscordAdapter, "sends_per_second"): _at_least(MIN_SENDS_PER_SECOND),
