@@ -29,6 +29,11 @@ if TYPE_CHECKING:
 _UNSHOWABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
+def is_blank(text: str) -> bool:
+    """Nothing a reader would see: empty, spaces, control or invisible characters."""
+    return not any(ch.isprintable() and not ch.isspace() for ch in text)
+
+
 class Refusal(Exception):
     """Bad input or a request we won't do: the message is shown to the member
     and the transaction is rolled back, so nothing changes. `also` carries

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from bot import members, outbox, relays
 from bot.anonymity import author_key, open_link, seal_link
-from bot.commands import Refusal, Request
+from bot.commands import Refusal, Request, is_blank
 from bot.config import Community
 from bot.localtime import delay_for_quiet, epoch
 from bot.members import MemberRecord
@@ -122,7 +122,7 @@ async def celebrate(req: Request) -> None:
     text = req.args.text.strip()
     if anonymous:
         text = text[: text.lower().rfind("anonymous")].strip()
-    if not text:
+    if is_blank(text):
         raise Refusal(
             "What would you like to celebrate? For example `celebrate I went for a walk "
             "today` — add `anonymous` at the end to leave your name off."

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.anonymity import author_key
-from bot.commands import Refusal, Request, Router
+from bot.commands import Refusal, Request, Router, is_blank
 from bot.features.sharing import posts, store
 from bot.features.sharing.checks import (
     check_length,
@@ -90,7 +90,7 @@ async def submit_share(
 ) -> None:
     require_unseen(req, "share")
     _share_channel(req)
-    if not text:
+    if is_blank(text):
         raise Refusal(
             "What would you like to share? `share YOUR WORDS` — it's posted without your name."
         )
@@ -297,18 +297,24 @@ async def reply(req: Request) -> None:
     word = req.args.word(0)
     text = req.args.after(1)
     target = await published_share(req, word, "Reply like this: `reply 4 your kind words`.")
-    if not text:
-        req.say(
-            f"What would you like to say to the author of share #{target.number}? "
-            f"`reply {target.number} YOUR WORDS` — it's posted without your name."
-        )
+    if is_blank(text):
+        req.say(_ask_for_reply(target.number))
         return
     await submit_reply(req, target.number, text)
+
+
+def _ask_for_reply(number: int) -> str:
+    return (
+        f"What would you like to say to the author of share #{number}? "
+        f"`reply {number} YOUR WORDS` — it's posted without your name."
+    )
 
 
 async def submit_reply(req: Request, number: int, text: str, confirmed: bool = False) -> None:
     require_unseen(req, "reply")
     target = await published_share(req, str(number), "Reply like this: `reply 4 your kind words`.")
+    if is_blank(text):  # a form's text made only of invisible characters
+        raise Refusal(_ask_for_reply(number))
     key = _author_key(req)
     crisis = care.crisis_in(text, req.community)
     check_length(req, "reply", text, _care_if(req, crisis))
