@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import re
 
 import discord
@@ -233,6 +234,17 @@ async def test_share_opens_a_form_and_only_the_form_carries_the_words(h):
     (event,) = events
     assert isinstance(event, CommandGiven) and event.unseen
     assert event.text == "share cw grief | I miss my dad."
+
+
+async def test_a_mangled_form_submit_is_answered_kindly_even_while_the_form_is_open(h, caplog):
+    await h.interact(slash(BOB, "share post", {}))  # the form is open in Bob's client
+    mangled = submit(BOB, "hearth-form:share:share", {})
+    mangled["data"]["components"] = [1, None]  # no client sends this; a fuzzer did
+    with caplog.at_level(logging.INFO):
+        answer = answer_of(await h.interact(mangled))
+    assert answer["content"].startswith("What would you like to share?")
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert await h.hearth.db.fetchval("SELECT count(*) FROM shares") == 0
 
 
 async def test_a_checkin_note_is_written_in_a_form(h):

@@ -252,10 +252,13 @@ class DiscordAdapter(Adapter):
             log.exception("discord DM %s failed", message.id)
 
     async def _open(self, interaction: discord.Interaction, form: translate.Form) -> None:
+        drawn = views.HearthForm(form)
         try:
-            await interaction.response.send_modal(views.HearthForm(form))
+            await interaction.response.send_modal(drawn)
         except discord.HTTPException as exc:
             log.warning("interaction %s: form not opened (%s)", interaction.id, exc.status)
+        finally:
+            drawn.stop()
 
     async def _handle(self, interaction: discord.Interaction, event: Event) -> None:
         if self.hearth is None:

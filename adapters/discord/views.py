@@ -15,7 +15,6 @@ from bot.port import Attachment
 if TYPE_CHECKING:
     from adapters.discord.client import DiscordAdapter
 
-FORM_TIMEOUT = 15 * 60.0  # a form left open is dropped from memory after this
 _STYLES = {
     "secondary": discord.ButtonStyle.secondary,
     "success": discord.ButtonStyle.success,
@@ -69,10 +68,11 @@ def button_view(buttons: tuple[translate.Button, ...]) -> discord.ui.View | None
 class HearthForm(discord.ui.Modal):
     """A form for words that must stay private. Its submit is handled from the
     interaction itself (`DiscordAdapter.on_form`), so a form opened before a
-    restart still arrives; this object only draws it."""
+    restart still arrives; this object only draws it, and is stopped once
+    sent, so discord.py keeps nothing of it and never parses a submit twice."""
 
     def __init__(self, spec: translate.Form) -> None:
-        super().__init__(title=spec.title, custom_id=spec.custom_id, timeout=FORM_TIMEOUT)
+        super().__init__(title=spec.title, custom_id=spec.custom_id, timeout=None)
         for field in spec.fields:
             text_input: discord.ui.TextInput[Any] = discord.ui.TextInput(
                 custom_id=field.name,
