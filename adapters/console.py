@@ -30,6 +30,7 @@ from bot.port import (
 from bot.storage import Database
 
 PLATFORM = "console"
+REMEMBERED = 10_000  # idempotency keys of printed messages kept (see `send`)
 _DURATION = re.compile(r"^\+(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
 
 
@@ -88,6 +89,11 @@ class ConsoleAdapter(Adapter):
                 number = await tx.fetchval(
                     "INSERT INTO console_deliveries (idempotency_key) VALUES ($1) RETURNING id",
                     key,
+                )
+                # Only a recent message can be sent again (its outbox row is still
+                # there): the table keeps the last REMEMBERED keys, not every one.
+                await tx.execute(
+                    "DELETE FROM console_deliveries WHERE id <= $1", number - REMEMBERED
                 )
         if printed is not None:
             return f"m{printed}"  # printed before a restart: the outbox is catching up

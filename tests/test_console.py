@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from adapters import console as playground
 from adapters.console import ConsoleError, parse_clock
+from bot.port import Member, Message, Place
+from bot.storage import open_database
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -156,3 +160,18 @@ def test_bad_clock_lines(text):
 
     with pytest.raises(ConsoleError):
         parse_clock(text, datetime(2026, 3, 2, 7, 0, tzinfo=UTC))
+
+
+async def test_the_playground_remembers_recent_printed_keys_only(tmp_path, monkeypatch):
+    monkeypatch.setattr(playground, "REMEMBERED", 3)
+    out = io.StringIO()
+    adapter = playground.ConsoleAdapter(out, tmp_path / "console")
+    async with await open_database(f"sqlite:///{tmp_path}/hearth.db") as db:
+        adapter.remember_deliveries(db)
+        place = Place.dm(Member("console", "ana"))
+        for n in range(5):
+            await adapter.send(place, Message(f"message {n}", idempotency_key=f"k{n}"))
+        await adapter.send(place, Message("message 4", idempotency_key="k4"))  # sent again
+        keys = await db.fetch("SELECT idempotency_key FROM console_deliveries ORDER BY id")
+    assert [k[0] for k in keys] == ["k2", "k3", "k4"]
+    assert out.getvalue().count("message 4") == 1  # a recent key is still honoured
