@@ -54,19 +54,13 @@ from bot.features.checkins.prompts import BATCH, PromptJob
 from bot.localtime import epoch
 from bot.port import Adapter, CommandGiven, Event, Member, Message, Place
 from bot.storage import Database, open_database
+from bot.storage.sqlite import PRAGMAS  # the baselines open SQLite as Hearth does
 from bot.vault import Vault
 
 START = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 TEXT = "checkin 4 fine #bench"
 WEEK = 7 * 24 * 3600
 SECRET = bytes(range(32))  # the deployment key: notes are sealed at rest
-PRAGMAS = (
-    "journal_mode=WAL",
-    "synchronous=FULL",
-    "foreign_keys=ON",
-    "busy_timeout=5000",
-    "secure_delete=ON",
-)  # as bot.storage.sqlite sets them
 
 # What PromptJob runs (bot/features/checkins/prompts.py).
 DUE_SQL = (

@@ -59,6 +59,7 @@ from bot.config import Adapters, Community, Config, ConsoleAdapter, DiscordAdapt
 from bot.localtime import EVERY_DAY, epoch
 from bot.port import Adapter, DeliveryError, Event, Message, Place
 from bot.storage import open_database
+from bot.storage.sqlite import PRAGMAS  # the baselines open SQLite as Hearth does
 from bot.vault import Vault
 
 START = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)  # a Monday, 07:00 UTC
@@ -66,13 +67,6 @@ MEMBERS = 10_000
 LIMIT = 25  # requests per sliding second the fake platform allows (Hearth's default for Discord)
 SECRET = bytes(range(32))
 WINDOW = timedelta(seconds=1)
-PRAGMAS = (
-    "journal_mode=WAL",
-    "synchronous=FULL",
-    "foreign_keys=ON",
-    "busy_timeout=5000",
-    "secure_delete=ON",
-)  # as bot.storage.sqlite sets them
 
 
 class RateLimited(DeliveryError):
