@@ -154,7 +154,8 @@ def discord_world(tmp_path) -> Iterator[tuple[Harness, asyncio.AbstractEventLoop
     pending = asyncio.all_tasks(loop)  # views' timeouts: cancelled, as discord.py does on close
     for task in pending:
         task.cancel()
-    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    if pending:  # gather() of nothing would look for a current loop, and there is none
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
     loop.close()
 
 
