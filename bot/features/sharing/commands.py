@@ -272,15 +272,21 @@ async def take_down_share(req: Request, target: store.Share, status: str) -> Non
         req.now,
     )
     for item in await store.replies_of(req.tx, req.vault, target):
-        await store.set_reply_status(req.tx, item.id, "removed", erase=True)
-        await posts.take_down(
-            req.tx,
-            req.vault,
-            community,
-            posts.reply_key(community.name, item.label),
-            posts.shares_place(community),
-            req.now,
-        )
+        await take_down_reply(req, item)
+
+
+async def take_down_reply(req: Request, reply: store.Reply) -> None:
+    """Erase a reply's words and take it off the channel."""
+    community = req.community
+    await store.set_reply_status(req.tx, reply.id, "removed", erase=True)
+    await posts.take_down(
+        req.tx,
+        req.vault,
+        community,
+        posts.reply_key(community.name, reply.label),
+        posts.shares_place(community),
+        req.now,
+    )
 
 
 async def published_share(req: Request, word: str | None, usage: str) -> store.Share:

@@ -10,7 +10,7 @@ from datetime import timedelta
 from bot.commands import Args, Refusal, Request, Router
 from bot.features.moderation_tools import audit
 from bot.features.sharing import posts, store
-from bot.features.sharing.commands import publish_reply, take_down_share
+from bot.features.sharing.commands import publish_reply, take_down_reply, take_down_share
 from bot.localtime import epoch
 from bot.moderators import is_moderator
 from bot.vault import REPORT_REASON
@@ -175,19 +175,10 @@ async def reject(req: Request, args: Args) -> None:
 
 async def remove(req: Request, args: Args) -> None:
     share, reply = await _target(req, args.word(0), "remove")
-    community = req.community
     if reply is not None:
         if reply.status != "published":
             raise Refusal(f"Reply #{reply.label} isn't posted.")
-        await store.set_reply_status(req.tx, reply.id, "removed", erase=True)
-        await posts.take_down(
-            req.tx,
-            req.vault,
-            community,
-            posts.reply_key(community.name, reply.label),
-            posts.shares_place(community),
-            req.now,
-        )
+        await take_down_reply(req, reply)
         await _close_reports(req, share, reply.number)
         await log_action(req, "remove", share.number, f"reply {reply.label}")
         req.say(f"Reply #{reply.label} is taken down.")
