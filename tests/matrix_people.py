@@ -22,6 +22,8 @@ from nio.exceptions import EncryptionError
 from nio.store import SqliteMemoryStore
 from synapse_support import Account, Synapse
 
+from adapters.matrix.sync import exchange_keys
+
 T = TypeVar("T")
 WITHIN = 15.0  # seconds before a wait gives up and the test fails
 ENCRYPTION = {
@@ -52,13 +54,7 @@ class Person:
         for room_id, joined in answer.rooms.join.items():
             self.timeline[room_id].extend(joined.timeline.events)
         self.invites.update(answer.rooms.invite)
-        if client.should_upload_keys:
-            await client.keys_upload()
-        if client.should_query_keys:
-            await client.keys_query()
-        if client.should_claim_keys:
-            await client.keys_claim(client.get_users_for_key_claiming())
-        await client.send_to_device_messages()
+        await exchange_keys(client)  # as the bot does between syncs
         self._decrypt_late()
 
     def _decrypt_late(self) -> None:

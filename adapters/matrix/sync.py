@@ -34,6 +34,7 @@ from adapters.matrix.tables import MatrixTables
 from bot.port import ChoicePicked, CommandGiven, DeliveryError, Event, ReactionAdded
 
 if TYPE_CHECKING:
+    from nio import AsyncClient
     from nio import Event as NioEvent
     from nio.responses import InviteInfo
 
@@ -145,7 +146,7 @@ class SyncLoop:
         if isinstance(response, SyncError):
             raise SyncFailed(f"{response.status_code}: {response.message}")
         self.adapter.connected = True
-        await self._exchange_keys()
+        await exchange_keys(self.client)
         async with self._batch:
             batch_since = self.since
             await self._take(response, batch_since)
@@ -156,17 +157,6 @@ class SyncLoop:
                 await self.tables.save_sync_token(checkpoint)
                 self._saved = checkpoint
         self.batches += 1
-
-    async def _exchange_keys(self) -> None:
-        """What nio's sync_forever does between syncs: our keys up, theirs down."""
-        client = self.client
-        if client.should_upload_keys:
-            await client.keys_upload()
-        if client.should_query_keys:
-            await client.keys_query()
-        if client.should_claim_keys:
-            await client.keys_claim(client.get_users_for_key_claiming())
-        await client.send_to_device_messages()
 
     def _checkpoint(self) -> str:
         """Where a restart should resume: before the oldest event still unread."""
@@ -356,3 +346,14 @@ class SyncLoop:
             answer = await self.client.join(room_id)
             if isinstance(answer, JoinError):
                 log.warning("community room %s not joined (%s)", room_id, answer.status_code)
+
+
+async def exchange_keys(client: AsyncClient) -> None:
+    """What nio's sync_forever does between syncs: our keys up, theirs down."""
+    if client.should_upload_keys:
+        await client.keys_upload()
+    if client.should_query_keys:
+        await client.keys_query()
+    if client.should_claim_keys:
+        await client.keys_claim(client.get_users_for_key_claiming())
+    await client.send_to_device_messages()
