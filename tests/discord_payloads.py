@@ -242,13 +242,16 @@ def submit(
     )
 
 
-def dm_message(who: dict[str, Any], content: str, channel: str) -> dict[str, Any]:
+def message_payload(
+    message_id: str, channel: str, author: dict[str, Any], content: str, **fields: Any
+) -> dict[str, Any]:
+    """A MESSAGE_CREATE-shaped message; `fields` (embeds, flags, components, nonce) override."""
     return {
-        "id": str(next(_interaction_ids)),
+        "id": message_id,
         "channel_id": channel,
         "type": 0,
         "content": content,
-        "author": who,
+        "author": author,
         "attachments": [],
         "embeds": [],
         "mentions": [],
@@ -260,7 +263,12 @@ def dm_message(who: dict[str, Any], content: str, channel: str) -> dict[str, Any
         "edited_timestamp": None,
         "flags": 0,
         "components": [],
+        **fields,
     }
+
+
+def dm_message(who: dict[str, Any], content: str, channel: str) -> dict[str, Any]:
+    return message_payload(str(next(_interaction_ids)), channel, who, content)
 
 
 def buttons(message: dict[str, Any]) -> dict[str, str]:

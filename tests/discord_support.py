@@ -38,6 +38,7 @@ from tests.discord_payloads import (
     SHARES,
     TOKEN,
     guild_create,
+    message_payload,
     ready,
     user,
 )
@@ -216,25 +217,16 @@ class FakeDiscord:
     def _message(self, channel: str | int, body: dict[str, Any] | None) -> dict[str, Any]:
         body = body or {}
         message_id = self.next_id()
-        payload = {
-            "id": message_id,
-            "channel_id": str(channel),
-            "type": 0,
-            "content": body.get("content") or "",
-            "author": BOT,
-            "attachments": [],
-            "embeds": body.get("embeds", []),
-            "mentions": [],
-            "mention_roles": [],
-            "mention_everyone": False,
-            "pinned": False,
-            "tts": False,
-            "timestamp": "2026-03-02T07:00:00+00:00",
-            "edited_timestamp": None,
-            "flags": body.get("flags", 0),
-            "components": body.get("components", []),
-            "nonce": body.get("nonce"),
-        }
+        payload = message_payload(
+            message_id,
+            str(channel),
+            BOT,
+            body.get("content") or "",
+            embeds=body.get("embeds", []),
+            flags=body.get("flags", 0),
+            components=body.get("components", []),
+            nonce=body.get("nonce"),
+        )
         self.messages[message_id] = payload
         return payload
 
