@@ -19,7 +19,7 @@ class TimingError(ValueError):
 
 def parse_hhmm(text: str) -> time:
     hours, sep, minutes = text.partition(":")
-    if not (sep and hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
+    if not (sep and hours.isdecimal() and minutes.isdecimal() and len(minutes) == 2):
         raise TimingError(
             f"“{text}” isn't a time I understand. Please use 24-hour HH:MM, like 09:00."
         )

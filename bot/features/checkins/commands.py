@@ -207,7 +207,7 @@ async def pause(req: Request, args: Args) -> None:
     today = _today(req)
     if word is None:
         end = None
-    elif word.isdigit() and 1 <= int(word) <= PAUSE_MAX_DAYS:
+    elif word.isdecimal() and 1 <= int(word) <= PAUSE_MAX_DAYS:
         end = today + timedelta(days=int(word) - 1)
     else:
         raise Refusal(
@@ -337,7 +337,7 @@ async def history(req: Request, args: Args) -> None:
     word = args.word(0)
     if word is None:
         span = HISTORY_DEFAULT_DAYS
-    elif word.isdigit() and 1 <= int(word) <= HISTORY_MAX_DAYS:
+    elif word.isdecimal() and 1 <= int(word) <= HISTORY_MAX_DAYS:
         span = int(word)
     else:
         raise Refusal(f"History covers 1 to {HISTORY_MAX_DAYS} days, e.g. `checkin history 30`.")

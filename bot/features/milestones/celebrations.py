@@ -194,7 +194,7 @@ async def _hold_back(req: Request, text: str, match: CrisisMatch) -> None:
 
 async def cheer(req: Request) -> None:
     word = (req.args.word(0) or "").lstrip("#")
-    if not word.isdigit():
+    if not word.isdecimal():
         raise Refusal("Say which celebration to cheer, like `cheer 3`.")
     number = int(word)
     row = await req.tx.fetchrow(

@@ -36,7 +36,7 @@ async def stats(req: Request, args: Args) -> None:
     word = args.word(0)
     if word is None:
         days = STATS_DEFAULT_DAYS
-    elif word.isdigit() and 1 <= int(word) <= STATS_MAX_DAYS:
+    elif word.isdecimal() and 1 <= int(word) <= STATS_MAX_DAYS:
         days = int(word)
     else:
         raise Refusal(

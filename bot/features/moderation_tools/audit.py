@@ -46,7 +46,7 @@ async def show_log(req: Request, args: Args) -> None:
     word = args.word(0)
     if word is None:
         count = LOG_DEFAULT
-    elif word.isdigit() and 1 <= int(word) <= LOG_MAX:
+    elif word.isdecimal() and 1 <= int(word) <= LOG_MAX:
         count = int(word)
     else:
         raise Refusal(

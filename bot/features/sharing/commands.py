@@ -72,7 +72,7 @@ async def share(req: Request) -> None:
     word = req.args.word(0)
     if words == ["list"]:
         await list_own(req)
-    elif word == "delete" and (len(words) == 1 or (len(words) == 2 and words[1][:1].isdigit())):
+    elif word == "delete" and (len(words) == 1 or (len(words) == 2 and words[1][:1].isdecimal())):
         await delete_own(req, req.args.word(1))
     elif word in ("confirm", "cancel") and len(words) == 1:
         await finish_draft(req, confirmed=word == "confirm")

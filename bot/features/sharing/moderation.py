@@ -214,7 +214,7 @@ async def block(req: Request, args: Args) -> None:
     days_word = args.word(1)
     if days_word is None:
         until = None
-    elif days_word.isdigit() and 1 <= int(days_word) <= BLOCK_MAX_DAYS:
+    elif days_word.isdecimal() and 1 <= int(days_word) <= BLOCK_MAX_DAYS:
         until = req.now + timedelta(days=int(days_word))
     else:
         raise Refusal(f"Block for a number of days from 1 to {BLOCK_MAX_DAYS}, or leave it out.")
