@@ -12,7 +12,9 @@ baselines measured in the same run, with issue 9's targets beside them.
 5. 10,000 check-in prompts due in one minute, delivered through a fake
    platform limited to 25 requests a second (fake time): none over the limit,
    the send span against the ideal, and prompts per wall second against raw
-   aiosqlite doing a durable outbox's least (bench/delivery.py).
+   aiosqlite doing a durable outbox's least (bench/delivery.py);
+6. the crisis check's median for a 200-character message, ordinary and crisis, against
+   `str.lower()` and one regex on the same messages (bench/crisis.py).
 
 Takes about three minutes on 2 cores. `--full` also fills APScheduler with
 1,000,000 jobs (several minutes and gigabytes); by default it holds 100,000
@@ -39,6 +41,7 @@ if __package__ in (None, ""):  # run as a script: make `bot` and the benches imp
 
 import checkins  # noqa: E402
 import console  # noqa: E402
+import crisis  # noqa: E402
 import delivery  # noqa: E402
 import memory  # noqa: E402
 
@@ -51,6 +54,7 @@ class Options:
     apscheduler_jobs: int = 100_000
     console_runs: int = 3
     delivery_members: int = delivery.MEMBERS
+    crisis_runs: int = crisis.RUNS
 
 
 QUICK = Options(
@@ -68,6 +72,7 @@ QUICK = Options(
     apscheduler_jobs=2_000,
     console_runs=1,
     delivery_members=200,
+    crisis_runs=100,
 )
 
 
@@ -104,6 +109,7 @@ def summary(
     playground: console.Process,
     interpreter: console.Process,
     paced: delivery.Delivery | None = None,
+    check: crisis.Cost | None = None,
 ) -> str:
     rows: list[tuple[str, ...]] = [("measure", "Hearth", "baseline, same run", "ratio", "target")]
     base = statistics.median(tp.baseline)
@@ -191,6 +197,8 @@ def summary(
     )
     if paced is not None:
         rows += delivery.summary_rows(paced)
+    if check is not None:
+        rows += crisis.summary_rows(check)
     return checkins.format_table(rows)
 
 
@@ -210,7 +218,8 @@ async def run(options: Options) -> str:
         print("APScheduler is not installed: pip install -e '.[bench]' to compare with it.\n")
     playground, interpreter = console.measure(options.console_runs)
     paced = await delivery.run(options.delivery_members)
-    table = summary(tp, costs, mem, playground, interpreter, paced)
+    check = crisis.run(options.crisis_runs)
+    table = summary(tp, costs, mem, playground, interpreter, paced, check)
     print("Summary: ratios against baselines measured in this run")
     print(table)
     return table

@@ -6,6 +6,7 @@ every problem) live in `bot.config_loader`; this module is only the shape.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 DEFAULT_MOOD_LABELS = ("😞 very low", "🙁 low", "😐 okay", "🙂 good", "😄 very good")
@@ -61,9 +62,42 @@ class Resource:
     region: str = ""
 
 
+class LanguageTerms(Mapping[str, tuple[str, ...]]):
+    """`safety.crisis_terms` given per language ({en: [...], de: [...]}): read-only and
+    hashable, like the rest of the config."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, terms: Mapping[str, tuple[str, ...]] | None = None) -> None:
+        self._items = tuple((code, tuple(phrases)) for code, phrases in (terms or {}).items())
+
+    def __getitem__(self, code: str) -> tuple[str, ...]:
+        for key, phrases in self._items:
+            if key == code:
+                return phrases
+        raise KeyError(code)
+
+    def __iter__(self) -> Iterator[str]:
+        return (code for code, _ in self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __hash__(self) -> int:
+        return hash(self._items)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Mapping) and dict(self.items()) == dict(other.items())
+
+    def __repr__(self) -> str:
+        return f"LanguageTerms({dict(self._items)!r})"
+
+
 @dataclass(frozen=True)
 class Safety:
-    crisis_terms: tuple[str, ...] = ()
+    # Added to the built-in crisis phrases: a list (checked in every language) or a mapping
+    # of language code to phrases (bot.safety.crisis.LANGUAGES; docs/crisis.md).
+    crisis_terms: tuple[str, ...] | LanguageTerms = ()
     resources: tuple[Resource, ...] = ()
     alert_moderators: bool = True
 

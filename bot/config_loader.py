@@ -31,14 +31,17 @@ from bot.config import (
     ConsoleAdapter,
     DiscordAdapter,
     Http,
+    LanguageTerms,
     Log,
     MatrixAdapter,
     Milestones,
     Moderation,
     Privacy,
     Resource,
+    Safety,
     Sharing,
 )
+from bot.safety.crisis import LANGUAGES as CRISIS_LANGUAGES
 
 __all__ = ["ConfigError", "Problem", "check_config_file", "load_config", "load_config_text"]
 
@@ -111,6 +114,28 @@ def _did_you_mean(word: str, choices: typing.Iterable[str]) -> str:
     by_lower = {choice.lower(): choice for choice in choices}
     close = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.6)
     return f'; did you mean "{by_lower[close[0]]}"?' if close else ""
+
+
+# What people write for a language instead of its code, for a kinder error message.
+_LANGUAGE_NAMES = {
+    "english": "en", "german": "de", "deutsch": "de", "ge": "de", "spanish": "es",
+    "español": "es", "espanol": "es", "sp": "es", "french": "fr", "français": "fr",
+    "francais": "fr", "portuguese": "pt", "português": "pt", "portugues": "pt", "br": "pt",
+    "italian": "it", "italiano": "it", "dutch": "nl", "nederlands": "nl", "du": "nl",
+    "polish": "pl", "polski": "pl", "po": "pl",
+}  # fmt: skip
+
+
+def _unknown_language(code: str) -> str:
+    base = code.lower().replace("_", "-").split("-")[0]
+    meant = base if base in CRISIS_LANGUAGES else _LANGUAGE_NAMES.get(base)
+    hint = f' (did you mean "{meant}"?)' if meant else ""
+    shown = f'"{code}"' if code else "this key"
+    return (
+        f"{shown} is not one of the languages Hearth has crisis phrases for{hint}: "
+        f"{', '.join(CRISIS_LANGUAGES)}. Write phrases under one of these codes, "
+        "or as a plain list to check them in every language"
+    )
 
 
 def _one_of(*choices: str) -> Check:
@@ -434,6 +459,40 @@ class _Loader:
         # Good records are kept so cross-key rules still see them; a scalar list is all or nothing.
         return good if len(good) == len(items) or dataclasses.is_dataclass(item) else _BAD
 
+    def _crisis_terms(self, node: Node, path: str) -> Any:
+        """`safety.crisis_terms`: a list of phrases, or a mapping of language code to one."""
+        if not isinstance(node, MappingNode):
+            if isinstance(node, SequenceNode):
+                return self._list(node, str, path)
+            self._problem(
+                node,
+                path,
+                f"must be a list of phrases, or a mapping of language code to phrases "
+                f"(got {_shown(node)})",
+            )
+            return _BAD
+        terms: dict[str, tuple[str, ...]] = {}
+        good = True
+        for key_node, value_node in node.value:
+            code = key_node.value if isinstance(key_node, ScalarNode) else ""
+            key_path = _join(path, code or "?")
+            if code not in CRISIS_LANGUAGES:
+                self._problem(key_node, key_path, _unknown_language(code))
+                good = False
+                continue
+            if code in terms:
+                self._problem(key_node, key_path, "is given more than once")
+                good = False
+                continue
+            phrases = (
+                () if self._is_null(value_node, key_path) else self._list(value_node, str, key_path)
+            )
+            if phrases is _BAD:
+                good = False
+                continue
+            terms[code] = phrases
+        return LanguageTerms(terms) if good else _BAD
+
     def _record(self, node: Node, cls: type, path: str) -> Any:
         if not isinstance(node, MappingNode):
             self._problem(node, path, f"must be a mapping of keys to values (got {_shown(node)})")
@@ -461,7 +520,11 @@ class _Loader:
                 continue
             unit = _UNITS.get(name.rpartition("_")[2])
             hint = _type_hints(cls)[name]
-            value = self._convert(value_node, hint, key_path, f" of {unit}" if unit else "")
+            if (cls, name) == (Safety, "crisis_terms"):
+                self.lines[key_path] = value_node.start_mark.line + 1
+                value = self._crisis_terms(value_node, key_path)
+            else:
+                value = self._convert(value_node, hint, key_path, f" of {unit}" if unit else "")
             if value is _BAD:
                 continue
             check = FIELD_CHECKS.get((cls, name))
