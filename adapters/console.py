@@ -8,11 +8,12 @@ member is decided by the core.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import sys
 import threading
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
@@ -43,12 +44,15 @@ class ConsoleAdapter(Adapter):
         self.output_dir = output_dir
         self._sent = 0
         self._deliveries: Database | None = None
+        self._hash: Callable[[str], str] = str
 
-    def remember_deliveries(self, db: Database) -> None:
+    def remember_deliveries(self, db: Database, hash_key: Callable[[str], str]) -> None:
         """Honour idempotency keys across restarts, as a platform does: a message
         printed by a process killed before the outbox marked it sent is not
-        printed again when the outbox sends it a second time."""
+        printed again when the outbox sends it a second time. Keys are kept as
+        `hash_key` makes them (keyed: "relay:reply:12" must not be readable)."""
         self._deliveries = db
+        self._hash = hash_key
 
     def _print(self, place: Place, message: Message) -> None:
         label = f"dm:{place.target}" if place.is_dm else f"#{place.target}"
@@ -72,11 +76,13 @@ class ConsoleAdapter(Adapter):
         self.output_dir.mkdir(parents=True, exist_ok=True)
         stem, _, suffix = filename.rpartition(".")
         path = self.output_dir / f"{stem}-{uuid.uuid4().hex[:8]}.{suffix}"
-        path.write_bytes(data)
+        # An export holds private notes: only the owner may read it.
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as file:
+            file.write(data)
         return path
 
     async def send(self, place: Place, message: Message) -> str:
-        key = message.idempotency_key
+        key = message.idempotency_key and self._hash(message.idempotency_key)
         if self._deliveries is None or key is None:
             self._print(place, message)
             self._sent += 1

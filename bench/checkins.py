@@ -52,6 +52,7 @@ from bot.clock import FakeClock
 from bot.config import Community, Config
 from bot.features.checkins.prompts import BATCH, PromptJob
 from bot.localtime import epoch
+from bot.members import sealed_row
 from bot.port import Adapter, CommandGiven, Event, Member, Message, Place
 from bot.storage import Database, open_database
 from bot.storage.sqlite import PRAGMAS  # the baselines open SQLite as Hearth does
@@ -305,9 +306,10 @@ async def fill_schedules(path: Path, count: int, due: int) -> int:
     times = [None if n % 10 == 9 else base + int(n * step) + 1 for n in range(count)]
     async with aiosqlite.connect(path) as conn:
         await conn.execute("PRAGMA journal_mode=WAL")
+        vault = Vault(SECRET)
         await conn.executemany(
-            "INSERT INTO members (id, platform, user_id, created_at) VALUES (?, 'console', ?, ?)",
-            ((n + 1, f"m{n}", base) for n in range(count)),
+            "INSERT INTO members (id, lookup, platform, identity, secret) VALUES (?, ?, ?, ?, ?)",
+            ((n + 1, *sealed_row(vault, n + 1, Member("console", f"m{n}"))) for n in range(count)),
         )
         await conn.executemany(
             "INSERT INTO schedules (member_id, community, prompt_time, days, next_prompt_at, "

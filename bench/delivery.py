@@ -57,7 +57,8 @@ from bot.app import Hearth
 from bot.clock import Clock, FakeClock
 from bot.config import Adapters, Community, Config, ConsoleAdapter, DiscordAdapter
 from bot.localtime import EVERY_DAY, epoch
-from bot.port import Adapter, DeliveryError, Event, Message, Place
+from bot.members import sealed_row
+from bot.port import Adapter, DeliveryError, Event, Member, Message, Place
 from bot.storage import open_database
 from bot.storage.sqlite import PRAGMAS  # the baselines open SQLite as Hearth does
 from bot.vault import Vault
@@ -169,15 +170,15 @@ async def fill(config: Config, members: int) -> None:
     minute: all 10,000 within the minute, fewer within a part of it."""
     spread = 60 * members / MEMBERS
     db = await open_database(config.database)  # the real migrations
+    vault = Vault(SECRET)
     try:
         async with db.transaction() as tx:
             for n in range(members):
                 await tx.execute(
-                    "INSERT INTO members (id, platform, user_id, created_at) "
-                    "VALUES ($1, 'discord', $2, $3)",
+                    "INSERT INTO members (id, lookup, platform, identity, secret) "
+                    "VALUES ($1, $2, $3, $4, $5)",
                     n + 1,
-                    str(10**17 + n),
-                    epoch(START) - 86400,
+                    *sealed_row(vault, n + 1, Member("discord", str(10**17 + n))),
                 )
                 await tx.execute(
                     "INSERT INTO schedules (member_id, community, prompt_time, days, "

@@ -8,6 +8,7 @@ durable are the replies sent. Bad input rolls everything back.
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 from collections.abc import Mapping
@@ -33,7 +34,7 @@ from bot.features.milestones.detection import MilestoneJob
 from bot.features.sharing import commands as sharing
 from bot.features.sharing import moderation
 from bot.housekeeping import Housekeeping
-from bot.localtime import epoch
+from bot.localtime import day_floor
 from bot.members import MemberRecord
 from bot.metrics import Metrics
 from bot.outbox import OutboxDeliverer, find_sent
@@ -42,6 +43,7 @@ from bot.port import (
     ChoicePicked,
     CommandGiven,
     Event,
+    Member,
     Message,
     MessagePosted,
     ReactionAdded,
@@ -154,12 +156,14 @@ class Hearth:
             command = await self._command_for(tx, event)
             if command is None:
                 return None
+            await self._one_at_a_time(tx, event.member)
             claimed = await tx.execute(
-                "INSERT INTO processed_events (platform, event_id, seen_at) VALUES ($1, $2, $3) "
-                "ON CONFLICT (platform, event_id) DO NOTHING",
+                "INSERT INTO processed_events (platform, event_key, seen_at) VALUES ($1, $2, $3) "
+                "ON CONFLICT (platform, event_key) DO NOTHING",
                 event.member.platform,
-                event.event_id,
-                epoch(now),
+                # hashed: a platform's event id can be looked up on the platform, with its author
+                self.vault.lookup("event", event.member.platform, event.event_id),
+                day_floor(now),
             )
             if claimed != 1:
                 log.info("%s %s seen before; ignored", type(event).__name__, event.event_id)
@@ -172,7 +176,7 @@ class Hearth:
                 )
             community_name, args = take_community_option(args)
             community = self._community_for(event, community_name, config)
-            member = await members.get_or_create(tx, event.member, now)
+            member = await members.get_or_create(tx, self.vault, event.member)
             request = Request(
                 event,
                 member,
@@ -187,6 +191,18 @@ class Hearth:
             await self._tell_if_unreachable(request)
             await info.handler(request)
             return request
+
+    async def _one_at_a_time(self, tx: Transaction, member: Member) -> None:
+        """Serialise one member's events across processes (PostgreSQL): two `share`
+        commands at once must not both pass a cooldown, nor two first commands
+        both create the member. A transaction-scoped advisory lock on a number
+        derived from the member's keyed lookup: nothing is written, and it is
+        released at commit. SQLite has one writer at a time already."""
+        if tx.dialect.member_lock is None:
+            return
+        lookup = self.vault.member_lookup(member)
+        number = int.from_bytes(base64.urlsafe_b64decode(lookup + "==")[:8], "big", signed=True)
+        await tx.execute(tx.dialect.member_lock, number)
 
     async def _command_for(self, tx: Transaction, event: Event) -> str | None:
         """The command an event stands for, if any."""

@@ -107,9 +107,12 @@ async def run(
 
         matrix = adapters["matrix"] = MatrixAdapter(config, vault)
     stopping = stopping or asyncio.Event()
-    async with await open_database(config.database) as db:
+    async with await open_database(config.database, vault=vault) as db:
+        await db.mark_in_use()  # until it closes: `hearth keys rotate` waits for us
         if console is not None:
-            console.remember_deliveries(db)  # a message printed before a crash stays printed once
+            console.remember_deliveries(
+                db, lambda key: vault.lookup("console", key)
+            )  # a message printed before a crash stays printed once
         hearth = Hearth(config, db, clock, adapters, vault, Metrics(), config_path)
         with stop_on_signals(stopping), reload_on_hangup(hearth):
             async with serving(config.http, hearth, background=background):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 DEFAULT_MOOD_LABELS = ("😞 very low", "🙁 low", "😐 okay", "🙂 good", "😄 very good")
 DEFAULT_MILESTONE_DAYS = (1, 7, 14, 30, 60, 90, 180, 270, 365)
@@ -126,6 +127,12 @@ class Community:
     safety: Safety = field(default_factory=Safety)
     privacy: Privacy = field(default_factory=Privacy)
     moderation: Moderation = field(default_factory=Moderation)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The community's own time zone: its days, for dates kept on anonymous
+        items and for `mod stats`' completed days."""
+        return ZoneInfo(self.checkins.default_timezone)
 
 
 @dataclass(frozen=True)

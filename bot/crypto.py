@@ -25,6 +25,7 @@ TOKEN_VERSION = "hs1"  # hearth seal, format 1
 
 _SEAL_INFO = b"hearth seal v1"
 _PSEUDONYM_INFO = b"hearth pseudonym v1"
+_LOOKUP_INFO = b"hearth lookup v1"
 _NONCE_BYTES = 12
 _TAG_BYTES = 16
 _BASE64 = re.compile(r"[A-Za-z0-9_\-+/]+={0,2}")
@@ -315,7 +316,9 @@ def _unbase64(text: str) -> bytes | None:
 
 
 def pseudonym(secret: bytes, community: str, platform: str, user_id: str) -> str:
-    """A stable keyed hash of a member within one community (hex); no key, no way back."""
+    """The author key of rows written before migration 7 (one per member and
+    community, the same on every item: what linked them). Only the upgrade
+    (bot/privacy_upgrade.py) computes it now, to find those rows' authors."""
     key = _derive(secret, _PSEUDONYM_INFO)
     # Length-prefixed, so ("a", "bc") and ("ab", "c") can never hash alike.
     message = b"".join(
@@ -323,3 +326,38 @@ def pseudonym(secret: bytes, community: str, platform: str, user_id: str) -> str
         for encoded in (part.encode("utf-8") for part in (community, platform, user_id))
     )
     return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+# --- keyed lookups -----------------------------------------------------------------------------
+
+
+def keyed_hash(key: bytes, *parts: str) -> str:
+    """A 128-bit keyed hash of `parts` (hex): equal inputs meet in an index; without
+    the key nothing can be recomputed, guessed or compared. BLAKE2b in its keyed
+    mode is a MAC in one call, fast enough for every event's member lookup."""
+    return KeyedHash(key)(*parts)
+
+
+class KeyedHash:
+    """`keyed_hash` under one key, prepared once (the key block is hashed once)."""
+
+    def __init__(self, key: bytes) -> None:
+        self._base = hashlib.blake2b(key=key, digest_size=16)
+
+    def __call__(self, *parts: str) -> str:
+        # Each part prefixed by its length, so ("a", "bc") and ("ab", "c") never hash alike.
+        hasher = self._base.copy()
+        hasher.update("".join([f"{len(part)}:{part}" for part in parts]).encode())
+        return hasher.hexdigest()
+
+    def three(self, first: str, a: str, b: str) -> str:
+        """The same as `self(first, a, b)`, by the shortest path: every event's
+        member lookup goes through here."""
+        hasher = self._base.copy()
+        hasher.update(f"{len(first)}:{first}{len(a)}:{a}{len(b)}:{b}".encode())
+        return hasher.hexdigest()
+
+
+def lookup_key(secret: bytes) -> bytes:
+    """The key of every deployment-wide lookup hash (member rows, outbox keys, blocks)."""
+    return _derive(secret, _LOOKUP_INFO)

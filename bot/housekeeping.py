@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from bot import ratelimits
 from bot.config import Config
 from bot.localtime import epoch
 from bot.storage import Database
@@ -42,6 +43,7 @@ class Housekeeping:
                 "AND created_at < $1",
                 epoch(now - KEEP_DELIVERED),
             )
+            await ratelimits.purge(tx, now)  # a cooldown that ran out is not kept
             for field in SEALED_FIELDS:
                 if field.expires_column:
                     await tx.execute(

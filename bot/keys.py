@@ -52,12 +52,19 @@ async def rotate_key_file(
         raise SecretKeyError(f"There is no key file at {key_file} to rotate.")
     old = read_secret_file(key_file)
     pending = pending_key_file(key_file)
-    if pending.exists():
-        new = read_secret_file(pending)  # finishing an interrupted rotation
-    else:
-        new = new_secret()
-        write_secret_file(pending, new)
-    async with await open_database(config.database) as db:
+    async with await open_database(config.database, vault=Vault(old)) as db:
+        # First, before any key is written: a refusal leaves everything as it was.
+        if not await db.claim_sole_use():
+            raise SecretKeyError(
+                "Hearth is running on this database: stop every Hearth process first, then "
+                "run `hearth keys rotate` again. (Rows it wrote meanwhile would be sealed "
+                "under the old key.) Nothing was changed."
+            )
+        if pending.exists():
+            new = read_secret_file(pending)  # finishing an interrupted rotation
+        else:
+            new = new_secret()
+            write_secret_file(pending, new)
         count = await rotate(db, Vault(old), Vault(new))
         await db.compact()  # old ciphertexts out of the journal too
     install_secret_file(pending, key_file)

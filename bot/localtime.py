@@ -181,3 +181,18 @@ def epoch(moment: datetime) -> int:
 
 def from_epoch(seconds: int) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
+
+
+DAY_SECONDS = 86_400
+
+
+def day_floor(moment: datetime, zone: ZoneInfo | None = None) -> int:
+    """The midnight before `moment` (in `zone`, else UTC), in epoch seconds: the
+    precision of every time kept on a member's rows or an anonymous item, so no
+    two rows line up by the second. In a community's zone, a figure over
+    completed days counts each row on the day it happened there."""
+    if zone is None:
+        seconds = epoch(moment)
+        return seconds - seconds % DAY_SECONDS
+    local = moment.astimezone(zone)
+    return epoch(datetime.combine(local.date(), time(0), tzinfo=zone))

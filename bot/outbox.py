@@ -13,12 +13,21 @@ to run out; the row is then sent again under the same key.
 Sends to each platform are paced (bot/pacing.py): a platform's rows are leased
 only as fast as its rate allows, in queue order, while other platforms go on;
 `next_due_at` names when the next may go.
+
+A row says nothing a copy of the database could join on (docs/privacy.md):
+its id is random, not the order it was written in; its key is stored as a
+keyed hash (the key itself, like the place and the words, is sealed in the
+body); the platform's message id is sealed and found by a keyed hash; it is
+dated to the day it was queued. Only while it waits does it keep its place in
+the queue (`seq`), cleared once it is sent.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
+import secrets
 from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import datetime, timedelta
@@ -27,12 +36,12 @@ from typing import Any
 from bot import members
 from bot.clock import Clock
 from bot.config import Config
-from bot.localtime import epoch, from_epoch
+from bot.localtime import day_floor, epoch, from_epoch
 from bot.metrics import Metrics
 from bot.pacing import Pacing
 from bot.port import Adapter, Choice, DeliveryError, Message, Place, Spoiler, Unreachable
 from bot.storage import Database, Transaction
-from bot.vault import OUTBOX_BODY, Vault
+from bot.vault import OUTBOX_BODY, OUTBOX_MESSAGE, Vault
 
 log = logging.getLogger(__name__)
 
@@ -43,14 +52,39 @@ LEASE = timedelta(minutes=5)
 UNSENT = "status IN ('pending', 'sending')"
 
 
-def _seal(vault: Vault, key: str, body: dict[str, object]) -> str:
+_SEQUENCE = itertools.count()
+_PER_SECOND = 1_000_000
+
+
+def _queue_position(now: datetime) -> int:
+    """Where a new row stands in the queue while it waits: the second it was queued,
+    then the order this process queued it in (the outbox ids are random)."""
+    return epoch(now) * _PER_SECOND + next(_SEQUENCE) % _PER_SECOND
+
+
+def queued_at(position: int) -> int:
+    """The second a waiting row was queued, from its place in the queue."""
+    return position // _PER_SECOND
+
+
+def stored_key(vault: Vault, key: str) -> str:
+    """How an idempotency key is stored: a keyed hash, so "relay:reply:12" or
+    "milestone:7:…" cannot be read from a copy."""
+    return vault.lookup("outbox", key)
+
+
+def message_key(vault: Vault, platform: str, message_id: str) -> str:
+    return vault.lookup("message", platform, message_id)
+
+
+def _seal(vault: Vault, row_id: int, body: dict[str, object]) -> str:
     """Where and what, sealed together: a relay to an anonymous author must not
     keep their id next to their share in the clear, and members' words never are."""
-    return vault.seal(OUTBOX_BODY, key, json.dumps(body))
+    return vault.seal(OUTBOX_BODY, row_id, json.dumps(body))
 
 
 def _open(vault: Vault, row: object) -> dict[str, Any]:
-    return json.loads(vault.open(OUTBOX_BODY, row["idempotency_key"], row["body"]))  # type: ignore[index]
+    return json.loads(vault.open(OUTBOX_BODY, row["id"], row["body"]))  # type: ignore[index]
 
 
 def _message(body: dict[str, Any], key: str, reply_to: str | None = None) -> Message:
@@ -80,6 +114,7 @@ async def enqueue(
     `reply_to_key` names the queued post this one answers (a reply under a share)."""
     body = {
         "op": "send",
+        "key": key,
         "to": place.target,
         "text": message.text,
         "choices": [asdict(c) for c in message.choices],
@@ -93,7 +128,7 @@ async def enqueue_delete(
     tx: Transaction, vault: Vault, key: str, place: Place, target_key: str, now: datetime
 ) -> bool:
     """Take down the post queued as `target_key` (or make sure it never goes out)."""
-    body = {"op": "delete", "to": place.target, "target_key": target_key}
+    body = {"op": "delete", "key": key, "to": place.target, "target_key": target_key}
     return await _insert(tx, vault, key, place, body, now, None, None, None)
 
 
@@ -108,20 +143,38 @@ async def _insert(
     expires_at: datetime | None,
     not_before: datetime | None,
 ) -> bool:
+    row_id = secrets.randbits(62) + 1
     changed = await tx.execute(
-        "INSERT INTO outbox (idempotency_key, member_id, platform, place_kind, "
-        "body, next_attempt_at, expires_at, created_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (idempotency_key) DO NOTHING",
-        key,
+        "INSERT INTO outbox (id, idempotency_key, member_id, platform, place_kind, "
+        "body, next_attempt_at, expires_at, created_at, seq) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+        "ON CONFLICT (idempotency_key) DO NOTHING",
+        row_id,
+        stored_key(vault, key),
         member_id,
         place.platform,
         place.kind,
-        _seal(vault, key, body),
+        _seal(vault, row_id, body),
         epoch(max(now, not_before or now)),
         None if expires_at is None else epoch(expires_at),
-        epoch(now),
+        day_floor(now),
+        _queue_position(now),
     )
     return changed == 1
+
+
+async def row_id_for(tx: Transaction, vault: Vault, key: str) -> int | None:
+    """The outbox row queued under `key` (e.g. for delivery statistics)."""
+    return await tx.fetchval(
+        "SELECT id FROM outbox WHERE idempotency_key = $1", stored_key(vault, key)
+    )
+
+
+async def forget_member(tx: Transaction, vault: Vault, key: str) -> None:
+    """Keep the row queued under `key` past its member's deletion (a take-down needs it)."""
+    await tx.execute(
+        "UPDATE outbox SET member_id = NULL WHERE idempotency_key = $1", stored_key(vault, key)
+    )
 
 
 async def find_sent(
@@ -129,24 +182,33 @@ async def find_sent(
 ) -> Message | None:
     """The message the bot sent as `message_id`, e.g. to map a reaction to a choice."""
     row = await tx.fetchrow(
-        "SELECT * FROM outbox WHERE platform = $1 AND message_id = $2",
-        platform,
-        message_id,
+        "SELECT * FROM outbox WHERE message_key = $1", message_key(vault, platform, message_id)
     )
-    return None if row is None else _message(_open(vault, row), row["idempotency_key"])
+    if row is None:
+        return None
+    body = _open(vault, row)
+    return _message(body, body["key"])
 
 
 async def messages_to(
     tx: Transaction, vault: Vault, member_id: int
 ) -> list[tuple[str, int, str | None]]:
-    """(status, created_at, text) of what was queued for one member, for their export."""
+    """(status, day queued, text) of what was queued for one member, for their export."""
     rows = await tx.fetch("SELECT * FROM outbox WHERE member_id = $1 ORDER BY id", member_id)
     return [(r["status"], r["created_at"], _open(vault, r).get("text")) for r in rows]
 
 
-async def message_id_for(tx: Transaction, key: str) -> str | None:
-    """The platform's id of the message queued under `key`, once it was sent."""
-    return await tx.fetchval("SELECT message_id FROM outbox WHERE idempotency_key = $1", key)
+async def _sent_message_id(
+    tx: Transaction, vault: Vault, stored: str
+) -> tuple[str | None, str | None]:
+    """(status, the platform's message id once sent) of the row stored under `stored`."""
+    row = await tx.fetchrow(
+        "SELECT id, status, message_id FROM outbox WHERE idempotency_key = $1", stored
+    )
+    if row is None:
+        return None, None
+    sealed = row["message_id"]
+    return row["status"], vault.open(OUTBOX_MESSAGE, row["id"], sealed) if sealed else None
 
 
 class _Held(Exception):
@@ -264,13 +326,13 @@ class OutboxDeliverer:
             rows = await tx.fetch(
                 "UPDATE outbox SET status = 'sending', next_attempt_at = $1 WHERE id IN ("
                 f"SELECT id FROM outbox WHERE {UNSENT} AND next_attempt_at <= $2 AND {sendable} "
-                f"ORDER BY next_attempt_at, id LIMIT $3{tx.dialect.skip_locked}) RETURNING *",
+                f"ORDER BY next_attempt_at, seq LIMIT $3{tx.dialect.skip_locked}) RETURNING *",
                 epoch(now + LEASE),
                 epoch(now),
                 most,
                 *platforms,
             )
-        return sorted(rows, key=lambda row: row["id"])  # in the order they were queued
+        return sorted(rows, key=lambda row: row["seq"])  # in the order they were queued
 
     async def _release(self, rows: list[Any], now: datetime) -> None:
         async with self.db.transaction() as tx:
@@ -284,7 +346,7 @@ class OutboxDeliverer:
 
     async def _hand_back(self, rows: list[Any]) -> None:
         """Rows held back for a token: pending again, no attempt counted. They keep
-        their place at the head of the queue (due since they were queued), and
+        their place at the head of the queue (due since the day they were queued), and
         `next_due_at` waits for the platform's bucket."""
         async with self.db.transaction() as tx:
             for row in rows:
@@ -327,13 +389,16 @@ class OutboxDeliverer:
             return
         reply_to = None
         if body.get("reply_to_key"):
-            reply_to = await self.db.fetchval(
-                "SELECT message_id FROM outbox WHERE idempotency_key = $1", body["reply_to_key"]
-            )
+            async with self.db.transaction() as tx:
+                _status, reply_to = await _sent_message_id(
+                    tx, self.vault, stored_key(self.vault, body["reply_to_key"])
+                )
             if reply_to is None:  # the post it answers is not out yet: wait for it
                 await self._retry(row, now, "parent not sent yet", count=False)
                 return
-        message = _message(body, row["idempotency_key"], reply_to)  # type: ignore[index]
+        # The platform gets the key itself: its own record of it (a Matrix
+        # transaction id, the console's table) is the platform's to keep safe.
+        message = _message(body, body["key"], reply_to)
         self._take_token(place.platform, now)
         try:
             message_id = await adapter.send(place, message)
@@ -347,13 +412,14 @@ class OutboxDeliverer:
         except DeliveryError as exc:
             await self._retry(row, now, type(exc).__name__)
         else:
-            await self._finish(outbox_id, "sent", now, message_id)
+            await self._finish(outbox_id, "sent", now, message_id, place.platform)
             self.metrics.message("sent")
 
     async def _take_down(
         self, adapter: Adapter, place: Place, target_key: str, row: Any, now: datetime
     ) -> None:
         outbox_id = row["id"]
+        target_key = stored_key(self.vault, target_key)
         async with self.db.transaction() as tx:
             # Not sent yet: it never will be.
             await tx.execute(
@@ -361,11 +427,8 @@ class OutboxDeliverer:
                 "AND status = 'pending'",
                 target_key,
             )
-            target = await tx.fetchrow(
-                "SELECT status, message_id FROM outbox WHERE idempotency_key = $1", target_key
-            )
-        message_id = None if target is None else target["message_id"]
-        if target is not None and target["status"] == "sending":
+            status, message_id = await _sent_message_id(tx, self.vault, target_key)
+        if status == "sending":
             # Another process is sending it right now: take it down once it is out.
             await self._retry(row, now, "post being sent", count=False)
             return
@@ -397,19 +460,41 @@ class OutboxDeliverer:
             self.metrics.message("failed" if status == "failed" else "retried")
 
     async def _finish(
-        self, outbox_id: int, status: str, now: datetime, message_id: str | None = None
+        self,
+        outbox_id: int,
+        status: str,
+        now: datetime,
+        message_id: str | None = None,
+        platform: str = "",
     ) -> None:
         async with self.db.transaction() as tx:
-            await self._finish_in(tx, outbox_id, status, now, message_id)
+            await self._finish_in(tx, outbox_id, status, now, message_id, platform)
 
-    @staticmethod
     async def _finish_in(
-        tx: Transaction, outbox_id: int, status: str, now: datetime, message_id: str | None = None
+        self,
+        tx: Transaction,
+        outbox_id: int,
+        status: str,
+        now: datetime,
+        message_id: str | None = None,
+        platform: str = "",
     ) -> None:
+        vault = self.vault
+        # Finished: it leaves the queue and keeps no moment, only the day (a
+        # congratulation sent at a member's midnight must not date their milestone).
+        # A prompt's slot keeps when it reached the member, for delivery health.
+        if status == "sent":
+            await tx.execute(
+                "UPDATE prompt_slots SET delivered_at = $1 WHERE outbox_id = $2",
+                epoch(now),
+                outbox_id,
+            )
         await tx.execute(
-            "UPDATE outbox SET status = $1, sent_at = $2, message_id = $3 WHERE id = $4",
+            "UPDATE outbox SET status = $1, sent_at = $2, message_id = $3, message_key = $4, "
+            "seq = NULL, next_attempt_at = created_at WHERE id = $5",
             status,
-            epoch(now),
-            message_id,
+            day_floor(now),
+            None if message_id is None else vault.seal(OUTBOX_MESSAGE, outbox_id, message_id),
+            None if message_id is None else message_key(vault, platform, message_id),
             outbox_id,
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.crypto import Sealer, derive_key, pseudonym
+from bot.crypto import KeyedHash, Sealer, derive_key, lookup_key
 from bot.port import Member
 from bot.storage import Database
 
@@ -27,8 +27,10 @@ class SealedField:
         return f"{self.table}.{self.column}:{row_key}"
 
 
+MEMBER_IDENTITY = SealedField("members", "id", "identity")  # the platform's user id
+MEMBER_SECRET = SealedField("members", "id", "secret")  # the key of their anonymous tokens
 CHECKIN_NOTE = SealedField("checkins", "id", "note")
-OUTBOX_BODY = SealedField("outbox", "idempotency_key", "body")
+OUTBOX_BODY = SealedField("outbox", "id", "body")
 SHARE_BODY = SealedField("shares", "id", "body")
 SHARE_WARNING = SealedField("shares", "id", "content_warning")
 SHARE_AUTHOR = SealedField("shares", "id", "author_link", "link_expires_at")
@@ -40,8 +42,19 @@ DRAFT_WARNING = SealedField("share_drafts", "id", "content_warning")
 CELEBRATION_AUTHOR = SealedField(
     "celebrations", "id", "author_link", expires_column="author_link_expires_at"
 )
+BLOCKED_IDENTITY = SealedField("share_blocks", "id", "identity")
+COUNTER_STATE = SealedField("milestone_counters", "id", "state")
+# One row per member and community: the key is both, as "42:lighthouse" (an SQL expression
+# both engines evaluate alike, so rotation can select and update by it).
+STREAK_STATE = SealedField("streak_milestones", "(member_id || ':' || community)", "state")
+CELEBRATION_KIND = SealedField("celebrations", "id", "kind")
+MODERATOR_IDENTITY = SealedField("moderation_log", "id", "moderator")
+OUTBOX_MESSAGE = SealedField("outbox", "id", "message_id")
+MATRIX_DM_ROOM = SealedField("matrix_dm_rooms", "member_id", "room_id")
 # Every sealed column, whichever feature owns it: rotation and audits read this list.
 SEALED_FIELDS: tuple[SealedField, ...] = (
+    MEMBER_IDENTITY,
+    MEMBER_SECRET,
     CHECKIN_NOTE,
     OUTBOX_BODY,
     SHARE_BODY,
@@ -53,6 +66,13 @@ SEALED_FIELDS: tuple[SealedField, ...] = (
     DRAFT_BODY,
     DRAFT_WARNING,
     CELEBRATION_AUTHOR,
+    BLOCKED_IDENTITY,
+    MODERATOR_IDENTITY,
+    OUTBOX_MESSAGE,
+    MATRIX_DM_ROOM,
+    COUNTER_STATE,
+    STREAK_STATE,
+    CELEBRATION_KIND,
 )
 
 
@@ -60,6 +80,7 @@ class Vault:
     def __init__(self, secret: bytes) -> None:
         self._secret = secret
         self.sealer = Sealer(secret)
+        self._lookup = KeyedHash(lookup_key(secret))
 
     def seal(self, field: SealedField, row_key: object, text: str) -> str:
         return self.sealer.seal(text, field.context(row_key))
@@ -71,22 +92,42 @@ class Vault:
         """A key for one use outside the database, e.g. "matrix store"."""
         return derive_key(self._secret, purpose)
 
-    def pseudonym(self, community: str, member: Member) -> str:
-        """Who wrote something anonymous, as only this deployment's key can tell."""
-        return pseudonym(self._secret, community, member.platform, member.user_id)
+    def lookup(self, *parts: str) -> str:
+        """A keyed hash to find a row by what it stands for (a member, an outbox key)
+        without storing it: one index probe for Hearth, nothing for a copy without the key."""
+        return self._lookup(*parts)
+
+    def secret_for_upgrade(self) -> bytes:
+        """The deployment secret itself, for migration 7 only: it recomputes the
+        pseudonyms that rows written before it carry (bot/privacy_upgrade.py)."""
+        return self._secret
+
+    def member_lookup(self, member: Member) -> str:
+        return self._lookup.three("member", member.platform, member.user_id)
 
     def __repr__(self) -> str:
         return f"Vault(key_id={self.sealer.key_id!r})"
 
 
 async def rotate(db: Database, old: Vault, new: Vault) -> int:
-    """Re-seal every sealed value under `new`, all in one transaction; return how many."""
+    """Re-seal every sealed value under `new` and re-derive every keyed hash, all
+    in one transaction; return how many values moved.
+
+    Owner tokens (bot/anonymity.py) come from each member's sealed secret, so they
+    stay as they are. Keyed hashes come from the deployment key and are computed
+    again from what they stand for, which is sealed beside them: member lookups
+    from identities, outbox keys from the sealed body, message and moderator keys.
+    Short-lived marks that cannot be recomputed (event ids already handled,
+    running cooldowns) are dropped. Running it again after an interruption finds
+    everything under `new` already and simply recomputes."""
+    from bot.rekey import rederive  # the hashes' owners, above this module
+
     count = 0
     async with db.transaction() as tx:
         for field in SEALED_FIELDS:
             rows = await tx.fetch(
                 f"SELECT {field.key_column}, {field.column} FROM {field.table} "
-                f"WHERE {field.column} IS NOT NULL"
+                f"WHERE {field.column} IS NOT NULL AND {field.column} <> ''"
             )
             for row_key, token in rows:
                 context = field.context(row_key)
@@ -96,4 +137,5 @@ async def rotate(db: Database, old: Vault, new: Vault) -> int:
                     row_key,
                 )
                 count += 1
+        await rederive(tx, new)
     return count

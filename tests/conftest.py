@@ -137,6 +137,69 @@ class Harness:
     async def count(self, table: str) -> int:
         return int(await self.db.fetchval(f"SELECT count(*) FROM {table}"))
 
+    async def member_id(self, user: str, platform: str = "console") -> int | None:
+        """The row id of a member, found as Hearth finds it (by the keyed lookup)."""
+        return await self.db.fetchval(
+            "SELECT id FROM members WHERE lookup = $1", lookup(user, platform)
+        )
+
+    async def outbox_rows(self, prefix: str = "") -> list[dict[str, object]]:
+        """The outbox as Hearth reads it: each row with its idempotency key (`key`),
+        which is stored hashed, and its platform message id, stored sealed."""
+        return await outbox_rows(self.db, self.hearth.vault, prefix)
+
+    def outbox_key(self, key: str) -> str:
+        """How the outbox stores the idempotency key `key`."""
+        from bot.outbox import stored_key
+
+        return stored_key(self.hearth.vault, key)
+
+
+async def outbox_rows(db: object, vault: Vault, prefix: str = "") -> list[dict[str, object]]:
+    import json
+
+    from bot.vault import OUTBOX_BODY, OUTBOX_MESSAGE
+
+    rows = []
+    for row in await db.fetch("SELECT * FROM outbox"):  # type: ignore[attr-defined]
+        found = dict(zip(row.keys(), tuple(row), strict=True))
+        found["key"] = json.loads(vault.open(OUTBOX_BODY, row["id"], row["body"]))["key"]
+        if row["message_id"]:
+            found["message_id"] = vault.open(OUTBOX_MESSAGE, row["id"], row["message_id"])
+        if str(found["key"]).startswith(prefix):
+            rows.append(found)
+    return rows
+
+
+async def insert_members(
+    db: object, vault: Vault, users: list[str], platform: str = "console", first_id: int = 1
+) -> None:
+    """Many members at once, stored as bot/members.py stores them (for scale tests)."""
+    from bot.members import sealed_row
+
+    rows = [
+        (number, *sealed_row(vault, number, Member(platform, user)))
+        for number, user in enumerate(users, first_id)
+    ]
+    for start in range(0, len(rows), 500):
+        batch = rows[start : start + 500]
+        marks = ", ".join(
+            f"(${5 * i + 1}, ${5 * i + 2}, ${5 * i + 3}, ${5 * i + 4}, ${5 * i + 5})"
+            for i in range(len(batch))
+        )
+        await db.execute(  # type: ignore[attr-defined]
+            f"INSERT INTO members (id, lookup, platform, identity, secret) VALUES {marks}",
+            *(value for row in batch for value in row),
+        )
+    advance = db.dialect.advance_ids  # type: ignore[attr-defined]
+    if advance:
+        await db.execute(advance.format(table="members"))  # type: ignore[attr-defined]
+
+
+def lookup(user: str, platform: str = "console", secret: bytes = SECRET) -> str:
+    """The keyed lookup of a member's row (bot/members.py), as a test's SQL needs it."""
+    return Vault(secret).member_lookup(Member(platform, user))
+
 
 ENGINES = ("sqlite", "postgres")
 

@@ -34,7 +34,7 @@ from bot.config import Channels, Community, Config, Moderators, Sharing
 from bot.port import Adapter, CommandGiven, Event, Member, Message, Place
 from bot.storage import open_database
 from bot.vault import Vault
-from tests.conftest import SECRET, START, Harness
+from tests.conftest import SECRET, START, Harness, RecordingAdapter
 
 # Distinctive ids, so a byte search cannot hit by chance.
 AUTHOR = "member-5f3a9c"  # shares, replies to their own share, an anonymous win and milestone
@@ -88,7 +88,7 @@ STEPS: tuple[Step, ...] = (
     (MODERATOR, "mod-queue", "mod log"),
     (MODERATOR, "mod-queue", "mod stats"),
     (AUTHOR, "dm", "mydata export"),
-    timedelta(hours=1),
+    timedelta(hours=7),  # an anonymous milestone post goes out within six hours
 )
 
 Say = Callable[[str, str, str], Awaitable[object]]
@@ -119,59 +119,29 @@ def assert_logs_hide_everyone(records: list[logging.LogRecord], *extra: str) -> 
 # --- the database --------------------------------------------------------------------
 
 
-def page_owners(db_path: Path) -> tuple[int, dict[int, str]]:
-    """The page size, and which table or index each page of the database holds."""
-    with sqlite3.connect(db_path) as db:
-        size = db.execute("PRAGMA page_size").fetchone()[0]
-        pages = db.execute("SELECT name, pageno FROM dbstat")
-        return size, {page: name for name, page in pages}
-
-
-def pages_holding(data: bytes, needle: bytes, size: int, *, wal: bool) -> set[int]:
-    """The database page of each place `needle` appears (in the WAL, from its frame header)."""
-    found, start = set(), data.find(needle)
-    while start != -1:
-        if wal:  # a 32-byte header, then frames: 24-byte header (page number first), a page
-            frame = 32 + (start - 32) // (24 + size) * (24 + size)
-            found.add(int.from_bytes(data[frame : frame + 4], "big"))
-        else:
-            found.add(start // size + 1)
-        start = data.find(needle, start + 1)
-    return found
-
-
 def audit_database(db_path: Path, hidden: tuple[str, ...]) -> None:
     with sqlite3.connect(db_path) as db:
         dump = list(db.iterdump())
-        schema = db.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'members'")
-        member_tables = {name for (name,) in schema}  # the table and its indexes
         anonymous = db.execute(
-            "SELECT count(*) FROM celebrations "
-            "WHERE author_key IS NOT NULL AND member_id IS NOT NULL"
+            "SELECT count(*) FROM celebrations WHERE owner IS NOT NULL AND member_id IS NOT NULL"
         ).fetchone()[0]
         columns = {
             table: {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
             for table in ANONYMOUS_TABLES
         }
-    # A dump names the members, and only in the members table.
+    # No member's platform id anywhere: not in a dump, not in any page of any file.
     for person in hidden:
-        holding = [line for line in dump if person in line]
-        assert holding, f"{person} is a member"
-        assert all(line.startswith('INSERT INTO "members"') for line in holding), holding
+        assert not [line for line in dump if person in line], person
     assert anonymous == 0, "an anonymous celebration keeps its author's member id"
     for table, names in columns.items():
         assert not {"member_id", "user_id", "platform"} & names, table
-    # The files: words only sealed; ids only in the pages of the members table.
-    size, owners = page_owners(db_path)
     for suffix in ("", "-wal", "-shm"):
         path = Path(f"{db_path}{suffix}")
         data = path.read_bytes() if path.exists() else b""
         for words in WORDS:
             assert words.encode() not in data, (suffix, words)
         for person in hidden:
-            pages = pages_holding(data, person.encode(), size, wal=suffix == "-wal")
-            assert suffix != "-shm" or not pages, person
-            assert {owners.get(page, "free") for page in pages} <= member_tables, (suffix, person)
+            assert person.encode() not in data, (suffix, person)
 
 
 # --- the console ---------------------------------------------------------------------------
@@ -402,3 +372,126 @@ async def test_matrix_contents_keep_every_anonymous_author_hidden(tmp_path, capl
             assert post.content["m.mentions"] == {}  # pings nobody
     assert_logs_hide_everyone(caplog.records, *hidden)
     audit_database(tmp_path / "hearth.db", hidden)
+
+
+# --- the copy, on both engines: what someone with the database and no key can learn ------
+
+from tests import attacker  # noqa: E402
+
+SOMEONE = "member-9e0d44"  # checks in and supports; never writes anything anonymous
+NAMED = "member-pat-71d2"  # celebrates with their name, as they chose
+WARDEN = "member-mona-3b8e"  # the moderator
+EVERYONE = (*HIDDEN, SOMEONE, NAMED, WARDEN)
+LINK_DAYS = 30
+COOLDOWN_MINUTES = 10
+# Every fixed interval Hearth adds to a time it stores: an attacker tries each.
+OFFSETS = tuple(
+    sign * span
+    for span in (0, COOLDOWN_MINUTES * 60, 3600, 86400, LINK_DAYS * 86400, (LINK_DAYS + 1) * 86400)
+    for sign in (1, -1)
+)
+
+
+def copy_scenario() -> tuple[Step, ...]:
+    """The scenario above, with its people renamed, and the everyday check-ins of a
+    community around it (on a day when only one member is active, everything that
+    day is theirs by elimination: docs/privacy.md says so)."""
+    rename = {PUBLIC: NAMED, MODERATOR: WARDEN}
+    steps: list[Step] = []
+    for step in STEPS:
+        if isinstance(step, timedelta):
+            steps.append(step)
+            if step >= timedelta(hours=17):  # a new day: everyone checks in again
+                steps += [(who, "dm", "checkin 4") for who in (SOMEONE, NAMED, HELPER, REPLIER)]
+            continue
+        who, place, text = step
+        steps.append((rename.get(who, who), place, text))
+    daily = [(who, "dm", "checkin 3") for who in (SOMEONE, NAMED, HELPER, REPLIER, TROUBLED)]
+    return (*daily, *steps)
+
+
+async def start_copy_world(db_url: str) -> tuple[Hearth, RecordingAdapter, FakeClock]:
+    from tests.conftest import community
+
+    lighthouse = community(
+        moderators=Moderators(users=(WARDEN,)),
+        sharing=Sharing(vetting=True, cooldown_minutes=COOLDOWN_MINUTES, link_days=LINK_DAYS),
+    )
+    config = Config(database=db_url, communities=(lighthouse,))
+    clock = FakeClock(START)
+    adapter = RecordingAdapter()
+    db = await open_database(db_url)
+    return Hearth(config, db, clock, {"console": adapter}, Vault(SECRET)), adapter, clock
+
+
+EVENT_IDS = iter(range(1, 1_000_000))
+
+
+async def play_copy(hearth: Hearth, clock: FakeClock, steps: tuple[Step, ...]) -> None:
+    for step in steps:
+        if isinstance(step, timedelta):
+            await hearth.scheduler.advance_to(clock.now() + step)
+            continue
+        who, place, text = step
+        member = Member("console", who)
+        where = Place.dm(member) if place == "dm" else Place.channel("console", place)
+        await hearth.handle(CommandGiven(f"c{next(EVENT_IDS)}", member, where, text))
+        await hearth.settle()
+
+
+async def database_bytes(hearth: Hearth, db_url: str) -> bytes:
+    if db_url.startswith("sqlite"):
+        files = attacker.sqlite_files(db_url)
+    else:
+        files = await attacker.postgres_files(hearth.db)
+    assert files
+    return b"".join(path.read_bytes() for path in files)
+
+
+def judge(copy: attacker.Snapshot, who: attacker.Oracle) -> None:
+    """Everything the attacker tries on one copy, and what they must not get."""
+    assert not attacker.shared_values(copy)
+    named = attacker.time_joins(copy, who.authors, OFFSETS)
+    assert not [(item, who.names[member]) for item, _t, member in named]
+
+
+async def test_a_copy_of_the_database_names_no_one(db_url):
+    hearth, _adapter, clock = await start_copy_world(db_url)
+    try:
+        await play_copy(hearth, clock, copy_scenario())
+        data = await database_bytes(hearth, db_url)
+        assert not attacker.platform_ids_in(data, EVERYONE)
+        for words in WORDS:
+            assert words.encode() not in data, words
+        before = await attacker.snapshot(hearth.db)
+        who = attacker.oracle(before, Vault(SECRET), ["example"])
+        # The oracle (with the key) sees every kind of anonymous item, by its author.
+        authored = {table for table, _index in who.authors}
+        assert {"shares", "share_replies", "share_supports", "share_reports"} <= authored
+        assert {"celebrations", "celebration_cheers"} <= authored
+        judge(before, who)
+
+        # A second copy after one member's `mydata delete`: the difference is theirs
+        # alone; everyone else's anonymous items read exactly as before (but for
+        # replies under a share of theirs, taken down with it, as everyone saw).
+        await play_copy(hearth, clock, ((AUTHOR, "dm", "mydata delete confirm"),))
+        after = await attacker.snapshot(hearth.db)
+        gone = next(m for m, name in who.names.items() if name == AUTHOR)
+        theirs = {(t, before[t][i]["id"]) for (t, i), a in who.authors.items() if a == gone}
+
+        def on_theirs(row: dict) -> bool:  # a reply, support or cheer on an item of theirs
+            return ("shares", row.get("share_id")) in theirs or (
+                "celebrations",
+                row.get("celebration_id"),
+            ) in theirs
+
+        for (table, index), author in who.authors.items():
+            row = before[table][index]
+            if author != gone and not on_theirs(row):
+                assert row in after[table], (table, row)
+        assert not attacker.platform_ids_in(await database_bytes(hearth, db_url), EVERYONE)
+        later = attacker.oracle(after, Vault(SECRET), ["example"])
+        assert gone not in later.authors.values()
+        judge(after, later)
+    finally:
+        await hearth.db.close()

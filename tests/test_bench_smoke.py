@@ -63,6 +63,8 @@ async def test_make_bench_prints_one_summary_with_every_target(report: ModuleTyp
         "console start to first answer",
         "prompts due in 1 min, through a 25/s limit",
         "paced prompts/s, wall clock",
+        "member lookups/s, keyed hash",
+        "crisis check median (200 chars)",
     ):
         assert row in table, row
     for target in ("≥ 1.0:", "< 20 ms:", "< 80 MB:", "each once, 0 over: yes"):

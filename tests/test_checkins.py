@@ -36,7 +36,8 @@ async def test_prompt_answered_by_reaction_and_by_number(harness):
     h = harness
     await h.command("ana", "checkin schedule 09:00 Europe/Berlin")
     await h.advance(hours=2)
-    message_id = await h.db.fetchval("SELECT message_id FROM outbox")
+    (prompt,) = await h.outbox_rows()
+    message_id = prompt["message_id"]  # sealed at rest
     member = Member("console", "ana")
     await h.hearth.handle(ReactionAdded("r1", member, Place.dm(member), message_id, "3️⃣"))
     await h.hearth.handle(MessagePosted("r2", member, Place.dm(member), "5"))

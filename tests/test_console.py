@@ -167,11 +167,11 @@ async def test_the_playground_remembers_recent_printed_keys_only(tmp_path, monke
     out = io.StringIO()
     adapter = playground.ConsoleAdapter(out, tmp_path / "console")
     async with await open_database(f"sqlite:///{tmp_path}/hearth.db") as db:
-        adapter.remember_deliveries(db)
+        adapter.remember_deliveries(db, lambda key: f"hashed-{key}")
         place = Place.dm(Member("console", "ana"))
         for n in range(5):
             await adapter.send(place, Message(f"message {n}", idempotency_key=f"k{n}"))
         await adapter.send(place, Message("message 4", idempotency_key="k4"))  # sent again
         keys = await db.fetch("SELECT idempotency_key FROM console_deliveries ORDER BY id")
-    assert [k[0] for k in keys] == ["k2", "k3", "k4"]
+    assert [k[0] for k in keys] == ["hashed-k2", "hashed-k3", "hashed-k4"]  # as it was told to
     assert out.getvalue().count("message 4") == 1  # a recent key is still honoured

@@ -30,7 +30,8 @@ from zoneinfo import ZoneInfo
 from ops_support import HEARTH, ROOT, Running
 
 from bot.crypto import load_or_create_secret
-from bot.vault import SHARE_BODY, Vault
+from bot.port import Member
+from bot.vault import MEMBER_IDENTITY, SHARE_BODY, Vault
 
 SLOW = os.environ.get("HEARTH_SLOW_TESTS") == "1"
 KILLS = 20 if SLOW else 5
@@ -176,8 +177,8 @@ def check_acknowledged(db: sqlite3.Connection, vault: Vault, seen: Seen, driver:
     for member, acked in last_acked.items():
         stored = db.execute(
             "SELECT s.prompt_time FROM schedules s JOIN members m ON m.id = s.member_id "
-            "WHERE m.user_id = ?",
-            (member,),
+            "WHERE m.lookup = ?",
+            (vault.member_lookup(Member("console", member)),),
         ).fetchone()
         asked = driver.schedules[member]
         # The acknowledged time, or one asked for after it that was saved unanswered.
@@ -185,14 +186,15 @@ def check_acknowledged(db: sqlite3.Connection, vault: Vault, seen: Seen, driver:
         assert stored is not None and stored[0] in later, (member, stored, later)
 
 
-def check_never_twice(db: sqlite3.Connection, seen: Seen) -> None:
+def check_never_twice(db: sqlite3.Connection, vault: Vault, seen: Seen) -> None:
     prompts = Counter(m.group(1) for m in seen.matches(PROMPT))
-    slots = dict(
-        db.execute(
-            "SELECT m.user_id, count(*) FROM prompt_slots p JOIN members m ON m.id = p.member_id "
-            "WHERE p.outcome = 'sent' GROUP BY m.user_id"
+    slots = {
+        vault.open(MEMBER_IDENTITY, member_id, identity): count
+        for member_id, identity, count in db.execute(
+            "SELECT m.id, m.identity, count(*) FROM prompt_slots p "
+            "JOIN members m ON m.id = p.member_id WHERE p.outcome = 'sent' GROUP BY m.id"
         ).fetchall()
-    )
+    }
     for member, printed in prompts.items():
         assert printed <= slots.get(member, 0), f"{member}: {printed} prompts, {slots} slots"
     congratulations = Counter((m.group(1), m.group(2)) for m in seen.matches(CONGRATULATION))
@@ -262,7 +264,7 @@ def test_sigkill_at_random_moments_loses_and_doubles_nothing(tmp_path: Path) -> 
                     continue  # killed before its first start had made the schema
                 vault = Vault(load_or_create_secret(tmp_path / "hearth.key"))
                 check_acknowledged(db, vault, seen, driver)
-                check_never_twice(db, seen)
+                check_never_twice(db, vault, seen)
                 left_unsent |= unsent(db)
                 if last:  # drained: what any kill left unsent went out (or timed out)
                     assert not unsent(db), unsent(db)

@@ -11,6 +11,7 @@ from adapters.discord import DiscordAdapter, translate
 from bot.app import UNREACHABLE_NOTICE
 from bot.config import Sharing
 from bot.port import DeliveryError, Member, Message, Place
+from tests.conftest import lookup, outbox_rows
 from tests.discord_payloads import (
     MOD_QUEUE,
     MOD_ROLE,
@@ -61,7 +62,7 @@ def texts(requests) -> list[str]:
 
 async def unreachable(h: Harness, who: dict) -> bool:
     row = await h.hearth.db.fetchrow(
-        "SELECT unreachable_at FROM members WHERE platform = 'discord' AND user_id = $1", who["id"]
+        "SELECT unreachable_at FROM members WHERE lookup = $1", lookup(who["id"], "discord")
     )
     return row["unreachable_at"] is not None
 
@@ -73,7 +74,7 @@ async def test_every_post_carries_its_outbox_key_as_nonce_and_mentions_no_one(h)
     (queued,) = posted(h, MOD_QUEUE)
     await h.interact(press(MONA, queued, buttons(queued)["Approve"], roles=[MOD_ROLE]))
     await h.advance(hours=2)  # the prompt, the share, the DM to its author
-    keys = [r["idempotency_key"] for r in await h.hearth.db.fetch("SELECT * FROM outbox")]
+    keys = [r["key"] for r in await outbox_rows(h.hearth.db, h.hearth.vault)]
     posts = [r for r in h.fake.sent("POST", "/channels/") if r.path.endswith("/messages")]
     assert len(posts) == len(keys) == 4
     assert {p.json["nonce"] for p in posts} == {translate.nonce_for(k) for k in keys}

@@ -35,7 +35,8 @@ def session(tmp_path: Path) -> Iterator[Playground]:
     hearth_world = loop.run_until_complete(World.open(f"sqlite:///{tmp_path}/hearth.db"))
     out = io.StringIO()
     console = ConsoleAdapter(out, tmp_path / "console")
-    console.remember_deliveries(hearth_world.hearth.db)
+    vault = hearth_world.hearth.vault
+    console.remember_deliveries(hearth_world.hearth.db, lambda key: vault.lookup("console", key))
     hearth_world.hearth.adapters["console"] = console  # the outbox sends through it too
     yield ConsoleSession(hearth_world.hearth, console, hearth_world.clock, "ana"), loop, out
     loop.run_until_complete(hearth_world.close())

@@ -108,18 +108,25 @@ def _line(text: str) -> int:
 
 
 async def test_the_sync_position_and_dm_rooms_are_kept_in_the_database(harness) -> None:
-    tables = MatrixTables(harness.db, harness.clock, HEARTH)
+    tables = MatrixTables(harness.db, harness.hearth.vault, harness.clock, HEARTH)
     assert await tables.sync_token() is None
     await tables.save_sync_token("s1_first")
     await tables.save_sync_token("s2_second")
     assert await tables.sync_token() == "s2_second"
-    assert await MatrixTables(harness.db, harness.clock, "@new:h.test").sync_token() is None
+    assert (
+        await MatrixTables(
+            harness.db, harness.hearth.vault, harness.clock, "@new:h.test"
+        ).sync_token()
+        is None
+    )
 
     await tables.remember_dm(ANN, "!old:h.test")
     await tables.remember_dm(ANN, "!new:h.test")
     assert await tables.dm_room(ANN) == "!new:h.test"
     # `mydata delete` removes the member row; their DM room goes with it.
-    await harness.db.execute("DELETE FROM members WHERE user_id = $1", ANN)
+    await harness.db.execute(
+        "DELETE FROM members WHERE id = $1", await harness.member_id(ANN, "matrix")
+    )
     assert await tables.dm_room(ANN) is None
 
 

@@ -67,12 +67,14 @@ async def test_four_members_show_no_average_mood_six_show_the_right_one(harness)
     h = harness
     for n, mood in enumerate(MOODS[:4]):
         await h.command(f"m{n}", f"checkin {mood}")
+    await h.advance(days=1)  # figures cover completed days only
     four = await mod(h, "stats")
     assert "average mood" not in four and "Check-ins and mood: too few members to show" in four
     assert not re.search(r"Check-ins: \d", four)  # no count of check-ins either
-    for n, mood in enumerate(MOODS[4:], start=4):
+    for n, mood in enumerate(MOODS):
         await h.command(f"m{n}", f"checkin {mood}")
     await h.command("m0", "checkin 4")  # a second check-in by one member: still six members
+    await h.advance(days=1)
     six = await mod(h, "stats")
     # (4+3+2+4+5+3+4)/7 = 3.57…: the average is over check-ins, shown to one decimal
     assert "Check-ins: 7 by 6 members · average mood 3.6 of 5" in six
@@ -84,8 +86,12 @@ async def test_the_floor_follows_min_group_and_never_goes_below_five(make_harnes
     h = await harness_with(make_harness, db_url, moderation=Moderation(min_group=7))
     for n, mood in enumerate(MOODS):
         await h.command(f"m{n}", f"checkin {mood}")
-    assert "too few members to show" in await mod(h, "stats")
+    await h.advance(days=1)
+    assert "too few members to show" in await mod(h, "stats")  # six, below seven
+    for n, mood in enumerate(MOODS):
+        await h.command(f"m{n}", f"checkin {mood}")
     await h.command("m6", "checkin 3")
+    await h.advance(days=1)
     text = await mod(h, "stats")
     assert "Check-ins: 7 by 7 members" in text and "fewer than 7 members" in text
     # A config below the floor is refused by the loader; a Config built by hand is floored.
@@ -103,6 +109,7 @@ async def test_the_trend_compares_with_the_period_before(harness):
     await h.advance(days=7)
     for n in range(5):
         await h.command(f"m{n}", "checkin 4")
+    await h.advance(days=1)
     assert "average mood 4.0 of 5 (↑ 2.0 from 2.0 the 7 days before)" in await mod(h, "stats")
     assert "Check-ins: 11 by 6 members" in await mod(h, "stats 8")
 
@@ -111,8 +118,8 @@ async def test_days_are_validated(harness):
     h = harness
     for bad in ("0", "366", "week", "-3"):
         assert "a number of days from 1 to 365" in await mod(h, f"stats {bad}")
-    assert "the last 365 days" in await mod(h, "stats 365")
-    assert "the last day" in await mod(h, "stats 1")
+    assert "the last 365 full days" in await mod(h, "stats 365")
+    assert "yesterday" in await mod(h, "stats 1")
 
 
 async def test_a_non_moderator_is_refused_and_nothing_is_logged(harness):
@@ -132,10 +139,13 @@ async def test_shares_replies_supports_and_celebrations(make_harness, db_url):
     for n in range(4):
         await h.command(f"s{n}", "support 1")
     await h.command("dee", "celebrate 30 days of walking")
+    await h.advance(days=1)
     text = await mod(h, "stats")
     assert "Shares: 2 posted · 0 waiting for review · 0 not posted" in text
     assert "Replies: 1 · Support sent: too few members to show · Celebrations: 1" in text
     await h.command("s4", "support 2")
+    assert "Support sent: too few" in await mod(h, "stats")  # not until the day is over
+    await h.advance(days=1)
     assert "Support sent: 5 ·" in await mod(h, "stats")
     assert "author" not in text
 
@@ -367,7 +377,13 @@ async def test_mydata_covers_a_moderators_actions_and_delete_keeps_them(harness)
     ]
     await h.command("mona", "mydata delete confirm")
     assert await h.count("checkins") == 0
-    assert await h.db.fetchval("SELECT moderator FROM moderation_log") == "mona"
+    from bot.anonymity import open_member
+    from bot.vault import MODERATOR_IDENTITY
+
+    row = await h.db.fetchrow("SELECT id, moderator FROM moderation_log")
+    kept = open_member(h.hearth.vault, MODERATOR_IDENTITY, row["id"], row["moderator"])
+    assert kept is not None and kept.user_id == "mona"  # sealed at rest, kept all the same
+    assert b"mona" not in row["moderator"].encode()
     privacy = "\n".join(await h.command("ann", "privacy"))
     assert "logged with their name for 180 days" in privacy and "leaves those entries" in privacy
 
@@ -427,11 +443,11 @@ def test_the_moderation_example_script(tmp_path):
     out = result.stdout
     pulses = out.split("Community pulse — example")[1:]
     assert len(pulses) == 2
-    assert "Check-ins and mood: too few members to show" in pulses[0]
+    assert "Check-ins and mood: too few members to show" in pulses[0]  # today: not yet
     assert "average mood" not in pulses[0]
     assert "Check-ins: 6 by 6 members · average mood 3.5 of 5" in pulses[1]
     assert "Check-in prompts: 1 sent, none more than 5 min late" in pulses[1]
-    assert "Shares: 1 posted · 0 waiting for review · 1 not posted" in pulses[0]
+    assert "Shares: 1 posted · 0 waiting for review · 1 not posted" in pulses[1]
     assert "[#mod-queue|only:ben] Only moderators of example can use `mod` commands." in out
     assert "Reloaded: nothing that applies live has changed." in out
     log = out.split("moderator actions in example")[1]

@@ -54,11 +54,15 @@ def test_a_signal_mid_activity_exits_0_in_time_and_loses_nothing_acknowledged(tm
     assert run.proc.returncode == 0, run.stderr[-10:]
     assert elapsed < STOP_BOUND
     acknowledged = {m.group(1) for line in run.stdout if (m := ACK.match(line))}
+    from bot.crypto import load_or_create_secret
+    from bot.vault import MEMBER_IDENTITY, Vault
+
+    vault = Vault(load_or_create_secret(tmp_path / "data" / "hearth.key"))
     with sqlite3.connect(tmp_path / "data" / "hearth.db") as db:
-        saved = {
-            row[0]
-            for row in db.execute(
-                "SELECT m.user_id FROM checkins c JOIN members m ON m.id = c.member_id"
+        saved = {  # who checked in: the ids are sealed, the key opens them
+            vault.open(MEMBER_IDENTITY, member_id, identity)
+            for member_id, identity in db.execute(
+                "SELECT m.id, m.identity FROM checkins c JOIN members m ON m.id = c.member_id"
             )
         }
     assert len(acknowledged) >= 20

@@ -24,7 +24,7 @@ from bot.localtime import epoch
 from bot.port import CommandGiven, Member, Message, Place
 from bot.storage import open_database
 from bot.vault import Vault
-from tests.conftest import SECRET, START, Harness, RecordingAdapter, community
+from tests.conftest import SECRET, START, Harness, RecordingAdapter, community, insert_members
 
 INSTANCES = 4
 EVENT_IDS = itertools.count(1)
@@ -91,12 +91,10 @@ def sent(shards: list[Harness], containing: str) -> list[tuple[int, str]]:
 
 async def test_ten_thousand_due_prompts_are_each_sent_exactly_once(shards):
     members = 10_000
+    await insert_members(
+        shards[0].db, shards[0].hearth.vault, [f"m{n}" for n in range(1, members + 1)]
+    )
     async with shards[0].db.transaction() as tx:
-        await tx.execute(
-            "INSERT INTO members (platform, user_id, created_at) "
-            "SELECT 'console', 'm' || g, 0 FROM generate_series(1, $1::integer) g",
-            members,
-        )
         await tx.execute(
             "INSERT INTO schedules (member_id, community, prompt_time, days, next_prompt_at, "
             "next_slot_date) SELECT id, 'example', '07:00', 127, $1, '2026-03-02' FROM members",
@@ -145,6 +143,8 @@ async def test_milestones_are_each_celebrated_exactly_once(shards):
         shards, [(f"c{i}", "milestone set sober 2026-02-24 anonymous") for i in range(counters)]
     )
     await run_until_done(shards, datetime.fromisoformat("2026-03-03T00:00:00+00:00"))
+    # the anonymous posts go out within six hours of the milestone
+    await run_until_done(shards, datetime.fromisoformat("2026-03-03T07:00:00+00:00"))
 
     congratulated = Counter(t for _, t in sent(shards, "Today is 7 days"))
     assert len(congratulated) == counters and set(congratulated.values()) == {1}
@@ -168,7 +168,9 @@ async def test_a_crashed_senders_lease_runs_out_and_the_row_goes_once_with_its_k
     survivor = await make_harness()  # another process on the same database
     await queue(crashed, ["k1", "k2", "k3"])
     leased = await crashed.hearth.outbox._lease(START)  # ... and then it dies before sending
-    assert [r["idempotency_key"] for r in leased] == ["k1", "k2", "k3"]
+    assert [r["idempotency_key"] for r in leased] == [
+        crashed.outbox_key(k) for k in ("k1", "k2", "k3")
+    ]
 
     await survivor.hearth.outbox.run_due(START)
     assert survivor.adapter.sent == []  # leased elsewhere: not sent twice

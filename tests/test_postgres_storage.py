@@ -54,19 +54,19 @@ async def test_rowcounts_come_from_the_status(pg_url):
         assert await db.execute(insert, "a") == 0
         await db.execute(insert, "b")
         assert await db.execute("UPDATE processed_events SET seen_at = 1") == 2
-        assert await db.execute("DELETE FROM processed_events WHERE event_id = 'zz'") == 0
+        assert await db.execute("DELETE FROM processed_events WHERE event_key = 'zz'") == 0
         assert await db.execute("CREATE TABLE scratch (x INTEGER)") == 0
 
 
 async def test_errors_name_the_fault_never_the_values(pg_url):
     async with await open_database(pg_url) as db:
         await db.execute(
-            "INSERT INTO members (platform, user_id, created_at) VALUES ('discord', $1, 0)",
+            "INSERT INTO members (platform, lookup) VALUES ('discord', $1)",
             "user-4815162342",
         )
         with pytest.raises(Exception, match="unique") as duplicate:
             await db.execute(
-                "INSERT INTO members (platform, user_id, created_at) VALUES ('discord', $1, 0)",
+                "INSERT INTO members (platform, lookup) VALUES ('discord', $1)",
                 "user-4815162342",
             )
         assert "4815162342" not in str(duplicate.value)

@@ -19,13 +19,15 @@ async def prompt_times(h: Harness, user: str, zone: str) -> list[str]:
     """Local times at which each recorded prompt was sent (via the outbox)."""
     from zoneinfo import ZoneInfo
 
+    # The outbox keeps only the day a message went; the prompt's slot keeps the moment.
     rows = await h.db.fetch(
-        "SELECT sent_at FROM outbox JOIN members ON members.id = outbox.member_id "
-        "WHERE status = 'sent' AND user_id = $1 ORDER BY sent_at",
-        user,
+        "SELECT delivered_at FROM prompt_slots WHERE member_id = $1 "
+        "AND delivered_at IS NOT NULL ORDER BY delivered_at",
+        await h.member_id(user),
     )
     return [
-        datetime.fromtimestamp(r["sent_at"], ZoneInfo(zone)).strftime("%m-%d %H:%M") for r in rows
+        datetime.fromtimestamp(r["delivered_at"], ZoneInfo(zone)).strftime("%m-%d %H:%M")
+        for r in rows
     ]
 
 

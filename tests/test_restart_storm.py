@@ -34,7 +34,7 @@ from bot.config import Config
 from bot.port import Adapter, CommandGiven, Event, Member, Message, Place
 from bot.storage import Database, open_database
 from bot.vault import Vault
-from tests.conftest import SECRET, community
+from tests.conftest import SECRET, community, outbox_rows
 
 SLOW = os.environ.get("HEARTH_SLOW_TESTS") == "1"
 pytestmark = [] if SLOW else [pytest.mark.sqlite_only]  # PostgreSQL too in the long run
@@ -249,8 +249,8 @@ class Storm:
             await bury(hearth)
             if kind == "kill":
                 db = await open_database(url)
-                keys = await db.fetch("SELECT idempotency_key FROM outbox WHERE status = 'sending'")
-                self.in_flight |= {row[0] for row in keys}
+                rows = await outbox_rows(db, Vault(SECRET))
+                self.in_flight |= {r["key"] for r in rows if r["status"] == "sending"}
                 await db.close()
             self.ends[kind] += 1
             back = min(stopped + self.downtime(kind), END)

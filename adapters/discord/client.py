@@ -299,7 +299,9 @@ class DiscordAdapter(Adapter):
         picked = getattr(interaction.namespace, "community", None)
         chosen = in_guild or [c for c in communities if c.name == picked] or communities
         member = translate.member_of(interaction.user)
-        names = await counter_names(self.hearth.db, member, [c.name for c in chosen])
+        names = await counter_names(
+            self.hearth.db, self.hearth.vault, member, [c.name for c in chosen]
+        )
         command = interaction.command
         if command is not None and command.qualified_name == "milestone visibility":
             names.append("streak")  # the check-in streak's own name

@@ -118,7 +118,7 @@ class MatrixAdapter(Adapter):
     async def start(self, hearth: Hearth) -> None:
         """Log in, catch up once, then keep syncing in the background."""
         await self._log_in()
-        self.tables = MatrixTables(hearth.db, hearth.clock, self.client.user_id)
+        self.tables = MatrixTables(hearth.db, hearth.vault, hearth.clock, self.client.user_id)
         self.sync = SyncLoop(self, hearth.handle, self.tables, self.timeline_limit)
         await self.sync.start()
 

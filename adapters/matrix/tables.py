@@ -1,7 +1,8 @@
 """What the Matrix adapter keeps in Hearth's database (migration 5): where the
 sync stands, and which room is each member's DM with the bot.
 
-The DM row hangs off the member, so `mydata delete` takes it with them.
+The DM row hangs off the member, so `mydata delete` takes it with them; the
+room id is sealed, as it names the member to anyone who can see the room.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from bot.clock import Clock
 from bot.localtime import epoch
 from bot.port import Member
 from bot.storage import Database
+from bot.vault import MATRIX_DM_ROOM, Vault
 
 
 class MatrixTables:
-    def __init__(self, db: Database, clock: Clock, account: str) -> None:
+    def __init__(self, db: Database, vault: Vault, clock: Clock, account: str) -> None:
         self.db = db
+        self.vault = vault
         self.clock = clock
         self.account = account  # the bot's user id: a token is only good for its account
 
@@ -37,19 +40,21 @@ class MatrixTables:
             )
 
     async def dm_room(self, user_id: str) -> str | None:
-        return await self.db.fetchval(
-            "SELECT d.room_id FROM matrix_dm_rooms d JOIN members m ON m.id = d.member_id "
-            "WHERE m.platform = $1 AND m.user_id = $2",
-            PLATFORM,
-            user_id,
-        )
+        async with self.db.transaction() as tx:
+            member = await members.find(tx, self.vault, Member(PLATFORM, user_id))
+            if member is None:
+                return None
+            sealed = await tx.fetchval(
+                "SELECT room_id FROM matrix_dm_rooms WHERE member_id = $1", member.id
+            )
+        return None if sealed is None else self.vault.open(MATRIX_DM_ROOM, member.id, sealed)
 
     async def remember_dm(self, user_id: str, room_id: str) -> None:
         async with self.db.transaction() as tx:
-            member = await members.get_or_create(tx, Member(PLATFORM, user_id), self.clock.now())
+            member = await members.get_or_create(tx, self.vault, Member(PLATFORM, user_id))
             await tx.execute(
                 "INSERT INTO matrix_dm_rooms (member_id, room_id) VALUES ($1, $2) "
                 "ON CONFLICT (member_id) DO UPDATE SET room_id = excluded.room_id",
                 member.id,
-                room_id,
+                self.vault.seal(MATRIX_DM_ROOM, member.id, room_id),
             )

@@ -38,6 +38,11 @@ def _when(seconds: int | None) -> str | None:
     return None if seconds is None else from_epoch(seconds).isoformat()
 
 
+def _day(seconds: int | None) -> str | None:
+    """A time kept only to the day (bot/localtime.day_floor)."""
+    return None if seconds is None else from_epoch(seconds).date().isoformat()
+
+
 async def collect(req: Request) -> dict[str, Any]:
     """Everything stored about this member, decrypted for them, and nothing about anyone else."""
     tx, member_id = req.tx, req.member.id
@@ -52,7 +57,6 @@ async def collect(req: Request) -> dict[str, Any]:
                 "note": note,
                 "tags": row["tags"].split(),
                 "day": row["local_date"],
-                "at": _when(row["created_at"]),
             }
         )
     schedules = [
@@ -84,7 +88,7 @@ async def collect(req: Request) -> dict[str, Any]:
         for r in await tx.fetch("SELECT * FROM prompt_slots WHERE member_id = $1", member_id)
     ]
     messages = [
-        {"status": status, "created_at": _when(created_at), "text": text}
+        {"status": status, "queued_on": _day(created_at), "text": text}
         for status, created_at, text in await outbox.messages_to(tx, req.vault, member_id)
     ]
     care = [
@@ -103,13 +107,12 @@ async def collect(req: Request) -> dict[str, Any]:
         "exported_at": req.now.isoformat(),
         "member": {
             "platform": member["platform"],
-            "user_id": member["user_id"],
+            "user_id": req.member.user_id,
             "timezone": member["timezone"],
             "quiet_hours": f"{member['quiet_start']}-{member['quiet_end']}"
             if member["quiet_start"]
             else None,
-            "first_seen": _when(member["created_at"]),
-            "unreachable_since": _when(member["unreachable_at"]),
+            "unreachable_since": _day(member["unreachable_at"]),
         },
         "checkins": checkins,
         "checkin_schedules": schedules,
@@ -118,11 +121,14 @@ async def collect(req: Request) -> dict[str, Any]:
         "messages_to_you": messages,
         "support_notes_sent_on": care,
         "moderator_contact_requests": contact,
-        "anonymous_shares": await sharing_erasure.export(req),
+        **await sharing_erasure.export(req),
         "milestones_and_celebrations": await milestone_rights.export(req),
         # Kept after `mydata delete`: a moderator stays accountable for what they did.
         "your_moderator_actions": await moderation_audit.export(
-            tx, member["user_id"], (c.name for c in req.config.communities_on(member["platform"]))
+            tx,
+            req.vault,
+            req.member.member,
+            (c.name for c in req.config.communities_on(member["platform"])),
         ),
     }
 

@@ -131,15 +131,19 @@ PRIVACY_CARD = "\n".join(
     [
         "How Hearth handles what you share",
         "• Check-ins are private: only you see your moods, notes and history. Moderators see "
-        "only community totals, and only when at least {min_group} members are counted.",
-        "• Notes and messages waiting to be sent are encrypted in the database. Check-in "
-        "notes are deleted after {retention} days; moods are kept for your history until "
-        "you delete them.",
-        "• Anonymous shares and replies carry no name. Hearth stores a keyed fingerprint of the "
-        "author, not your account, plus an encrypted link (kept {link_days} days) so replies and "
-        "support can reach you. A copy of the database alone cannot reveal who wrote what.",
+        "only community totals for days that are over, and only when at least {min_group} "
+        "members are counted, so asking again after you check in tells them nothing.",
+        "• Your account id, your notes, your counters and messages waiting to be sent are "
+        "encrypted in the database. Check-in notes are deleted after {retention} days; moods "
+        "are kept for your history until you delete them.",
+        "• Anonymous shares, replies, support and celebrations carry no name, and nothing they "
+        "store is shared with anything else you did: a copy of the database cannot tell who "
+        "wrote them, nor that two were written by the same person. An encrypted link (kept "
+        "{link_days} days) lets replies and support reach you. Hearth keeps only the day "
+        "things happened, not the moment.",
         "• The one party who could link anonymous posts to you is the operator who runs this "
-        "Hearth and holds its secret key. No member or moderator can learn it through Hearth.",
+        "Hearth and holds its secret key. No member or moderator can learn it through Hearth, "
+        "not even by blocking or asking twice.",
         "• Hearth never logs what you write.",
         "• Moderators' own actions (approving, rejecting, removing, blocking, reloading the "
         "settings) are logged with their name for {log_days} days, so they stay accountable; "

@@ -68,7 +68,7 @@ async def reload_from_signal(hearth: Hearth) -> bool:
     detail = summary(plan)
     async with hearth.db.transaction() as tx:
         for community in plan.config.communities:
-            await audit.record(tx, community.name, audit.OPERATOR, "reload", None, detail, now)
+            await audit.record(tx, hearth.vault, community.name, None, "reload", None, detail, now)
     hearth.reload(plan.config)
     log.info(
         "config reloaded: %d change(s) applied (%s); %d wait for a restart (%s)",

@@ -68,6 +68,16 @@ class Database(ABC):
         """After erasing data: make sure no copy lingers in journals or free pages."""
 
     @abstractmethod
+    async def mark_in_use(self) -> None:
+        """Say, for as long as this stays open, that a bot runs on this database:
+        `claim_sole_use` fails meanwhile, in any process (a key rotation must not
+        run beside a bot that would seal new rows under the old key)."""
+
+    @abstractmethod
+    async def claim_sole_use(self) -> bool:
+        """True, and held until close, when no bot has this database open."""
+
+    @abstractmethod
     async def close(self) -> None: ...
 
     async def __aenter__(self) -> Database:
@@ -77,8 +87,9 @@ class Database(ABC):
         await self.close()
 
 
-async def open_database(url: str, *, migrate: bool = True) -> Database:
-    """Open the database that `url` names and bring its schema up to date."""
+async def open_database(url: str, *, migrate: bool = True, vault: object = None) -> Database:
+    """Open the database that `url` names and bring its schema up to date
+    (`vault`, the deployment key, for steps that reseal what is stored)."""
     from bot.storage.migrations import upgrade
 
     if url.startswith("sqlite://"):
@@ -93,7 +104,7 @@ async def open_database(url: str, *, migrate: bool = True) -> Database:
         raise DatabaseError(f"unknown database URL scheme in {url.split(':', 1)[0]!r}")
     if migrate:
         try:
-            await upgrade(db)
+            await upgrade(db, vault=vault)
         except BaseException:
             await db.close()
             raise

@@ -31,6 +31,9 @@ class Dialect:
     #: after rows with explicit ids were copied into `{table}`: make the next
     #: auto-numbered id come after them (None: the engine does it by itself)
     advance_ids: str | None
+    #: serialises one member's requests until the transaction ends ($1: a
+    #: 64-bit number for the member); None where writers are serial already
+    member_lock: str | None = None
 
 
 SQLITE = Dialect(
@@ -58,4 +61,5 @@ POSTGRES = Dialect(
         "SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table} "
         "HAVING max(id) IS NOT NULL"
     ),
+    member_lock="SELECT pg_advisory_xact_lock($1)",
 )

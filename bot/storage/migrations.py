@@ -2,13 +2,17 @@
 
 Each step runs in its own transaction. SQL is written once for every engine;
 `{id}` stands for an auto-numbered primary key, which engines spell differently.
+A step that must rewrite data under the deployment key (seal, re-derive) has
+a `convert` function, run between its statements and its `after` statements.
 A database whose version is newer than the code is refused, never downgraded.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from bot.storage.database import Database, DatabaseError, Transaction
 
@@ -18,6 +22,9 @@ class Migration:
     version: int
     description: str
     statements: tuple[str, ...]
+    #: rewrites rows under the key (a Vault, or None when none was given)
+    convert: Callable[[Transaction, Any], Awaitable[None]] | None = None
+    after: tuple[str, ...] = ()
 
 
 # Times are UTC seconds since the epoch (BIGINT): portable, indexable, exact.
@@ -309,7 +316,83 @@ MIGRATIONS: tuple[Migration, ...] = (
                 idempotency_key TEXT NOT NULL UNIQUE)""",
         ),
     ),
+    Migration(
+        7,
+        "privacy: no plain identity at rest, unlinkable anonymous items, days not moments",
+        (
+            # Members: found by a keyed hash; the user id and a secret sealed (bot/members.py).
+            "ALTER TABLE members RENAME COLUMN user_id TO lookup",
+            "ALTER TABLE members ADD COLUMN identity TEXT",
+            "ALTER TABLE members ADD COLUMN secret TEXT",
+            "ALTER TABLE members DROP COLUMN created_at",
+            "ALTER TABLE processed_events RENAME COLUMN event_id TO event_key",
+            # Anonymous items: an owner token each, nothing in common (bot/anonymity.py).
+            "DROP INDEX shares_author",
+            "ALTER TABLE shares RENAME COLUMN author_key TO owner",
+            "DROP INDEX share_replies_author",
+            "ALTER TABLE share_replies RENAME COLUMN author_key TO owner",
+            "DROP INDEX share_reports_reporter",
+            "DROP INDEX share_blocks_author",
+            "ALTER TABLE share_blocks RENAME COLUMN author_key TO identity",
+            "DROP INDEX share_drafts_author",
+            "ALTER TABLE share_drafts RENAME COLUMN author_key TO owner",
+            "DROP INDEX celebrations_author",
+            "ALTER TABLE celebrations RENAME COLUMN author_key TO owner",
+            "ALTER TABLE moderation_log ADD COLUMN moderator_key TEXT",
+            # The outbox: random ids, hashed keys, sealed message ids (bot/outbox.py).
+            "DROP INDEX outbox_message",
+            "ALTER TABLE outbox ADD COLUMN message_key TEXT",
+            "ALTER TABLE outbox ADD COLUMN seq BIGINT",
+            "ALTER TABLE prompt_slots ADD COLUMN outbox_id BIGINT",
+            "ALTER TABLE prompt_slots ADD COLUMN delivered_at BIGINT",
+            # Cooldowns and per-day limits, short-lived (bot/ratelimits.py).
+            """CREATE TABLE rate_marks (
+                mark TEXT PRIMARY KEY,
+                hits INTEGER NOT NULL,
+                until BIGINT NOT NULL)""",
+            "CREATE INDEX rate_marks_until ON rate_marks (until)",
+            # Milestones: all but member and community sealed in one value, looked
+            # at daily (bot/features/milestones/counters.py); runs inside it.
+            "DROP INDEX milestone_counters_due",
+            "ALTER TABLE milestone_counters RENAME TO milestone_counters_v6",
+            """CREATE TABLE milestone_counters (
+                id {id},
+                member_id BIGINT NOT NULL REFERENCES members (id) ON DELETE CASCADE,
+                community TEXT NOT NULL,
+                state TEXT NOT NULL,
+                next_check_at BIGINT)""",
+            "CREATE INDEX milestone_counters_member ON milestone_counters (member_id, community)",
+            "CREATE INDEX milestone_counters_due ON milestone_counters (next_check_at)",
+            "ALTER TABLE streak_milestones ADD COLUMN state TEXT",
+        ),
+        convert=lambda tx, vault: _privacy_upgrade(tx, vault),
+        after=(
+            "DROP TABLE milestone_runs",
+            "DROP TABLE milestone_counters_v6",
+            "ALTER TABLE streak_milestones DROP COLUMN visibility",
+            "ALTER TABLE streak_milestones DROP COLUMN celebrated_days",
+            "ALTER TABLE streak_milestones DROP COLUMN last_day",
+            "ALTER TABLE streak_milestones DROP COLUMN last_streak",
+            "CREATE UNIQUE INDEX shares_owner ON shares (owner)",
+            "CREATE UNIQUE INDEX share_replies_owner ON share_replies (owner)",
+            "CREATE UNIQUE INDEX share_reports_reporter ON share_reports (reporter_key)",
+            "CREATE INDEX share_blocks_community ON share_blocks (community, lifted_at)",
+            "CREATE UNIQUE INDEX share_drafts_owner ON share_drafts (owner)",
+            "CREATE UNIQUE INDEX celebrations_owner ON celebrations (owner)",
+            "CREATE INDEX moderation_log_moderator ON moderation_log (moderator_key)",
+            "CREATE INDEX outbox_message ON outbox (message_key)",
+            "CREATE INDEX outbox_member ON outbox (member_id)",
+            "CREATE INDEX prompt_slots_outbox ON prompt_slots (outbox_id)",
+        ),
+    ),
 )
+
+
+async def _privacy_upgrade(tx: Transaction, vault: Any) -> None:
+    from bot.privacy_upgrade import upgrade as privacy_upgrade  # needs the key: not storage's own
+
+    await privacy_upgrade(tx, vault)
+
 
 LATEST = MIGRATIONS[-1].version
 
@@ -329,8 +412,11 @@ async def _version_in(tx: Transaction) -> int:
     return int(version or 0)
 
 
-async def upgrade(db: Database, migrations: tuple[Migration, ...] = MIGRATIONS) -> int:
-    """Run every step newer than the database; return the resulting version."""
+async def upgrade(
+    db: Database, migrations: tuple[Migration, ...] = MIGRATIONS, vault: Any = None
+) -> int:
+    """Run every step newer than the database; return the resulting version.
+    `vault` (the deployment key) is needed by steps that reseal existing rows."""
     version = await current_version(db)
     newest = migrations[-1].version if migrations else 0
     if version > newest:
@@ -348,6 +434,10 @@ async def upgrade(db: Database, migrations: tuple[Migration, ...] = MIGRATIONS) 
                 version = step.version
                 continue  # another process ran this step meanwhile
             for statement in step.statements:
+                await tx.execute(statement.replace("{id}", id_type))
+            if step.convert is not None:
+                await step.convert(tx, vault)
+            for statement in step.after:
                 await tx.execute(statement.replace("{id}", id_type))
             await tx.execute("INSERT INTO schema_version (version) VALUES ($1)", step.version)
         version = step.version
@@ -367,7 +457,7 @@ def table_names(migrations: tuple[Migration, ...] = MIGRATIONS) -> tuple[str, ..
     the list cannot drift from the schema. schema_version is not among them."""
     tables: list[str] = []
     for step in migrations:
-        for statement in step.statements:
+        for statement in (*step.statements, *step.after):
             found = _TABLE_STATEMENT.match(statement)
             if found is None:
                 continue

@@ -29,6 +29,7 @@ except ImportError:  # the `postgres` extra is optional
 # would pass unknown ones to the server as settings, which it refuses).
 POOL_OPTIONS = {"pool_min_size": 1, "pool_max_size": 10}
 CLOSE_WITHIN = 10.0  # seconds for connections in use to come back at close
+IN_USE_LOCK = 7244016  # the advisory lock a running bot shares (Database.mark_in_use)
 _ARGUMENT = re.compile(r"query argument (\$\d+)")
 
 
@@ -101,6 +102,7 @@ class PostgresDatabase(Database):
     def __init__(self, pool: Any, url: str) -> None:
         self.url = url
         self._pool = pool
+        self._use: Any = None  # the connection holding the in-use lock
 
     @classmethod
     async def connect(cls, url: str) -> PostgresDatabase:
@@ -143,7 +145,31 @@ class PostgresDatabase(Database):
         mark that space reusable (it wipes nothing), cannot run inside a
         transaction, and would contend with the other processes."""
 
+    async def _use_lock(self, function: str) -> bool:
+        """A session advisory lock on a connection of its own (shared by bots,
+        exclusive for a rotation): the server releases it when the session ends."""
+        dsn, _options = pool_options(self.url)
+        conn = await asyncpg.connect(dsn)
+        if await conn.fetchval(f"SELECT {function}($1)", IN_USE_LOCK):
+            self._use = conn
+            return True
+        await conn.close()
+        return False
+
+    async def mark_in_use(self) -> None:
+        if not await self._use_lock("pg_try_advisory_lock_shared"):
+            raise DatabaseError(
+                "the database is being re-keyed (`hearth keys rotate`): "
+                "start Hearth once it is done"
+            )
+
+    async def claim_sole_use(self) -> bool:
+        return await self._use_lock("pg_try_advisory_lock")
+
     async def close(self) -> None:
+        if self._use is not None:
+            use, self._use = self._use, None
+            await use.close()
         if self._pool.is_closing():
             return
         try:

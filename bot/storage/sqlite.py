@@ -19,7 +19,9 @@ aiosqlite's thread, so the event loop never waits on the disk or a lock.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
+import os
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
@@ -101,6 +103,7 @@ class SQLiteDatabase(Database):
         self._group_size = 0
         self._late_commit: asyncio.Future[None] | None = None
         self._closed = False
+        self._use_fds: list[int] = []
 
     @classmethod
     async def connect(cls, url: str) -> SQLiteDatabase:
@@ -112,6 +115,9 @@ class SQLiteDatabase(Database):
         path = sqlite_path(url)
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            # Only the owner may read it; SQLite gives its WAL and shared memory
+            # files the database file's own mode.
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
         try:
             # isolation_level=None: we issue BEGIN/COMMIT ourselves.
             # check_same_thread=False: statements also run on the loop's thread,
@@ -207,8 +213,35 @@ class SQLiteDatabase(Database):
         async with self._lock:
             await self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
+    def _use_lock(self, kind: int) -> bool:
+        """An advisory lock on `DB.lock` beside the database file (shared by bots,
+        exclusive for a rotation): released by the kernel if the process dies."""
+        path = sqlite_path(self.url)
+        if path == ":memory:":
+            return True
+        fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, kind | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self._use_fds.append(fd)
+        return True
+
+    async def mark_in_use(self) -> None:
+        if not self._use_lock(fcntl.LOCK_SH):
+            raise DatabaseError(
+                "the database is being re-keyed (`hearth keys rotate`): "
+                "start Hearth once it is done"
+            )
+
+    async def claim_sole_use(self) -> bool:
+        return self._use_lock(fcntl.LOCK_EX)
+
     async def close(self) -> None:
         async with self._lock:
             if not self._closed:
                 self._closed = True
                 await self._conn.close()
+            while self._use_fds:
+                os.close(self._use_fds.pop())

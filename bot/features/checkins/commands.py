@@ -18,8 +18,8 @@ from bot.localtime import (
     QuietHours,
     TimingError,
     checkin_day,
+    day_floor,
     describe_days,
-    epoch,
     format_hhmm,
     looks_like_days,
     parse_days,
@@ -105,7 +105,7 @@ async def record(req: Request, mood_text: str, note: str) -> None:
         mood,
         tags,
         day.isoformat(),
-        epoch(req.now),
+        day_floor(req.now, req.community.zone),  # the day only: see docs/privacy.md
     )
     if note:
         await req.tx.execute(
@@ -170,7 +170,7 @@ async def schedule(req: Request, args: Args) -> None:
         )
     if zone_name is not None:
         await members.set_timezone(req.tx, req.member.id, zone_name)
-        req.member = await members.by_id(req.tx, req.member.id)  # type: ignore[assignment]
+        req.member = await members.by_id(req.tx, req.vault, req.member.id)  # type: ignore[assignment]
     await req.tx.execute(
         "INSERT INTO schedules (member_id, community, prompt_time, days) VALUES ($1, $2, $3, $4) "
         "ON CONFLICT (member_id, community) DO UPDATE SET prompt_time = $3, days = $4, "
@@ -192,7 +192,7 @@ async def schedule(req: Request, args: Args) -> None:
 async def _resume_if_unreachable(req: Request) -> None:
     if req.member.unreachable:
         await members.mark_reachable(req.tx, req.member.id)
-        req.member = await members.by_id(req.tx, req.member.id)  # type: ignore[assignment]
+        req.member = await members.by_id(req.tx, req.vault, req.member.id)  # type: ignore[assignment]
 
 
 async def _require_schedule(req: Request) -> prompts.Schedule:
@@ -310,7 +310,7 @@ async def quiet(req: Request, args: Args) -> None:
         except TimingError as exc:
             raise Refusal(str(exc)) from None
     await members.set_quiet(req.tx, req.member.id, quiet_hours)
-    req.member = await members.by_id(req.tx, req.member.id)  # type: ignore[assignment]
+    req.member = await members.by_id(req.tx, req.vault, req.member.id)  # type: ignore[assignment]
     await prompts.reschedule(req.tx, req.member, req.community, req.now)
     req.say(
         f"Quiet hours set to {quiet_hours}: nothing from me in that window, it waits until "

@@ -262,7 +262,7 @@ class PromptJob:
         if claimed is None:
             return
         schedule = _schedule(claimed)
-        member = await members.by_id(tx, member_id)
+        member = await members.by_id(tx, self.vault, member_id)
         community = self.config.community(community_name)
         if schedule is None or member is None or schedule.next_prompt_at is None:
             return  # changed since we looked
@@ -348,4 +348,13 @@ class PromptJob:
             now,
             member_id=member.id,
             expires_at=due + catch_up,
+        )
+        await tx.execute(  # for delivery statistics: the outbox row's id, not its key
+            "UPDATE prompt_slots SET outbox_id = $1 WHERE member_id = $2 AND community = $3 "
+            "AND local_date = $4 AND prompt_time = $5",
+            await outbox.row_id_for(tx, self.vault, key),
+            member.id,
+            community.name,
+            slot_date.isoformat(),
+            slot_time,
         )

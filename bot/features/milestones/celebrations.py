@@ -1,29 +1,32 @@
 """Posts in the celebrations channel, `celebrate TEXT [anonymous]`, `cheer N`,
 and the batched "people cheered your celebration" DM.
 
-An anonymous celebration stores no member id: only the author's keyed
-pseudonym and an expiring sealed link, so cheers can still reach them.
+An anonymous celebration stores no member id: only the author's owner token
+(bot/anonymity.py) and an expiring sealed link, so cheers can still reach them.
+One reached automatically (a milestone, a streak) goes out after a random
+delay, so its post does not line up with the moment the member's counter
+reached it; the day is all the database keeps of when it was posted.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot import members, outbox, relays
-from bot.anonymity import author_key, open_link, seal_link
+from bot.anonymity import new_token, open_link, own_tokens, seal_link, target_token
 from bot.commands import Refusal, Request, is_blank
 from bot.config import Community
-from bot.localtime import delay_for_quiet, epoch
+from bot.localtime import day_floor, delay_for_quiet
 from bot.members import MemberRecord
-from bot.port import Choice, Event, Member, Message, Place
+from bot.port import Choice, Event, Message, Place
 from bot.relays import RelayContext
 from bot.safety import care
 from bot.safety.crisis import CrisisMatch
 from bot.safety.mentions import neutralise_mentions
 from bot.storage import Transaction
-from bot.vault import CELEBRATION_AUTHOR, Vault
+from bot.vault import CELEBRATION_AUTHOR, CELEBRATION_KIND, Vault
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +38,30 @@ CELEBRATE_USAGE = (
 CHEER_USAGE = "cheer N — cheer celebration #N; they hear about it by DM"
 
 
-def cheer_key(vault: Vault, community: str, member: Member) -> str:
-    """Who cheered, as a pseudonym unlike their author key: cheering never links
-    to anything they posted anonymously."""
-    return vault.pseudonym(community + "/cheers", member)
+# An anonymous post reached automatically goes out this long after it was reached.
+ANONYMOUS_DELAY = (timedelta(minutes=20), timedelta(hours=6))
+AUTOMATIC = ("milestone", "streak")
+
+
+def cheer_token(member: MemberRecord, celebration_id: int) -> str:
+    """Who cheered, as a token for this celebration only: cheering never links to
+    another cheer, nor to anything they posted anonymously."""
+    return target_token(member.secret, "cheer", celebration_id)
+
+
+def shared_note(anonymous: bool) -> str:
+    """What the member is told about the channel post of a milestone or streak."""
+    if anonymous:
+        return (
+            "I'll share it in the celebrations channel without your name, a little later "
+            "today, so nobody can connect it to this moment."
+        )
+    return "I've shared it in the celebrations channel, with your name, so people can cheer you on."
+
+
+def anonymous_delay() -> timedelta:
+    low, high = (int(span.total_seconds()) for span in ANONYMOUS_DELAY)
+    return timedelta(seconds=low + secrets.randbelow(high - low))
 
 
 def said_privately(event: Event) -> bool:
@@ -71,14 +94,20 @@ async def post(
         community.name,
     )
     celebration_id = await tx.fetchval(
-        "INSERT INTO celebrations (community, number, kind, member_id, author_key, posted_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        "INSERT INTO celebrations (community, number, kind, member_id, owner, posted_at) "
+        "VALUES ($1, $2, '', $3, $4, $5) RETURNING id",
         community.name,
         number,
-        kind,
         None if anonymous else author.id,
-        author_key(vault, community.name, author.member) if anonymous else None,
-        epoch(now),
+        await new_token(tx, "celebrations", author.secret, "celebration", community.name)
+        if anonymous
+        else None,
+        day_floor(now, community.zone),
+    )
+    await tx.execute(  # what it celebrates: sealed, so a copy cannot match it to a counter
+        "UPDATE celebrations SET kind = $1 WHERE id = $2",
+        vault.seal(CELEBRATION_KIND, celebration_id, kind),
+        celebration_id,
     )
     if anonymous:
         link = seal_link(
@@ -108,6 +137,7 @@ async def post(
         now,
         # A named post goes with the member's data; an anonymous one names no one.
         member_id=None if anonymous else author.id,
+        not_before=now + anonymous_delay() if anonymous and kind in AUTOMATIC else None,
     )
     log.info("celebration %s #%s posted", community.name, number)
     return number
@@ -198,14 +228,14 @@ async def cheer(req: Request) -> None:
         raise Refusal("Say which celebration to cheer, like `cheer 3`.")
     number = int(word)
     row = await req.tx.fetchrow(
-        "SELECT id, member_id, author_key FROM celebrations WHERE community = $1 AND number = $2",
+        "SELECT id, member_id, owner FROM celebrations WHERE community = $1 AND number = $2",
         req.community.name,
         number,
     )
     if row is None:
         raise Refusal(f"I can't find celebration #{number} — it may have been taken down.")
-    mine = row["member_id"] == req.member.id or row["author_key"] == author_key(
-        req.vault, req.community.name, req.member.member
+    mine = row["member_id"] == req.member.id or row["owner"] in await own_tokens(
+        req.tx, "celebrations", req.member.secret, "celebration", req.community.name
     )
     if mine:
         req.say("That's your own celebration — and it's worth cheering 🎉")
@@ -214,8 +244,8 @@ async def cheer(req: Request) -> None:
         "INSERT INTO celebration_cheers (celebration_id, cheerer_key, cheered_at) "
         "VALUES ($1, $2, $3) ON CONFLICT (celebration_id, cheerer_key) DO NOTHING",
         row["id"],
-        cheer_key(req.vault, req.community.name, req.member.member),
-        epoch(req.now),
+        cheer_token(req.member, row["id"]),
+        day_floor(req.now, req.community.zone),
     )
     if added != 1:
         req.say(f"You've already cheered celebration #{number} 🎉")
@@ -234,7 +264,7 @@ async def relay_cheers(
     if row is None or community is None:
         return  # taken down, or the community left the config
     if row["member_id"] is not None:
-        author = await members.by_id(tx, row["member_id"])
+        author = await members.by_id(tx, context.vault, row["member_id"])
     else:
         platform_member = open_link(
             context.vault,
@@ -244,7 +274,7 @@ async def relay_cheers(
             row["author_link_expires_at"],
             context.now,
         )
-        author = await members.find(tx, platform_member) if platform_member else None
+        author = await members.find(tx, context.vault, platform_member) if platform_member else None
     if author is None:
         return  # the link expired or the author left: nobody to tell
     people = "1 person" if count == 1 else f"{count} people"

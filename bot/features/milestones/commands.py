@@ -6,6 +6,7 @@ Every mistake is a Refusal: a kind message, and nothing changed.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import date, timedelta
 
@@ -14,7 +15,7 @@ from bot.commands import Args, Refusal, Request, Router
 from bot.features.milestones import celebrations, counters, streaks
 from bot.features.milestones.counters import VISIBILITIES, Counter
 from bot.features.milestones.thresholds import describe
-from bot.localtime import TimingError, epoch, parse_zone
+from bot.localtime import TimingError, parse_zone
 from bot.port import Choice
 
 NAME = re.compile(r"[\w-]{1,32}")
@@ -110,10 +111,10 @@ def _dated(word: str) -> bool:
 
 
 async def _counter(req: Request, name: str) -> Counter:
-    found = await counters.by_name(req.tx, req.member.id, req.community.name, name)
+    found = await counters.by_name(req.tx, req.vault, req.member.id, req.community.name, name)
     if found is not None:
         return found
-    mine = await counters.of_member(req.tx, req.member.id, req.community.name)
+    mine = await counters.of_member(req.tx, req.vault, req.member.id, req.community.name)
     if not mine:
         raise Refusal(
             f"You don't have a counter called “{name}” yet. Start one with "
@@ -160,7 +161,7 @@ async def set_counter(req: Request, args: Args) -> None:
                 f"After the date I understand private, anonymous or public, and a time zone. {exc}"
             ) from None
         await members.set_timezone(req.tx, req.member.id, zone_name)
-        req.member = await members.by_id(req.tx, req.member.id)  # type: ignore[assignment]
+        req.member = await members.by_id(req.tx, req.vault, req.member.id)  # type: ignore[assignment]
         await _reschedule_all(req)
     if args.word(1) is None:
         raise Refusal(
@@ -169,32 +170,30 @@ async def set_counter(req: Request, args: Args) -> None:
         )
     today = _today(req)
     start = _date(args.words[1], today)
-    existing = await counters.by_name(req.tx, req.member.id, req.community.name, name)
+    existing = await counters.by_name(req.tx, req.vault, req.member.id, req.community.name, name)
     if existing is not None:
         raise Refusal(
             f"You already have a counter called “{name}” (since {existing.start}). "
             f"`milestone reset {name}` starts a new run and keeps your history; or pick "
             "another name."
         )
-    mine = await counters.of_member(req.tx, req.member.id, req.community.name)
+    mine = await counters.of_member(req.tx, req.vault, req.member.id, req.community.name)
     if len(mine) >= MAX_COUNTERS:
         raise Refusal(
             f"You have {MAX_COUNTERS} counters, the most I can keep. `milestone remove NAME` "
             "makes room for a new one."
         )
-    counter_id = await req.tx.fetchval(
-        "INSERT INTO milestone_counters (member_id, community, name, start_date, visibility, "
-        "attempt, celebrated_days, created_at) VALUES ($1, $2, $3, $4, $5, 1, $6, $7) "
-        "RETURNING id",
+    counter = await counters.create(
+        req.tx,
+        req.vault,
         req.member.id,
         req.community.name,
-        name,
-        start.isoformat(),
-        visibility,
-        counters.mark_for_new_run(start, today, req.community),
-        epoch(req.now),
+        name=name,
+        start=start,
+        visibility=visibility,
+        celebrated_days=counters.mark_for_new_run(start, today, req.community),
     )
-    await counters.reschedule(req.tx, counter_id, req.member, req.community)
+    await counters.reschedule(req.tx, counter.id, req.member, req.community, req.now)
     days = (today - start).days
     so_far = f"You're at {describe(days)} today 🌱" if days else "Day one starts today 🌱"
     req.say(
@@ -207,12 +206,12 @@ async def set_counter(req: Request, args: Args) -> None:
 
 async def _reschedule_all(req: Request) -> None:
     """A new time zone moves every counter's midnight."""
-    for counter in await counters.of_member(req.tx, req.member.id, req.community.name):
-        await counters.reschedule(req.tx, counter.id, req.member, req.community)
+    for counter in await counters.of_member(req.tx, req.vault, req.member.id, req.community.name):
+        await counters.reschedule(req.tx, counter.id, req.member, req.community, req.now)
 
 
 async def show_list(req: Request, args: Args) -> None:
-    mine = await counters.of_member(req.tx, req.member.id, req.community.name)
+    mine = await counters.of_member(req.tx, req.vault, req.member.id, req.community.name)
     streak_visibility = await streaks.visibility(req)
     streak_line = f"Check-in streak milestones are celebrated {_how(streak_visibility)}."
     if not mine:
@@ -224,7 +223,7 @@ async def show_list(req: Request, args: Args) -> None:
     today = _today(req)
     lines = ["Your counters:"]
     for counter in mine:
-        kept = await counters.history(req.tx, counter, today)
+        kept = counters.history(counter, today)
         attempts = "1 attempt" if kept.attempts == 1 else f"{kept.attempts} attempts"
         days = counter.days_on(today)
         run = f"{describe(days)} (since {counter.start})" if days else "a fresh start today"
@@ -251,26 +250,12 @@ async def reset(req: Request, args: Args) -> None:
             f"{new_start} is before this run began ({counter.start}). A new run starts on "
             f"or after that day — `milestone reset {name}` starts it today."
         )
-    ended_days = (new_start - counter.start).days
-    await req.tx.execute(
-        "INSERT INTO milestone_runs (counter_id, attempt, start_date, end_date, days) "
-        "VALUES ($1, $2, $3, $4, $5)",
-        counter.id,
-        counter.attempt,
-        counter.start.isoformat(),
-        new_start.isoformat(),
-        ended_days,
+    updated = counters.restarted(
+        counter, new_start, counters.mark_for_new_run(new_start, today, req.community)
     )
-    await req.tx.execute(
-        "UPDATE milestone_counters SET start_date = $1, attempt = attempt + 1, "
-        "celebrated_days = $2 WHERE id = $3",
-        new_start.isoformat(),
-        counters.mark_for_new_run(new_start, today, req.community),
-        counter.id,
-    )
-    await counters.reschedule(req.tx, counter.id, req.member, req.community)
-    updated = await counters.by_id(req.tx, counter.id)
-    kept = await counters.history(req.tx, updated, today)  # type: ignore[arg-type]
+    await counters.save(req.tx, req.vault, updated)
+    await counters.reschedule(req.tx, counter.id, req.member, req.community, req.now)
+    kept = counters.history(updated, today)
     starts = "today" if new_start == today else f"on {new_start}"
     req.say(
         f"Your “{name}” counter starts again {starts}. Nothing is lost: your longest run is "
@@ -292,9 +277,7 @@ async def visibility(req: Request, args: Args) -> None:
         what = "Check-in streak milestones"
     else:
         counter = await _counter(req, name)
-        await req.tx.execute(
-            "UPDATE milestone_counters SET visibility = $1 WHERE id = $2", choice, counter.id
-        )
+        await counters.save(req.tx, req.vault, dataclasses.replace(counter, visibility=choice))
         what = f"Milestones of “{name}”"
     note = ""
     if choice != "private" and not req.community.channels.celebrations:

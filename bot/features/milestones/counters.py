@@ -4,21 +4,40 @@ and when detection should next look at a counter.
 A counter's `celebrated_days` is its high-water mark for the current run: the
 highest threshold already celebrated, or already behind when the run was set
 or reset. Raising it is the claim that makes a celebration happen once.
+
+Everything about a counter but its member and community is sealed in one
+value (`state`): its name (what someone is recovering from), the day it
+began, how it is celebrated, the mark and the earlier runs. It is looked at
+every day at the member's midnight and sealed afresh each time, so a copy of
+the database — or two copies days apart — cannot tell which counter reached a
+milestone, nor that one was celebrated anonymously (docs/privacy.md).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.config import Community
-from bot.features.milestones.thresholds import highest_reached, next_after
+from bot.features.milestones.thresholds import highest_reached
 from bot.localtime import delay_for_quiet, epoch, from_epoch, to_utc
 from bot.members import MemberRecord
 from bot.storage import Transaction
+from bot.vault import COUNTER_STATE, Vault
 
 VISIBILITIES = ("private", "anonymous", "public")
+
+
+@dataclass(frozen=True)
+class Run:
+    """A run a reset closed."""
+
+    attempt: int
+    start: date
+    end: date
+    days: int
 
 
 @dataclass(frozen=True)
@@ -32,6 +51,7 @@ class Counter:
     attempt: int  # 1 for the first run, +1 for each reset
     celebrated_days: int
     next_check_at: datetime | None
+    runs: tuple[Run, ...] = field(default=())
 
     def days_on(self, today: date) -> int:
         return max((today - self.start).days, 0)
@@ -46,48 +66,119 @@ class History:
     total_days: int
 
 
-def _counter(row: object) -> Counter:
+def _state(counter: Counter) -> str:
+    return json.dumps(
+        {
+            "name": counter.name,
+            "start": counter.start.isoformat(),
+            "visibility": counter.visibility,
+            "attempt": counter.attempt,
+            "celebrated_days": counter.celebrated_days,
+            "runs": [
+                [r.attempt, r.start.isoformat(), r.end.isoformat(), r.days] for r in counter.runs
+            ],
+        }
+    )
+
+
+def _counter(vault: Vault, row: object) -> Counter:
+    counter_id = row["id"]  # type: ignore[index]
+    state = json.loads(vault.open(COUNTER_STATE, counter_id, row["state"]))  # type: ignore[index]
     return Counter(
-        id=row["id"],  # type: ignore[index]
+        id=counter_id,
         member_id=row["member_id"],  # type: ignore[index]
         community=row["community"],  # type: ignore[index]
-        name=row["name"],  # type: ignore[index]
-        start=date.fromisoformat(row["start_date"]),  # type: ignore[index]
-        visibility=row["visibility"],  # type: ignore[index]
-        attempt=row["attempt"],  # type: ignore[index]
-        celebrated_days=row["celebrated_days"],  # type: ignore[index]
+        name=state["name"],
+        start=date.fromisoformat(state["start"]),
+        visibility=state["visibility"],
+        attempt=state["attempt"],
+        celebrated_days=state["celebrated_days"],
         next_check_at=from_epoch(row["next_check_at"]) if row["next_check_at"] else None,  # type: ignore[index]
+        runs=tuple(
+            Run(a, date.fromisoformat(s), date.fromisoformat(e), d) for a, s, e, d in state["runs"]
+        ),
     )
 
 
-async def by_id(tx: Transaction, counter_id: int) -> Counter | None:
+async def save(tx: Transaction, vault: Vault, counter: Counter) -> None:
+    """Seal the counter's state again (a fresh ciphertext even when nothing changed)."""
+    await tx.execute(
+        "UPDATE milestone_counters SET state = $1 WHERE id = $2",
+        vault.seal(COUNTER_STATE, counter.id, _state(counter)),
+        counter.id,
+    )
+
+
+async def create(
+    tx: Transaction,
+    vault: Vault,
+    member_id: int,
+    community: str,
+    *,
+    name: str,
+    start: date,
+    visibility: str,
+    celebrated_days: int,
+    counter_id: int | None = None,
+) -> Counter:
+    if counter_id is None:
+        counter_id = await tx.fetchval(
+            "INSERT INTO milestone_counters (member_id, community, state) "
+            "VALUES ($1, $2, '') RETURNING id",
+            member_id,
+            community,
+        )
+    else:  # the upgrade keeps each counter's id: its outbox keys name it
+        await tx.execute(
+            "INSERT INTO milestone_counters (id, member_id, community, state) "
+            "VALUES ($1, $2, $3, '')",
+            counter_id,
+            member_id,
+            community,
+        )
+    counter = Counter(
+        counter_id, member_id, community, name, start, visibility, 1, celebrated_days, None
+    )
+    await save(tx, vault, counter)
+    return counter
+
+
+async def by_id(tx: Transaction, vault: Vault, counter_id: int) -> Counter | None:
     row = await tx.fetchrow("SELECT * FROM milestone_counters WHERE id = $1", counter_id)
-    return None if row is None else _counter(row)
+    return None if row is None else _counter(vault, row)
 
 
-async def by_name(tx: Transaction, member_id: int, community: str, name: str) -> Counter | None:
-    row = await tx.fetchrow(
-        "SELECT * FROM milestone_counters WHERE member_id = $1 AND community = $2 AND name = $3",
-        member_id,
-        community,
-        name,
-    )
-    return None if row is None else _counter(row)
+async def by_name(
+    tx: Transaction, vault: Vault, member_id: int, community: str, name: str
+) -> Counter | None:
+    found = [c for c in await of_member(tx, vault, member_id, community) if c.name == name]
+    return found[0] if found else None
 
 
-async def of_member(tx: Transaction, member_id: int, community: str) -> list[Counter]:
+async def of_member(tx: Transaction, vault: Vault, member_id: int, community: str) -> list[Counter]:
     rows = await tx.fetch(
-        "SELECT * FROM milestone_counters WHERE member_id = $1 AND community = $2 ORDER BY name",
+        "SELECT * FROM milestone_counters WHERE member_id = $1 AND community = $2",
         member_id,
         community,
     )
-    return [_counter(r) for r in rows]
+    return sorted((_counter(vault, r) for r in rows), key=lambda c: c.name)
 
 
-async def history(tx: Transaction, counter: Counter, today: date) -> History:
-    rows = await tx.fetch("SELECT days FROM milestone_runs WHERE counter_id = $1", counter.id)
-    runs = [r["days"] for r in rows] + [counter.days_on(today)]
+def history(counter: Counter, today: date) -> History:
+    runs = [r.days for r in counter.runs] + [counter.days_on(today)]
     return History(attempts=counter.attempt, longest_run=max(runs), total_days=sum(runs))
+
+
+def restarted(counter: Counter, new_start: date, celebrated_days: int) -> Counter:
+    """The counter with its run closed and a new one begun on `new_start`."""
+    closed = Run(counter.attempt, counter.start, new_start, (new_start - counter.start).days)
+    return replace(
+        counter,
+        start=new_start,
+        attempt=counter.attempt + 1,
+        celebrated_days=celebrated_days,
+        runs=(*counter.runs, closed),
+    )
 
 
 def today_for(member: MemberRecord, community: Community, now: datetime) -> date:
@@ -104,26 +195,22 @@ def mark_for_new_run(start: date, today: date, community: Community) -> int:
     return highest_reached(max((today - start).days, 0), community.milestones.days, yearly=True)
 
 
-async def claim(tx: Transaction, counter: Counter, reached: int) -> bool:
-    """Raise the high-water mark to `reached`; False if this run already got there."""
-    changed = await tx.execute(
-        "UPDATE milestone_counters SET celebrated_days = $1 "
-        "WHERE id = $2 AND attempt = $3 AND celebrated_days < $1",
-        reached,
-        counter.id,
-        counter.attempt,
-    )
-    return changed == 1
+async def claim(tx: Transaction, vault: Vault, counter: Counter, reached: int) -> bool:
+    """Raise the high-water mark to `reached`; False if this run already got there.
+    The caller holds the counter's row (bot/features/milestones/detection.py)."""
+    current = await by_id(tx, vault, counter.id)
+    if current is None or current.attempt != counter.attempt or current.celebrated_days >= reached:
+        return False
+    await save(tx, vault, replace(current, celebrated_days=reached))
+    return True
 
 
-def next_check(counter: Counter, member: MemberRecord, community: Community) -> datetime | None:
-    """Local midnight of the day the next threshold is reached, after quiet hours."""
-    following = next_after(counter.celebrated_days, community.milestones.days, yearly=True)
-    if following is None:
-        return None
+def next_check(member: MemberRecord, community: Community, now: datetime) -> datetime:
+    """The member's next local midnight, after quiet hours: every counter is looked
+    at every day, so when it is looked at says nothing about its thresholds."""
     zone = zone_for(member, community)
-    midnight = to_utc(counter.start + timedelta(days=following), time(0, 0), zone)
-    return delay_for_quiet(midnight, zone, member.quiet)
+    tomorrow = now.astimezone(zone).date() + timedelta(days=1)
+    return delay_for_quiet(to_utc(tomorrow, time(0, 0), zone), zone, member.quiet)
 
 
 async def set_next_check(tx: Transaction, counter_id: int, moment: datetime | None) -> None:
@@ -135,8 +222,6 @@ async def set_next_check(tx: Transaction, counter_id: int, moment: datetime | No
 
 
 async def reschedule(
-    tx: Transaction, counter_id: int, member: MemberRecord, community: Community
+    tx: Transaction, counter_id: int, member: MemberRecord, community: Community, now: datetime
 ) -> None:
-    counter = await by_id(tx, counter_id)
-    if counter is not None:
-        await set_next_check(tx, counter.id, next_check(counter, member, community))
+    await set_next_check(tx, counter_id, next_check(member, community, now))

@@ -1,12 +1,14 @@
 """The scheduler job that notices when a counter reaches a milestone.
 
 Each counter stores when it next needs a look (`next_check_at`, indexed): the
-local midnight its next threshold is reached, moved past quiet hours. At
-that time the job raises the counter's high-water mark to the highest
-threshold reached and, in the same transaction, queues the congratulation
-(and the channel post the member chose) under stable outbox keys. So a
-milestone is celebrated once across restarts, and one passed while the bot
-was down is celebrated when it is back — only the highest, never a burst.
+member's next local midnight, moved past quiet hours — every day, whether or
+not a threshold is near, so the time says nothing about the counter. At that
+time the job raises the counter's high-water mark to the highest threshold
+reached and, in the same transaction, queues the congratulation (and the
+channel post the member chose; an anonymous one after a random delay) under
+stable outbox keys. So a milestone is celebrated once across restarts, and
+one passed while the bot was down is celebrated when it is back — only the
+highest, never a burst.
 """
 
 from __future__ import annotations
@@ -41,10 +43,7 @@ def congratulation(counter: Counter, reached: int, shared: bool) -> str:
     elif not shared:
         lines.append("This community has no celebrations channel yet, so it stayed private.")
     else:
-        how = "without your name" if counter.visibility == "anonymous" else "with your name"
-        lines.append(
-            f"I've shared it in the celebrations channel, {how}, so people can cheer you on."
-        )
+        lines.append(celebrations.shared_note(counter.visibility == "anonymous"))
     return "\n".join(lines)
 
 
@@ -84,11 +83,11 @@ class MilestoneJob:
         locked = f"SELECT 1 FROM milestone_counters WHERE id = $1{tx.dialect.skip_locked}"
         if await tx.fetchval(locked, counter_id) is None:
             return
-        counter = await counters.by_id(tx, counter_id)
+        counter = await counters.by_id(tx, self.vault, counter_id)
         if counter is None or counter.next_check_at is None or counter.next_check_at > now:
             return  # changed since we looked
         community = self.config.community(counter.community)
-        member = await members.by_id(tx, counter.member_id)
+        member = await members.by_id(tx, self.vault, counter.member_id)
         if community is None or member is None:
             # The community left the config: keep the counter, stop looking.
             await counters.set_next_check(tx, counter.id, None)
@@ -101,9 +100,13 @@ class MilestoneJob:
             return
         days = counter.days_on(now.astimezone(zone).date())
         reached = highest_reached(days, community.milestones.days, yearly=True)
-        if reached > counter.celebrated_days and await counters.claim(tx, counter, reached):
+        if reached > counter.celebrated_days and await counters.claim(
+            tx, self.vault, counter, reached
+        ):
             await self._celebrate(tx, counter, member, community, reached, now)
-        await counters.reschedule(tx, counter.id, member, community)
+        else:
+            await counters.save(tx, self.vault, counter)  # sealed afresh every day
+        await counters.reschedule(tx, counter.id, member, community, now)
 
     async def _celebrate(
         self,

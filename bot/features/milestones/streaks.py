@@ -4,36 +4,65 @@ One row per member and community keeps the high-water mark of the current
 streak run. A new run (the streak fell back) starts from zero again, so a
 fresh 7-day streak is worth celebrating too; within a run each threshold is
 celebrated once, and only the highest newly reached one.
+
+The row is sealed (`state`): how the member celebrates, the mark, and the last
+day and streak seen, so a copy of the database cannot point at the row that
+an anonymous streak celebration came from.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import date
+from typing import Any
 
 from bot.commands import Request
 from bot.features.milestones import celebrations
 from bot.features.milestones.thresholds import highest_reached
+from bot.vault import STREAK_STATE
 
 STREAK = "streak"  # the name `milestone visibility streak …` uses
+_FRESH = {"visibility": "private", "celebrated_days": 0, "last_day": None, "last_streak": 0}
+
+
+async def _load(req: Request) -> dict[str, Any] | None:
+    sealed = await req.tx.fetchval(
+        "SELECT state FROM streak_milestones WHERE member_id = $1 AND community = $2",
+        req.member.id,
+        req.community.name,
+    )
+    if sealed is None:
+        return None
+    return json.loads(req.vault.open(STREAK_STATE, _row_key(req), sealed))
+
+
+def _row_key(req: Request) -> str:
+    return f"{req.member.id}:{req.community.name}"
+
+
+async def _store(req: Request, state: dict[str, Any]) -> None:
+    await req.tx.execute(
+        "INSERT INTO streak_milestones (member_id, community, state) VALUES ($1, $2, $3) "
+        "ON CONFLICT (member_id, community) DO UPDATE SET state = excluded.state",
+        req.member.id,
+        req.community.name,
+        req.vault.seal(STREAK_STATE, _row_key(req), json.dumps(state)),
+    )
 
 
 async def visibility(req: Request) -> str:
-    found = await req.tx.fetchval(
-        "SELECT visibility FROM streak_milestones WHERE member_id = $1 AND community = $2",
-        req.member.id,
-        req.community.name,
-    )
-    return found or "private"
+    state = await _load(req)
+    return state["visibility"] if state else "private"
 
 
 async def set_visibility(req: Request, choice: str) -> None:
-    await req.tx.execute(
-        "INSERT INTO streak_milestones (member_id, community, visibility) VALUES ($1, $2, $3) "
-        "ON CONFLICT (member_id, community) DO UPDATE SET visibility = $3",
-        req.member.id,
-        req.community.name,
-        choice,
-    )
+    state = await _load(req) or dict(_FRESH)
+    await _store(req, {**state, "visibility": choice})
+
+
+async def state_of(req: Request) -> dict[str, Any] | None:
+    """For the member's export."""
+    return await _load(req)
 
 
 async def on_checkin_streak(req: Request, day: date, streak: int, *, hard_moment: bool) -> None:
@@ -42,37 +71,27 @@ async def on_checkin_streak(req: Request, day: date, streak: int, *, hard_moment
     In a hard moment (a crisis note, a very low mood) nothing is celebrated:
     the mark stays, and the next check-in celebrates what was reached."""
     community = req.community
-    row = await req.tx.fetchrow(
-        "SELECT * FROM streak_milestones WHERE member_id = $1 AND community = $2",
-        req.member.id,
-        community.name,
-    )
-    mark, visibility_choice = 0, "private"
-    if row is not None:
-        visibility_choice = row["visibility"]
-        mark = row["celebrated_days"]
-        last_day = date.fromisoformat(row["last_day"]) if row["last_day"] else None
-        last_streak = row["last_streak"]
-        # Within one run a later day always has a longer streak; otherwise it began anew.
-        if last_day is not None and (
-            streak < last_streak or (day > last_day and streak <= last_streak)
-        ):
-            mark = 0
+    state = await _load(req) or dict(_FRESH)
+    visibility_choice, mark = state["visibility"], state["celebrated_days"]
+    last_day = date.fromisoformat(state["last_day"]) if state["last_day"] else None
+    last_streak = state["last_streak"]
+    # Within one run a later day always has a longer streak; otherwise it began anew.
+    if last_day is not None and (
+        streak < last_streak or (day > last_day and streak <= last_streak)
+    ):
+        mark = 0
     reached = highest_reached(streak, community.milestones.streaks, yearly=False)
     celebrate = reached > mark and not hard_moment
     if celebrate:
         mark = reached
-    await req.tx.execute(
-        "INSERT INTO streak_milestones (member_id, community, visibility, celebrated_days, "
-        "last_day, last_streak) VALUES ($1, $2, $3, $4, $5, $6) "
-        "ON CONFLICT (member_id, community) DO UPDATE SET celebrated_days = $4, last_day = $5, "
-        "last_streak = $6",
-        req.member.id,
-        community.name,
-        visibility_choice,
-        mark,
-        day.isoformat(),
-        streak,
+    await _store(
+        req,
+        {
+            "visibility": visibility_choice,
+            "celebrated_days": mark,
+            "last_day": day.isoformat(),
+            "last_streak": streak,
+        },
     )
     if not celebrate:
         return
@@ -91,8 +110,7 @@ async def on_checkin_streak(req: Request, day: date, streak: int, *, hard_moment
             now=req.now,
         )
         if number is not None:
-            how = "without your name" if anonymous else "with your name"
-            shared = f" I've shared it in the celebrations channel, {how}."
+            shared = " " + celebrations.shared_note(anonymous)
     req.say(
         f"🎉 {reached} days of check-ins in a row! Showing up for yourself like this "
         f"matters 💛{shared}"

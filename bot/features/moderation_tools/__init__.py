@@ -46,9 +46,9 @@ async def stats(req: Request, args: Args) -> None:
     community = req.community
     figures = await pulse.measure(req.tx, community, req.now, days)
     health = await delivery.measure(req.tx, community, req.now, days)
-    span = "the last day" if days == 1 else f"the last {days} days"
+    span = "yesterday" if days == 1 else f"the last {days} full days"
     lines = [
-        f"Community pulse — {community.name}, {span}",
+        f"Community pulse — {community.name}, {span} (today is counted once it's over)",
         *pulse.describe(figures),
         "Delivery health",
         *delivery.describe(health),

@@ -1,6 +1,9 @@
 """The moderators' audit log (`mod log`): who took which action, when, on which
 share number. It never holds or shows the author of anything anonymous, and
-it is purged after `moderation.log_days` (bot/housekeeping.py)."""
+it is purged after `moderation.log_days` (bot/housekeeping.py).
+
+The moderator is sealed (shown to fellow moderators, never readable from a
+copy of the database) and found for their own export by a keyed hash."""
 
 from __future__ import annotations
 
@@ -8,37 +11,53 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from bot.anonymity import open_member, seal_member
 from bot.commands import Args, Refusal, Request
 from bot.localtime import epoch, from_epoch
+from bot.port import Member
 from bot.storage import Transaction
+from bot.vault import MODERATOR_IDENTITY, Vault
 
 LOG_DEFAULT = 20
 LOG_MAX = 100
 #: who a reload by signal is recorded as: the operator, who holds the file
 OPERATOR = "(operator)"
+OPERATOR_MEMBER = Member("operator", OPERATOR)
 DETAIL_SHOWN = 80  # characters of a note shown in the log
+
+
+def moderator_key(vault: Vault, moderator: Member | None) -> str:
+    who = ("operator",) if moderator is None else (moderator.platform, moderator.user_id)
+    return vault.lookup("moderator", *who)
 
 
 async def record(
     tx: Transaction,
+    vault: Vault,
     community: str,
-    moderator: str,
+    moderator: Member | None,
     action: str,
     share_number: int | None,
     detail: str,
     now: datetime,
 ) -> None:
     """Write one entry; `detail` is a block id, a reply label, a moderator's note or
-    the key paths a reload changed — never anything about an author."""
-    await tx.execute(
-        "INSERT INTO moderation_log (community, moderator, action, share_number, detail, "
-        "created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    the key paths a reload changed — never anything about an author. `moderator`
+    None is the operator (a reload by signal)."""
+    entry_id = await tx.fetchval(
+        "INSERT INTO moderation_log (community, moderator, moderator_key, action, "
+        "share_number, detail, created_at) VALUES ($1, '', $2, $3, $4, $5, $6) RETURNING id",
         community,
-        moderator,
+        moderator_key(vault, moderator),
         action,
         share_number,
         detail or None,
         epoch(now),
+    )
+    await tx.execute(
+        "UPDATE moderation_log SET moderator = $1 WHERE id = $2",
+        seal_member(vault, MODERATOR_IDENTITY, entry_id, moderator or OPERATOR_MEMBER),
+        entry_id,
     )
 
 
@@ -54,7 +73,7 @@ async def show_log(req: Request, args: Args) -> None:
         )
     community = req.community
     rows = await req.tx.fetch(
-        "SELECT moderator, action, share_number, detail, created_at FROM moderation_log "
+        "SELECT id, moderator, action, share_number, detail, created_at FROM moderation_log "
         "WHERE community = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
         community.name,
         count,
@@ -71,7 +90,9 @@ async def show_log(req: Request, args: Args) -> None:
     ]
     for row in rows:
         when = from_epoch(row["created_at"]).astimezone(zone).strftime("%a %d %b %H:%M")
-        lines.append(f"• {when} — {row['moderator']} {_describe(row)}")
+        moderator = open_member(req.vault, MODERATOR_IDENTITY, row["id"], row["moderator"])
+        name = moderator.user_id if moderator else "(unknown)"
+        lines.append(f"• {when} — {name} {_describe(row)}")
     req.say("\n".join(lines))
 
 
@@ -100,14 +121,16 @@ def _short(text: str) -> str:
     return text if len(text) <= DETAIL_SHOWN else text[: DETAIL_SHOWN - 1] + "…"
 
 
-async def export(tx: Transaction, user_id: str, communities: Iterable[str]) -> list[dict[str, Any]]:
+async def export(
+    tx: Transaction, vault: Vault, moderator: Member, communities: Iterable[str]
+) -> list[dict[str, Any]]:
     """A moderator's own entries, for `mydata export`. `mydata delete` leaves them:
     moderators stay accountable for what they did (the privacy card says so)."""
     names = set(communities)
     rows = await tx.fetch(
         "SELECT community, action, share_number, detail, created_at FROM moderation_log "
-        "WHERE moderator = $1 ORDER BY id",
-        user_id,
+        "WHERE moderator_key = $1 ORDER BY id",
+        moderator_key(vault, moderator),
     )
     return [
         {
@@ -118,5 +141,5 @@ async def export(tx: Transaction, user_id: str, communities: Iterable[str]) -> l
             "at": from_epoch(row["created_at"]).isoformat(),
         }
         for row in rows
-        if row["community"] in names  # the same id on another platform is someone else
+        if row["community"] in names
     ]

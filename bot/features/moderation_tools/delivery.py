@@ -15,21 +15,18 @@ from datetime import datetime, timedelta
 
 from bot.config import Community
 from bot.localtime import epoch
+from bot.outbox import queued_at
 from bot.storage import Transaction
 
 LATE_AFTER = timedelta(minutes=5)  # the scheduler's own slack stays well under this
 UNDELIVERED = ("expired", "unreachable", "failed", "cancelled")
-# A slot's prompt is queued under this key (bot/features/checkins/prompts.py).
-PROMPT_KEY = (
-    "'prompt:' || CAST(s.member_id AS TEXT) || ':' || s.community || ':' || s.local_date "
-    "|| ':' || s.prompt_time"
-)
+# A slot names the outbox row of its prompt (bot/features/checkins/prompts.py).
 SLOTS = (
-    f"FROM prompt_slots s LEFT JOIN outbox o ON o.idempotency_key = {PROMPT_KEY} "
+    "FROM prompt_slots s LEFT JOIN outbox o ON o.id = s.outbox_id "
     "WHERE s.community = $1 AND s.due_at > $2 AND s.due_at <= $3"
 )
-# When it reached the member; once the outbox row is tidied away (a week), when it was queued.
-LATENESS = "coalesce(o.sent_at, s.decided_at) - s.due_at"
+# When it reached the member; if it never did, when it was queued.
+LATENESS = "coalesce(s.delivered_at, s.decided_at) - s.due_at"
 DELIVERED = "s.outcome = 'sent' AND (o.status IS NULL OR o.status = 'sent')"
 
 
@@ -90,7 +87,7 @@ async def measure(tx: Transaction, community: Community, now: datetime, days: in
     median = sum(int(r["lateness"]) for r in middle) // len(middle) if middle else 0
     # Due, being sent or being retried; apart from those held back on purpose (quiet hours).
     waiting = await tx.fetchrow(
-        "SELECT count(*) AS n, min(created_at) AS oldest FROM outbox WHERE platform = $1 "
+        "SELECT count(*) AS n, min(seq) AS oldest FROM outbox WHERE platform = $1 "
         "AND (status = 'sending' OR (status = 'pending' AND (next_attempt_at <= $2 "
         "OR attempts > 0)))",
         platform,
@@ -113,7 +110,7 @@ async def measure(tx: Transaction, community: Community, now: datetime, days: in
         missed=counts["missed"],
         undelivered=counts["undelivered"],
         backlog=int(waiting["n"]),
-        oldest_waiting=None if oldest is None else max(0, epoch(now) - int(oldest)),
+        oldest_waiting=None if oldest is None else max(0, epoch(now) - queued_at(int(oldest))),
         later=int(later),
     )
 

@@ -4,18 +4,24 @@ The privacy floor is `moderation.min_group`, never below 5 (MIN_GROUP_FLOOR):
 - Check-ins, the members checking in, the average mood and its trend are
   shown only when at least that many different members checked in (in both
   periods, for the trend). The average is rounded to one decimal.
-- Support taps are shown only when that many different members sent them
-  (counted by their keyed pseudonym; no member id is read).
+- Support taps are shown only when there are at least that many. Who sent
+  them cannot be counted: each tap carries a token of its own
+  (bot/anonymity.py), so nothing says that two came from one person.
 - Shares, replies and celebrations are counts of posts every moderator
   already sees one by one in the queue or the channels, so they are shown as
   they are. Their authors are never counted: a floor over distinct authors
   would itself tell moderators whether several posts came from one person.
 
-Known limit: the floor holds for each answer, not across answers. Comparing
-`mod stats 7` with `mod stats 8`, or asking before and after one check-in,
-can narrow a difference down to few members; the rounding blunts that but
-does not prevent it. Closing it needs fixed, completed periods (whole weeks)
-with the floor per period, at the cost of not seeing today.
+Asking twice learns nothing. Every figure covers whole days that have ended
+in the community's zone (`checkins.default_timezone`): the last N completed
+days, and the N before for the trend. Rows are dated only to that day (bot/
+localtime.day_floor), so a check-in made now changes no answer until its day
+is over, and by then it is one of the whole day's check-ins, behind the floor
+like the rest. Two windows that differ by one day (`mod stats 7` and `mod
+stats 8`) differ by a whole completed day, which is itself a group: each day
+alone is shown only with the floor too (a day below the floor is left out of
+every window), so a difference between answers is at least one floored group,
+never one member. The cost: today is never shown.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from datetime import datetime, timedelta
 
 from bot.config import Community
 from bot.config_loader import MIN_GROUP_FLOOR
-from bot.localtime import epoch
+from bot.localtime import day_floor
 from bot.storage import Transaction
 
 TOO_FEW = "too few members to show"
@@ -64,33 +70,55 @@ class Pulse:
     shares: dict[str, int]  # posted, waiting, rejected
     replies: int
     supports: int
-    supporters: int
     celebrations: int
     queue: int  # waiting for review right now
 
 
-async def _checkins(tx: Transaction, community: str, start: datetime, end: datetime) -> Checkins:
-    row = await tx.fetchrow(
-        "SELECT count(*) AS n, count(DISTINCT member_id) AS members, "
+async def _checkins(tx: Transaction, community: str, start: int, end: int, floor: int) -> Checkins:
+    """The check-ins of the completed days in [start, end), leaving out any day
+    with fewer than `floor` members: no window can differ from another by less
+    than a floored day."""
+    rows = await tx.fetch(
+        "SELECT created_at, count(*) AS n, count(DISTINCT member_id) AS members, "
         "coalesce(sum(mood), 0) AS total FROM checkins "
-        "WHERE community = $1 AND created_at > $2 AND created_at <= $3",
+        "WHERE community = $1 AND created_at >= $2 AND created_at < $3 GROUP BY created_at",
         community,
-        epoch(start),
-        epoch(end),
+        start,
+        end,
     )
-    assert row is not None
+    days = [row for row in rows if int(row["members"]) >= floor]
+    members = await tx.fetchval(
+        "SELECT count(DISTINCT member_id) FROM checkins WHERE community = $1 "
+        + (
+            "AND created_at IN (" + ", ".join(f"${i + 2}" for i in range(len(days))) + ")"
+            if days
+            else "AND false"
+        ),
+        community,
+        *(row["created_at"] for row in days),
+    )
     # int(): PostgreSQL's count and sum are bigint, and sum may come back as numeric.
-    return Checkins(int(row["n"]), int(row["members"]), int(row["total"]))
+    return Checkins(
+        sum(int(r["n"]) for r in days), int(members), sum(int(r["total"]) for r in days)
+    )
+
+
+def completed_days(community: Community, now: datetime, days: int) -> tuple[int, int]:
+    """[start, end) of the last `days` days that have ended in the community's zone."""
+    end = day_floor(now, community.zone)
+    start = day_floor(now - timedelta(days=days), community.zone)
+    return start, end
 
 
 async def measure(tx: Transaction, community: Community, now: datetime, days: int) -> Pulse:
     name = community.name
-    start = now - timedelta(days=days)
-    low, high = epoch(start), epoch(now)
+    floor = floor_for(community)
+    low, high = completed_days(community, now, days)
+    earlier = completed_days(community, now - timedelta(days=days), days)[0]
     shares = {"posted": 0, "waiting": 0, "rejected": 0}
     by_status = await tx.fetch(
         "SELECT status, count(*) AS n FROM shares WHERE community = $1 "
-        "AND created_at > $2 AND created_at <= $3 GROUP BY status",
+        "AND created_at >= $2 AND created_at < $3 GROUP BY status",
         name,
         low,
         high,
@@ -102,23 +130,21 @@ async def measure(tx: Transaction, community: Community, now: datetime, days: in
     replies = await tx.fetchval(
         "SELECT count(*) FROM share_replies r JOIN shares s ON s.id = r.share_id "
         "WHERE s.community = $1 AND r.status IN ('published', 'removed') "
-        "AND r.created_at > $2 AND r.created_at <= $3",
+        "AND r.created_at >= $2 AND r.created_at < $3",
         name,
         low,
         high,
     )
-    support = await tx.fetchrow(
-        "SELECT count(*) AS n, count(DISTINCT p.supporter_key) AS people "
-        "FROM share_supports p JOIN shares s ON s.id = p.share_id "
-        "WHERE s.community = $1 AND p.created_at > $2 AND p.created_at <= $3",
+    supports = await tx.fetchval(
+        "SELECT count(*) FROM share_supports p JOIN shares s ON s.id = p.share_id "
+        "WHERE s.community = $1 AND p.created_at >= $2 AND p.created_at < $3",
         name,
         low,
         high,
     )
-    assert support is not None
     celebrations = await tx.fetchval(
         "SELECT count(*) FROM celebrations WHERE community = $1 "
-        "AND posted_at > $2 AND posted_at <= $3",
+        "AND posted_at >= $2 AND posted_at < $3",
         name,
         low,
         high,
@@ -132,20 +158,19 @@ async def measure(tx: Transaction, community: Community, now: datetime, days: in
     )
     return Pulse(
         days=days,
-        floor=floor_for(community),
-        checkins=await _checkins(tx, name, start, now),
-        before=await _checkins(tx, name, start - timedelta(days=days), start),
+        floor=floor,
+        checkins=await _checkins(tx, name, low, high, floor),
+        before=await _checkins(tx, name, earlier, low, floor),
         shares=shares,
         replies=int(replies),
-        supports=int(support["n"]),
-        supporters=int(support["people"]),
+        supports=int(supports),
         celebrations=int(celebrations),
         queue=int(queue),
     )
 
 
 def describe(pulse: Pulse) -> list[str]:
-    span = "day" if pulse.days == 1 else f"{pulse.days} days"
+    span = "day" if pulse.days == 1 else f"{pulse.days} days"  # completed days, today left out
     now, before, floor = pulse.checkins, pulse.before, pulse.floor
     if now.members >= floor:
         average = round(now.average, 1)
@@ -156,7 +181,7 @@ def describe(pulse: Pulse) -> list[str]:
     else:
         checkins = f"Check-ins and mood: {TOO_FEW}"
     shares = pulse.shares
-    supports = str(pulse.supports) if pulse.supporters >= floor else TOO_FEW
+    supports = str(pulse.supports) if pulse.supports >= floor else TOO_FEW
     return [
         checkins,
         f"Shares: {shares['posted']} posted · {shares['waiting']} waiting for review · "

@@ -72,8 +72,9 @@ def make_handler(reloader: Reloader) -> Callable[[Request, Args], Awaitable[None
         for community in plan.config.communities:  # a reload touches every community's settings
             await audit.record(
                 req.tx,
+                req.vault,
                 community.name,
-                req.member.user_id,
+                req.member.member,
                 "reload",
                 None,
                 detail,

@@ -4,11 +4,10 @@ says kindly what is wrong, and nothing is posted."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
+from bot import ratelimits
 from bot.commands import Refusal, Request
 from bot.features.sharing import store
-from bot.localtime import epoch
 from bot.port import Message
 
 _IDENTIFYING = (
@@ -52,7 +51,7 @@ def check_length(req: Request, kind: str, text: str, also: tuple[Message, ...]) 
         )
 
 
-async def check_posting_rules(req: Request, kind: str, text: str, author_key: str) -> None:
+async def check_posting_rules(req: Request, kind: str, text: str) -> None:
     """Refuse what this community does not post: blocked terms, a blocked author,
     too soon after the last one. (A possible crisis skips these: it is held for
     moderators whatever they say, so nobody in crisis is turned away.)"""
@@ -63,15 +62,17 @@ async def check_posting_rules(req: Request, kind: str, text: str, author_key: st
             f"Your {noun} contains words this community has asked not to be posted, so it "
             "wasn't. You're welcome to rephrase it."
         )
-    if await store.active_block(req.tx, req.community.name, author_key, req.now):
+    member = req.event.member
+    if await store.active_block(req.tx, req.vault, req.community.name, member, req.now):
         raise Refusal(
             "A moderator has paused your sharing in this community, so this wasn't posted. "
             "Everything else — check-ins, support, resources — still works."
         )
-    last = await store.last_submission_at(req.tx, req.community.name, author_key, kind)
-    wait = timedelta(minutes=sharing.cooldown_minutes)
-    if last is not None and epoch(req.now) - last < wait.total_seconds():
-        minutes = max(1, round((last + wait.total_seconds() - epoch(req.now)) / 60))
+    left = await ratelimits.seconds_left(
+        req.tx, req.vault, kind, req.community.name, member, req.now
+    )
+    if left:
+        minutes = max(1, round(left / 60))
         raise Refusal(
             f"You can post another {noun} in about {minutes} minute{'s' if minutes != 1 else ''}. "
             "Nothing was posted; take your time."

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from bot.anonymity import author_key
+from datetime import timedelta
+
+from bot import ratelimits
+from bot.anonymity import new_token, own_tokens, target_token
 from bot.commands import Refusal, Request, Router, is_blank
 from bot.features.sharing import posts, store
 from bot.features.sharing.checks import (
@@ -11,7 +14,7 @@ from bot.features.sharing.checks import (
     identifying_details,
     require_unseen,
 )
-from bot.localtime import epoch
+from bot.localtime import day_floor
 from bot.port import Choice, Message
 from bot.relays import RelayContext
 from bot.relays import add as add_relay
@@ -51,8 +54,19 @@ def register(router: Router) -> None:
     )
 
 
-def _author_key(req: Request) -> str:
-    return author_key(req.vault, req.community.name, req.event.member)
+REPORT_WINDOW = timedelta(days=1)
+
+
+async def _is_mine(req: Request, item: store.Share | store.Reply) -> bool:
+    kind, table = (
+        ("share", "shares") if isinstance(item, store.Share) else ("reply", "share_replies")
+    )
+    mine = await own_tokens(req.tx, table, req.member.secret, kind, req.community.name)
+    return item.owner in mine
+
+
+def _draft_owner(req: Request) -> str:
+    return target_token(req.member.secret, "draft", req.community.name)
 
 
 def _care_if(req: Request, crisis: object) -> tuple[Message, ...]:
@@ -94,12 +108,11 @@ async def submit_share(
         raise Refusal(
             "What would you like to share? `share YOUR WORDS` — it's posted without your name."
         )
-    key = _author_key(req)
     crisis = care.crisis_in(f"{warning or ''} {text}", req.community)
     check_length(req, "share", text, _care_if(req, crisis))
     if not crisis:
-        await check_posting_rules(req, "share", text, key)
-        if not confirmed and await _needs_confirmation(req, "share", text, warning, key):
+        await check_posting_rules(req, "share", text)
+        if not confirmed and await _needs_confirmation(req, "share", text, warning):
             return
     sharing = req.community.sharing
     status = "held" if crisis else "pending" if sharing.vetting else "published"
@@ -111,11 +124,13 @@ async def submit_share(
         crisis=bool(crisis),
         content_warning=warning,
         body=text,
-        author_key=key,
+        owner=await new_token(req.tx, "shares", req.member.secret, "share", req.community.name),
         author=req.event.member,
         link_days=sharing.link_days,
         now=req.now,
+        zone=req.community.zone,
     )
+    await _count_submission(req, "share")
     if crisis:
         await _hold_for_moderators(req, "share", str(new.number), text, crisis)
         req.say(
@@ -159,24 +174,22 @@ async def _needs_confirmation(
     kind: str,
     text: str,
     warning: str | None,
-    key: str,
     share_number: int | None = None,
 ) -> bool:
     """Ask before posting words that might identify someone; keep them as a draft."""
     found = identifying_details(f"{warning or ''} {text}")
     if not found:
         return False
-    await req.tx.execute(
-        "DELETE FROM share_drafts WHERE community = $1 AND author_key = $2", req.community.name, key
-    )
+    owner = _draft_owner(req)
+    await req.tx.execute("DELETE FROM share_drafts WHERE owner = $1", owner)
     draft_id = await req.tx.fetchval(
-        "INSERT INTO share_drafts (community, author_key, kind, share_number, body, created_at) "
+        "INSERT INTO share_drafts (community, owner, kind, share_number, body, created_at) "
         "VALUES ($1, $2, $3, $4, '', $5) RETURNING id",
         req.community.name,
-        key,
+        owner,
         kind,
         share_number,
-        epoch(req.now),
+        day_floor(req.now, req.community.zone),
     )
     await req.tx.execute(
         "UPDATE share_drafts SET body = $1, content_warning = $2 WHERE id = $3",
@@ -197,13 +210,7 @@ async def _needs_confirmation(
 
 
 async def finish_draft(req: Request, *, confirmed: bool) -> None:
-    key = _author_key(req)
-    row = await req.tx.fetchrow(
-        "SELECT * FROM share_drafts WHERE community = $1 AND author_key = $2 "
-        "ORDER BY id DESC LIMIT 1",
-        req.community.name,
-        key,
-    )
+    row = await req.tx.fetchrow("SELECT * FROM share_drafts WHERE owner = $1", _draft_owner(req))
     if row is None:
         raise Refusal("There's nothing waiting for your confirmation.")
     await req.tx.execute("DELETE FROM share_drafts WHERE id = $1", row["id"])
@@ -223,7 +230,7 @@ async def finish_draft(req: Request, *, confirmed: bool) -> None:
 
 
 async def list_own(req: Request) -> None:
-    mine = await store.shares_by_author(req.tx, req.vault, req.community.name, _author_key(req))
+    mine = await store.shares_by_author(req.tx, req.vault, req.community.name, req.member.secret)
     if not mine:
         req.say("You haven't shared anything here yet.")
         return
@@ -243,7 +250,7 @@ async def delete_own(req: Request, word: str | None) -> None:
     found = await store.find_share(req.tx, req.vault, req.community.name, number)
     if (
         found is None
-        or found.author_key != _author_key(req)
+        or not await _is_mine(req, found)
         or found.status in ("deleted", "removed", "rejected")
     ):
         raise Refusal(NO_SUCH_SHARE.format(number=number))
@@ -321,14 +328,11 @@ async def submit_reply(req: Request, number: int, text: str, confirmed: bool = F
     target = await published_share(req, str(number), "Reply like this: `reply 4 your kind words`.")
     if is_blank(text):  # a form's text made only of invisible characters
         raise Refusal(_ask_for_reply(number))
-    key = _author_key(req)
     crisis = care.crisis_in(text, req.community)
     check_length(req, "reply", text, _care_if(req, crisis))
     if not crisis:
-        await check_posting_rules(req, "reply", text, key)
-        if not confirmed and await _needs_confirmation(
-            req, "reply", text, None, key, target.number
-        ):
+        await check_posting_rules(req, "reply", text)
+        if not confirmed and await _needs_confirmation(req, "reply", text, None, target.number):
             return
     new = await store.insert_reply(
         req.tx,
@@ -336,11 +340,15 @@ async def submit_reply(req: Request, number: int, text: str, confirmed: bool = F
         target,
         status="held" if crisis else "published",
         body=text,
-        author_key=key,
+        owner=await new_token(
+            req.tx, "share_replies", req.member.secret, "reply", req.community.name
+        ),
         author=req.event.member,
         link_days=req.community.sharing.link_days,
         now=req.now,
+        zone=req.community.zone,
     )
+    await _count_submission(req, "reply")
     if crisis:
         await _hold_for_moderators(req, "reply", new.label, text, crisis)
         req.say(
@@ -349,14 +357,33 @@ async def submit_reply(req: Request, number: int, text: str, confirmed: bool = F
         )
         care.offer_care(req, offer_contact=False)
         return
-    await publish_reply(req.tx, req.vault, req.community, target, new, req.now)
+    await publish_reply(
+        req.tx,
+        req.vault,
+        req.community,
+        target,
+        new,
+        req.now,
+        to_author=not await _is_mine(req, target),
+    )
     req.say(f"Replied anonymously under share #{target.number}.")
 
 
-async def publish_reply(tx, vault, community, target: store.Share, new: store.Reply, now) -> None:  # noqa: ANN001
-    """Post a reply under its share and pass it to the share's author."""
+async def _count_submission(req: Request, kind: str) -> None:
+    """Start the cooldown (bot/ratelimits.py) that `check_posting_rules` reads."""
+    wait = timedelta(minutes=req.community.sharing.cooldown_minutes)
+    if wait:
+        await ratelimits.count(
+            req.tx, req.vault, kind, req.community.name, req.event.member, req.now, wait
+        )
+
+
+async def publish_reply(  # noqa: ANN001
+    tx, vault, community, target: store.Share, new: store.Reply, now, *, to_author: bool
+) -> None:
+    """Post a reply under its share and pass it to the share's author (unless they wrote it)."""
     await posts.post_reply(tx, vault, community, new, now)
-    if new.author_key != target.author_key:
+    if to_author:
         await posts.tell_author(
             tx,
             vault,
@@ -371,16 +398,15 @@ async def publish_reply(tx, vault, community, target: store.Share, new: store.Re
 
 async def support(req: Request) -> None:
     target = await published_share(req, req.args.word(0), "Which share? `support 4`.")
-    key = _author_key(req)
-    if key == target.author_key:
+    if await _is_mine(req, target):
         req.say("That's your own share — be gentle with yourself today 💛")
         return
     added = await req.tx.execute(
         "INSERT INTO share_supports (share_id, supporter_key, created_at) VALUES ($1, $2, $3) "
         "ON CONFLICT (share_id, supporter_key) DO NOTHING",
         target.id,
-        key,
-        epoch(req.now),
+        target_token(req.member.secret, "support", target.id),
+        day_floor(req.now, req.community.zone),
     )
     if added != 1:
         req.say(f"You've already sent support to share #{target.number} 💛")
@@ -432,14 +458,9 @@ async def report(req: Request) -> None:
         raise Refusal(
             f"There's no {'reply' if reply_number else 'share'} #{req.args.word(0)} here to report."
         )
-    key = _author_key(req)
-    day_ago = epoch(req.now) - 86400
-    recent = await req.tx.fetchval(
-        "SELECT count(*) FROM share_reports WHERE community = $1 AND reporter_key = $2 "
-        "AND created_at > $3",
-        req.community.name,
-        key,
-        day_ago,
+    reporter = target_token(req.member.secret, "report", target.id, reply_number or 0)
+    recent = await ratelimits.hits(
+        req.tx, req.vault, "report", req.community.name, req.event.member, req.now
     )
     if recent >= req.community.sharing.reports_per_day:
         raise Refusal(
@@ -447,11 +468,7 @@ async def report(req: Request) -> None:
             "danger, please contact a moderator directly."
         )
     same = await req.tx.fetchval(
-        "SELECT count(*) FROM share_reports WHERE share_id = $1 AND reporter_key = $2 "
-        "AND reply_number IS NOT DISTINCT FROM $3",
-        target.id,
-        key,
-        reply_number,
+        "SELECT count(*) FROM share_reports WHERE reporter_key = $1", reporter
     )
     if same:
         req.say("You've reported this already; the moderators have it. Thank you.")
@@ -462,8 +479,11 @@ async def report(req: Request) -> None:
         req.community.name,
         target.id,
         reply_number,
-        key,
-        epoch(req.now),
+        reporter,
+        day_floor(req.now, req.community.zone),
+    )
+    await ratelimits.count(
+        req.tx, req.vault, "report", req.community.name, req.event.member, req.now, REPORT_WINDOW
     )
     await req.tx.execute(
         "UPDATE share_reports SET reason = $1 WHERE id = $2",

@@ -7,13 +7,14 @@ import secrets
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+from bot.anonymity import seal_member
 from bot.commands import Args, Refusal, Request, Router
 from bot.features.moderation_tools import audit
 from bot.features.sharing import posts, store
 from bot.features.sharing.commands import publish_reply, take_down_reply, take_down_share
-from bot.localtime import epoch
+from bot.localtime import day_floor, epoch
 from bot.moderators import is_moderator
-from bot.vault import REPORT_REASON
+from bot.vault import BLOCKED_IDENTITY, REPORT_REASON
 
 USAGE = (
     "mod queue — shares waiting for review, held replies and open reports\n"
@@ -55,7 +56,7 @@ def register(router: Router) -> dict[str, ModHandler]:
 
 async def log_action(req: Request, action: str, number: int | None, detail: str = "") -> None:
     await audit.record(
-        req.tx, req.community.name, req.member.user_id, action, number, detail, req.now
+        req.tx, req.vault, req.community.name, req.member.member, action, number, detail, req.now
     )
 
 
@@ -114,7 +115,15 @@ async def approve(req: Request, args: Args) -> None:
         if reply.status != "held":
             raise Refusal(f"Reply #{reply.label} isn't waiting for review.")
         await store.set_reply_status(req.tx, reply.id, "published")
-        await publish_reply(req.tx, req.vault, req.community, share, reply, req.now)
+        await publish_reply(
+            req.tx,
+            req.vault,
+            req.community,
+            share,
+            reply,
+            req.now,
+            to_author=share.author(req.vault, req.now) != reply.author(req.vault, req.now),
+        )
         await log_action(req, "approve", share.number, f"reply {reply.label}")
         req.say(f"Reply #{reply.label} is posted.")
         return
@@ -210,7 +219,12 @@ async def _close_reports(req: Request, share: store.Share, reply_number: int | N
 
 
 async def block(req: Request, args: Args) -> None:
-    share, _reply = await _target(req, args.word(0), "block")
+    """Block the author of share N (or of reply N.M) from sharing and replying here.
+
+    The answer is the same whether or not they were blocked already — a second
+    block is simply another row — so blocking never tells a moderator that two
+    items have one author."""
+    share, reply = await _target(req, args.word(0), "block")
     days_word = args.word(1)
     if days_word is None:
         until = None
@@ -218,33 +232,43 @@ async def block(req: Request, args: Args) -> None:
         until = req.now + timedelta(days=int(days_word))
     else:
         raise Refusal(f"Block for a number of days from 1 to {BLOCK_MAX_DAYS}, or leave it out.")
-    existing = await store.active_block(req.tx, req.community.name, share.author_key, req.now)
-    if existing:
-        req.say(f"The author of share #{share.number} is already blocked ({existing}).")
-        return
+    item = reply or share
+    label = f"reply #{reply.label}" if reply else f"share #{share.number}"
+    author = item.author(req.vault, req.now)
+    if author is None:
+        raise Refusal(
+            f"I can't block the author of {label}: Hearth no longer keeps who wrote it "
+            f"(links last {req.community.sharing.link_days} days). `mod remove` still works."
+        )
     code = "B-" + "".join(secrets.choice(_BLOCK_ALPHABET) for _ in range(6))
-    await req.tx.execute(
-        "INSERT INTO share_blocks (code, community, author_key, until, created_at) "
-        "VALUES ($1, $2, $3, $4, $5)",
+    block_id = await req.tx.fetchval(
+        "INSERT INTO share_blocks (code, community, identity, until, created_at) "
+        "VALUES ($1, $2, '', $3, $4) RETURNING id",
         code,
         req.community.name,
-        share.author_key,
         until and epoch(until),
-        epoch(req.now),
+        day_floor(req.now, req.community.zone),
+    )
+    await req.tx.execute(
+        "UPDATE share_blocks SET identity = $1 WHERE id = $2",
+        seal_member(req.vault, BLOCKED_IDENTITY, block_id, author),
+        block_id,
     )
     span = f"for {days_word} days" if until else "until a moderator lifts it"
     await posts.tell_author(
         req.tx,
         req.vault,
-        share.author(req.vault, req.now),
+        author,
         f"block:{code}",
-        f"A moderator has paused your sharing in {req.community.name} {span}. Nobody was told "
-        "who you are. Check-ins, support and `resources` still work for you.",
+        f"A moderator has paused your sharing and replies in {req.community.name} {span}. "
+        "Nobody was told who you are. Check-ins, support and `resources` still work for you.",
         req.now,
     )
-    await log_action(req, "block", share.number, code)
+    await log_action(
+        req, "block", share.number, code if reply is None else f"{code} reply {reply.label}"
+    )
     req.say(
-        f"The author of share #{share.number} can no longer share here {span}. "
+        f"The author of {label} can no longer share or reply here {span}. "
         f"Block id: {code} (`mod unblock {code}`). Nobody, you included, learns who it is."
     )
 

@@ -1,17 +1,20 @@
 """Shares and replies as stored: numbered per community, bodies sealed,
-authors only as a pseudonym and an expiring sealed link."""
+authors only as an owner token and an expiring sealed link (bot/anonymity.py);
+dated to the day."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from bot.anonymity import open_link, seal_link
-from bot.localtime import epoch
+from bot.anonymity import open_link, open_member, own_tokens, seal_link
+from bot.localtime import day_floor, epoch
 from bot.port import Member
 from bot.storage import Transaction
 from bot.vault import (
+    BLOCKED_IDENTITY,
     REPLY_AUTHOR,
     REPLY_BODY,
     SHARE_AUTHOR,
@@ -32,7 +35,7 @@ class Share:
     crisis: bool
     content_warning: str | None
     body: str | None
-    author_key: str
+    owner: str
     author_link: str | None
     link_expires_at: int | None
 
@@ -48,7 +51,7 @@ class Reply:
     number: int
     status: str  # published | held | removed
     body: str | None
-    author_key: str
+    owner: str
     author_link: str | None
     link_expires_at: int | None
 
@@ -79,7 +82,7 @@ def _share(vault: Vault, row: object) -> Share:
         crisis=bool(row["crisis"]),  # type: ignore[index]
         content_warning=vault.open(SHARE_WARNING, share_id, warning) if warning else None,
         body=vault.open(SHARE_BODY, share_id, body) if body else None,
-        author_key=row["author_key"],  # type: ignore[index]
+        owner=row["owner"],  # type: ignore[index]
         author_link=row["author_link"],  # type: ignore[index]
         link_expires_at=row["link_expires_at"],  # type: ignore[index]
     )
@@ -98,14 +101,32 @@ async def share_by_id(tx: Transaction, vault: Vault, share_id: int) -> Share | N
 
 
 async def shares_by_author(
-    tx: Transaction, vault: Vault, community: str, author_key: str
+    tx: Transaction, vault: Vault, community: str, secret: bytes
 ) -> list[Share]:
-    rows = await tx.fetch(
-        "SELECT * FROM shares WHERE community = $1 AND author_key = $2 ORDER BY number",
-        community,
-        author_key,
-    )
-    return [_share(vault, row) for row in rows]
+    """The shares of the member whose secret this is, in `community`."""
+    tokens = await own_tokens(tx, "shares", secret, "share", community)
+    shares = []
+    for token in tokens:
+        row = await tx.fetchrow("SELECT * FROM shares WHERE owner = $1", token)
+        if row is not None:
+            shares.append(_share(vault, row))
+    return sorted(shares, key=lambda share: share.number)
+
+
+async def replies_by_author(
+    tx: Transaction, vault: Vault, community: str, secret: bytes
+) -> list[Reply]:
+    tokens = await own_tokens(tx, "share_replies", secret, "reply", community)
+    replies = []
+    for token in tokens:
+        row = await tx.fetchrow(
+            "SELECT r.*, s.number AS share_number FROM share_replies r "
+            "JOIN shares s ON s.id = r.share_id WHERE r.owner = $1",
+            token,
+        )
+        if row is not None:
+            replies.append(_reply(vault, row, row["share_number"]))
+    return sorted(replies, key=lambda reply: (reply.share_number, reply.number))
 
 
 async def next_number(tx: Transaction, community: str) -> int:
@@ -134,21 +155,22 @@ async def insert_share(
     crisis: bool,
     content_warning: str | None,
     body: str,
-    author_key: str,
+    owner: str,
     author: Member,
     link_days: int,
     now: datetime,
+    zone: ZoneInfo,
 ) -> Share:
     number = await next_number(tx, community)
     share_id = await tx.fetchval(
-        "INSERT INTO shares (community, number, status, crisis, author_key, created_at) "
+        "INSERT INTO shares (community, number, status, crisis, owner, created_at) "
         "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         community,
         number,
         status,
         int(crisis),
-        author_key,
-        epoch(now),
+        owner,
+        day_floor(now, zone),
     )
     link = seal_link(vault, SHARE_AUTHOR, share_id, author, now, link_days)
     await tx.execute(
@@ -185,7 +207,7 @@ def _reply(vault: Vault, row: object, share_number: int) -> Reply:
         number=row["number"],  # type: ignore[index]
         status=row["status"],  # type: ignore[index]
         body=vault.open(REPLY_BODY, reply_id, body) if body else None,
-        author_key=row["author_key"],  # type: ignore[index]
+        owner=row["owner"],  # type: ignore[index]
         author_link=row["author_link"],  # type: ignore[index]
         link_expires_at=row["link_expires_at"],  # type: ignore[index]
     )
@@ -198,10 +220,11 @@ async def insert_reply(
     *,
     status: str,
     body: str,
-    author_key: str,
+    owner: str,
     author: Member,
     link_days: int,
     now: datetime,
+    zone: ZoneInfo,
 ) -> Reply:
     number = await tx.fetchval(
         "UPDATE shares SET last_reply_number = last_reply_number + 1 WHERE id = $1 "
@@ -209,13 +232,13 @@ async def insert_reply(
         share.id,
     )
     reply_id = await tx.fetchval(
-        "INSERT INTO share_replies (share_id, number, status, author_key, created_at) "
+        "INSERT INTO share_replies (share_id, number, status, owner, created_at) "
         "VALUES ($1, $2, $3, $4, $5) RETURNING id",
         share.id,
         number,
         status,
-        author_key,
-        epoch(now),
+        owner,
+        day_floor(now, zone),
     )
     link = seal_link(vault, REPLY_AUTHOR, reply_id, author, now, link_days)
     await tx.execute(
@@ -257,31 +280,18 @@ async def set_reply_status(
 
 
 async def active_block(
-    tx: Transaction, community: str, author_key: str, now: datetime
+    tx: Transaction, vault: Vault, community: str, member: Member, now: datetime
 ) -> str | None:
-    """The code of a block in force on this author, if any."""
-    return await tx.fetchval(
-        "SELECT code FROM share_blocks WHERE community = $1 AND author_key = $2 "
-        "AND lifted_at IS NULL AND (until IS NULL OR until > $3) LIMIT 1",
+    """The code of a block in force on this member, if any. Each block seals whom
+    it blocks, so no two blocks (nor a block and a share) share a value; the
+    few in force in a community are opened and compared."""
+    rows = await tx.fetch(
+        "SELECT id, code, identity FROM share_blocks WHERE community = $1 "
+        "AND lifted_at IS NULL AND (until IS NULL OR until > $2) ORDER BY id",
         community,
-        author_key,
         epoch(now),
     )
-
-
-async def last_submission_at(
-    tx: Transaction, community: str, author_key: str, kind: str
-) -> int | None:
-    """When this author last shared (kind "share") or replied ("reply") here, UTC seconds."""
-    if kind == "share":
-        return await tx.fetchval(
-            "SELECT max(created_at) FROM shares WHERE community = $1 AND author_key = $2",
-            community,
-            author_key,
-        )
-    return await tx.fetchval(
-        "SELECT max(r.created_at) FROM share_replies r JOIN shares s ON s.id = r.share_id "
-        "WHERE s.community = $1 AND r.author_key = $2",
-        community,
-        author_key,
-    )
+    for row in rows:
+        if open_member(vault, BLOCKED_IDENTITY, row["id"], row["identity"]) == member:
+            return row["code"]
+    return None
