@@ -13,7 +13,9 @@ baselines measured in the same run, with issue 9's targets beside them.
    platform limited to 25 requests a second (fake time): none over the limit,
    the send span against the ideal, and prompts per wall second against raw
    aiosqlite doing a durable outbox's least (bench/delivery.py);
-6. the crisis check's median for a 200-character message, ordinary and crisis, against
+6. a member found by the keyed hash of their id against by the id itself
+   (bench/members.py);
+7. the crisis check's median for a 200-character message, ordinary and crisis, against
    `str.lower()` and one regex on the same messages (bench/crisis.py).
 
 Takes about three minutes on 2 cores. `--full` also fills APScheduler with
@@ -43,6 +45,7 @@ import checkins  # noqa: E402
 import console  # noqa: E402
 import crisis  # noqa: E402
 import delivery  # noqa: E402
+import members  # noqa: E402
 import memory  # noqa: E402
 
 MB = 2**20
@@ -55,6 +58,8 @@ class Options:
     console_runs: int = 3
     delivery_members: int = delivery.MEMBERS
     crisis_runs: int = crisis.RUNS
+    member_lookups: int = members.LOOKUPS
+    member_count: int = members.MEMBERS
 
 
 QUICK = Options(
@@ -73,6 +78,8 @@ QUICK = Options(
     console_runs=1,
     delivery_members=200,
     crisis_runs=100,
+    member_lookups=500,
+    member_count=500,
 )
 
 
@@ -110,6 +117,7 @@ def summary(
     interpreter: console.Process,
     paced: delivery.Delivery | None = None,
     check: crisis.Cost | None = None,
+    lookup: members.Lookup | None = None,
 ) -> str:
     rows: list[tuple[str, ...]] = [("measure", "Hearth", "baseline, same run", "ratio", "target")]
     base = statistics.median(tp.baseline)
@@ -197,6 +205,8 @@ def summary(
     )
     if paced is not None:
         rows += delivery.summary_rows(paced)
+    if lookup is not None:
+        rows += members.summary_rows(lookup)
     if check is not None:
         rows += crisis.summary_rows(check)
     return checkins.format_table(rows)
@@ -218,8 +228,9 @@ async def run(options: Options) -> str:
         print("APScheduler is not installed: pip install -e '.[bench]' to compare with it.\n")
     playground, interpreter = console.measure(options.console_runs)
     paced = await delivery.run(options.delivery_members)
+    lookup = await members.run(options.member_count, options.member_lookups)
     check = crisis.run(options.crisis_runs)
-    table = summary(tp, costs, mem, playground, interpreter, paced, check)
+    table = summary(tp, costs, mem, playground, interpreter, paced, check, lookup)
     print("Summary: ratios against baselines measured in this run")
     print(table)
     return table
