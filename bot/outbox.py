@@ -170,6 +170,21 @@ async def row_id_for(tx: Transaction, vault: Vault, key: str) -> int | None:
     )
 
 
+async def erase_dms_to(tx: Transaction, vault: Vault, place: Place) -> int:
+    """Delete every DM row addressed to `place` that carries no member id (relays to
+    an anonymous author: only the sealed body says whom), sent or waiting. Rows
+    with the member's id go with their row. For `mydata delete`; returns how many."""
+    rows = await tx.fetch(
+        "SELECT id, body FROM outbox WHERE place_kind = 'dm' AND platform = $1 "
+        "AND member_id IS NULL",
+        place.platform,
+    )
+    gone = [row["id"] for row in rows if _open(vault, row).get("to") == place.target]
+    for row_id in gone:
+        await tx.execute("DELETE FROM outbox WHERE id = $1", row_id)
+    return len(gone)
+
+
 async def forget_member(tx: Transaction, vault: Vault, key: str) -> None:
     """Keep the row queued under `key` past its member's deletion (a take-down needs it)."""
     await tx.execute(

@@ -186,7 +186,7 @@ async def _blocks(
 
 
 async def _milestones(tx: Transaction, vault: Vault) -> None:
-    from datetime import date
+    from datetime import date, timedelta
 
     from bot.features.milestones import counters
 
@@ -226,11 +226,14 @@ async def _milestones(tx: Transaction, vault: Vault) -> None:
             None if row["next_check_at"] is None else from_epoch(row["next_check_at"]),
         )
     for row in await tx.fetch("SELECT * FROM streak_milestones"):
+        run_start = None
+        if row["last_day"] and row["last_streak"]:
+            last = date.fromisoformat(row["last_day"])
+            run_start = (last - timedelta(days=row["last_streak"] - 1)).isoformat()
         state = {
             "visibility": row["visibility"],
             "celebrated_days": row["celebrated_days"],
-            "last_day": row["last_day"],
-            "last_streak": row["last_streak"],
+            "run_start": run_start,
         }
         key = f"{row['member_id']}:{row['community']}"
         await tx.execute(

@@ -243,14 +243,22 @@ async def test_export_has_the_members_replies_support_and_reports(make_harness, 
 
 
 async def test_delete_removes_the_dms_waiting_for_the_member(make_harness, db_url):
-    h = await make_harness()
+    h = await sharing_harness(make_harness, db_url)
     await h.command("ann", "checkin schedule 09:00 UTC")
+    await h.command("ann", "share A long week.")
+    await h.command("bob", "share Bob's week.")
     h.adapter.send = _down  # type: ignore[method-assign]
+    await h.command("bob", "reply 1 you're not alone")  # a relay to ann, names her sealed only
+    await h.command("ann", "reply 2 same here")  # and one to bob
     await h.advance(hours=2, minutes=5)  # the 09:00 prompt waits to be retried
     ann = await h.member_id("ann")
+    waiting = [r["key"] for r in await h.outbox_rows()]  # failing to send, kept for retry
+    assert {"relay:reply:1", "relay:reply:2"} <= set(waiting)
     assert await h.db.fetchval("SELECT count(*) FROM outbox WHERE member_id = $1", ann) == 1
     await h.command("ann", "mydata delete confirm")
     assert await h.db.fetchval("SELECT count(*) FROM outbox WHERE member_id = $1", ann) == 0
+    left = {r["key"] for r in await h.outbox_rows() if r["place_kind"] == "dm"}
+    assert "relay:reply:1" not in left and "relay:reply:2" in left  # bob's stays his
 
 
 async def _down(place, message):  # noqa: ANN001, ANN202

@@ -157,6 +157,8 @@ async def delete(req: Request, *, confirmed: bool) -> None:
     # Every table that refers to a member does so with ON DELETE CASCADE.
     await sharing_erasure.erase(req)
     await milestone_rights.erase(req)
+    # Relays to their anonymous posts name them only inside the sealed body.
+    await outbox.erase_dms_to(req.tx, req.vault, req.member.dm)
     await req.tx.execute("DELETE FROM members WHERE id = $1", req.member.id)
     req.erased = True
     req.say(

@@ -5,15 +5,17 @@ streak run. A new run (the streak fell back) starts from zero again, so a
 fresh 7-day streak is worth celebrating too; within a run each threshold is
 celebrated once, and only the highest newly reached one.
 
-The row is sealed (`state`): how the member celebrates, the mark, and the last
-day and streak seen, so a copy of the database cannot point at the row that
-an anonymous streak celebration came from.
+The row is sealed (`state`): how the member celebrates, the mark, and the
+first day of the run it belongs to, so a copy of the database cannot point at
+the row an anonymous streak celebration came from. It is written only when one
+of those changes (a new run, a celebration, a new choice), not at every
+check-in: a check-in costs one read of it.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from bot.commands import Request
@@ -22,7 +24,7 @@ from bot.features.milestones.thresholds import highest_reached
 from bot.vault import STREAK_STATE
 
 STREAK = "streak"  # the name `milestone visibility streak …` uses
-_FRESH = {"visibility": "private", "celebrated_days": 0, "last_day": None, "last_streak": 0}
+_FRESH = {"visibility": "private", "celebrated_days": 0, "run_start": None}
 
 
 async def _load(req: Request) -> dict[str, Any] | None:
@@ -71,28 +73,25 @@ async def on_checkin_streak(req: Request, day: date, streak: int, *, hard_moment
     In a hard moment (a crisis note, a very low mood) nothing is celebrated:
     the mark stays, and the next check-in celebrates what was reached."""
     community = req.community
-    state = await _load(req) or dict(_FRESH)
-    visibility_choice, mark = state["visibility"], state["celebrated_days"]
-    last_day = date.fromisoformat(state["last_day"]) if state["last_day"] else None
-    last_streak = state["last_streak"]
-    # Within one run a later day always has a longer streak; otherwise it began anew.
-    if last_day is not None and (
-        streak < last_streak or (day > last_day and streak <= last_streak)
-    ):
-        mark = 0
     reached = highest_reached(streak, community.milestones.streaks, yearly=False)
+    if not reached:
+        return  # nothing to celebrate yet; a mark from an earlier run is reset when read
+    stored = await _load(req)
+    state = dict(stored or _FRESH)
+    visibility_choice, mark = state["visibility"], state["celebrated_days"]
+    run_start = (day - timedelta(days=max(streak, 1) - 1)).isoformat()
+    # A run that began after the one the mark belongs to: the streak broke, start again.
+    # (One that began earlier is the same run, reaching back: a late check-in.)
+    if state["run_start"] is None or run_start > state["run_start"]:
+        mark, state["run_start"] = 0, run_start
+    elif run_start < state["run_start"]:
+        state["run_start"] = run_start
     celebrate = reached > mark and not hard_moment
     if celebrate:
         mark = reached
-    await _store(
-        req,
-        {
-            "visibility": visibility_choice,
-            "celebrated_days": mark,
-            "last_day": day.isoformat(),
-            "last_streak": streak,
-        },
-    )
+    state["celebrated_days"] = mark
+    if state != stored:
+        await _store(req, state)
     if not celebrate:
         return
     shared = ""
