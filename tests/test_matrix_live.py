@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.conftest import lookup
+
 pytest.importorskip("nio")
 pytest.importorskip("synapse")
 
@@ -321,8 +323,8 @@ async def test_a_member_who_left_their_dm_is_unreachable_and_not_invited_again(
     invited_before = set(ann.invites)
 
     await bot.hearth.scheduler.advance_to(START + timedelta(hours=1, minutes=1))  # prompt due
-    unreachable = "SELECT unreachable_at FROM members WHERE user_id = $1"
-    assert await bot.db.fetchval(unreachable, ann.user_id) is not None
+    unreachable = "SELECT unreachable_at FROM members WHERE lookup = $1"
+    assert await bot.db.fetchval(unreachable, lookup(ann.user_id, "matrix")) is not None
     await ann.sync()
     assert ann.invites == invited_before  # closing the DM is respected: no new invite
 

@@ -103,7 +103,7 @@ async def test_sqlite_to_postgresql_and_back_keeps_every_row_and_it_still_opens(
     assert "walked by the river" in "\n".join(expected_reads)  # a sealed note, opened
     original = await every_row(source)
     filled = [table for table, rows in original.items() if rows]
-    assert len(filled) >= 22, filled
+    assert len(filled) >= 21, filled  # (earlier runs of a counter live in its sealed state)
 
     # SQLite → PostgreSQL through the command line, as an operator would.
     postgres = postgres_url()
