@@ -42,6 +42,7 @@ from bot.vault import (
     OUTBOX_BODY,
     OUTBOX_MESSAGE,
     STREAK_STATE,
+    SealedField,
     Vault,
 )
 
@@ -188,7 +189,7 @@ async def _blocks(
 async def _milestones(tx: Transaction, vault: Vault) -> None:
     from datetime import date, timedelta
 
-    from bot.features.milestones import counters
+    from bot.features.milestones import counters, streaks
 
     for row in await tx.fetch("SELECT * FROM milestone_counters_v6 ORDER BY id"):
         runs = await tx.fetch(
@@ -235,19 +236,14 @@ async def _milestones(tx: Transaction, vault: Vault) -> None:
             "celebrated_days": row["celebrated_days"],
             "run_start": run_start,
         }
-        key = f"{row['member_id']}:{row['community']}"
+        key = streaks.row_key(row["member_id"], row["community"])
         await tx.execute(
             "UPDATE streak_milestones SET state = $1 WHERE member_id = $2 AND community = $3",
             vault.seal(STREAK_STATE, key, json.dumps(state)),
             row["member_id"],
             row["community"],
         )
-    for row in await tx.fetch("SELECT id, kind FROM celebrations"):
-        await tx.execute(
-            "UPDATE celebrations SET kind = $1 WHERE id = $2",
-            vault.seal(CELEBRATION_KIND, row["id"], row["kind"]),
-            row["id"],
-        )
+    await _seal_in_place(tx, vault, CELEBRATION_KIND)
 
 
 def _prompt_key(row: Any) -> str:
@@ -325,9 +321,15 @@ async def _the_rest(tx: Transaction, vault: Vault, platforms: dict[str, str]) ->
             moderator_key(vault, who),
             row["id"],
         )
-    for row in await tx.fetch("SELECT member_id, room_id FROM matrix_dm_rooms"):
+    await _seal_in_place(tx, vault, MATRIX_DM_ROOM)
+
+
+async def _seal_in_place(tx: Transaction, vault: Vault, field: SealedField) -> None:
+    """Seal a column that held plain text, row by row, to its row."""
+    rows = await tx.fetch(f"SELECT {field.key_column}, {field.column} FROM {field.table}")
+    for row_key, plain in rows:
         await tx.execute(
-            "UPDATE matrix_dm_rooms SET room_id = $1 WHERE member_id = $2",
-            vault.seal(MATRIX_DM_ROOM, row["member_id"], row["room_id"]),
-            row["member_id"],
+            f"UPDATE {field.table} SET {field.column} = $1 WHERE {field.key_column} = $2",
+            vault.seal(field, row_key, plain),
+            row_key,
         )

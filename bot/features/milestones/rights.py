@@ -14,6 +14,7 @@ from bot import outbox
 from bot.anonymity import own_tokens, target_token
 from bot.commands import Request
 from bot.features.milestones import counters as counter_store
+from bot.features.milestones import streaks as streak_store
 from bot.localtime import from_epoch
 from bot.port import Place
 from bot.vault import CELEBRATION_KIND, STREAK_STATE
@@ -66,7 +67,9 @@ async def export(req: Request) -> dict[str, Any]:
         member.id,
     ):
         state = json.loads(
-            req.vault.open(STREAK_STATE, f"{row['member_id']}:{row['community']}", row["state"])
+            req.vault.open(
+                STREAK_STATE, streak_store.row_key(row["member_id"], row["community"]), row["state"]
+            )
         )
         streaks.append(
             {

@@ -38,8 +38,13 @@ async def _load(req: Request) -> dict[str, Any] | None:
     return json.loads(req.vault.open(STREAK_STATE, _row_key(req), sealed))
 
 
+def row_key(member_id: int, community: str) -> str:
+    """What a streak row's sealed state is bound to (bot/vault.STREAK_STATE)."""
+    return f"{member_id}:{community}"
+
+
 def _row_key(req: Request) -> str:
-    return f"{req.member.id}:{req.community.name}"
+    return row_key(req.member.id, req.community.name)
 
 
 async def _store(req: Request, state: dict[str, Any]) -> None:

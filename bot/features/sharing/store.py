@@ -105,28 +105,28 @@ async def shares_by_author(
 ) -> list[Share]:
     """The shares of the member whose secret this is, in `community`."""
     tokens = await own_tokens(tx, "shares", secret, "share", community)
-    shares = []
-    for token in tokens:
-        row = await tx.fetchrow("SELECT * FROM shares WHERE owner = $1", token)
-        if row is not None:
-            shares.append(_share(vault, row))
-    return sorted(shares, key=lambda share: share.number)
+    rows = await _owned(tx, "SELECT * FROM shares WHERE owner = $1", tokens)
+    return sorted((_share(vault, row) for row in rows), key=lambda share: share.number)
 
 
 async def replies_by_author(
     tx: Transaction, vault: Vault, community: str, secret: bytes
 ) -> list[Reply]:
     tokens = await own_tokens(tx, "share_replies", secret, "reply", community)
-    replies = []
-    for token in tokens:
-        row = await tx.fetchrow(
-            "SELECT r.*, s.number AS share_number FROM share_replies r "
-            "JOIN shares s ON s.id = r.share_id WHERE r.owner = $1",
-            token,
-        )
-        if row is not None:
-            replies.append(_reply(vault, row, row["share_number"]))
+    rows = await _owned(
+        tx,
+        "SELECT r.*, s.number AS share_number FROM share_replies r "
+        "JOIN shares s ON s.id = r.share_id WHERE r.owner = $1",
+        tokens,
+    )
+    replies = (_reply(vault, row, row["share_number"]) for row in rows)
     return sorted(replies, key=lambda reply: (reply.share_number, reply.number))
+
+
+async def _owned(tx: Transaction, sql: str, tokens: list[str]) -> list[object]:
+    """The row `sql` finds for each owner token (one index probe each)."""
+    found = [await tx.fetchrow(sql, token) for token in tokens]
+    return [row for row in found if row is not None]
 
 
 async def next_number(tx: Transaction, community: str) -> int:
