@@ -27,8 +27,9 @@ NOT_A_CRISIS_SERVICE_WITH_HELP = (
     "Hearth is a peer-support bot, not a crisis service; the people above are there to listen."
 )
 
-_ENTRY_KEYS = frozenset({"name", "contact", "url", "region", "source", "verified"})
+_ENTRY_KEYS = frozenset({"name", "contact", "url", "region", "languages", "source", "verified"})
 _COUNTRY_CODE = re.compile(r"[A-Z]{2}")
+_LANGUAGE_CODE = re.compile(r"[a-z]{2}")
 # Names people use that are not ISO 3166-1 codes.
 _REGION_ALIASES = {"UK": "GB"}
 
@@ -47,6 +48,7 @@ class ResourceEntry:
     region: str  # ISO 3166-1 alpha-2 code, or "international"
     source: str
     verified: date
+    languages: tuple[str, ...] = ()  # ISO 639-1 codes it answers in, the main one first
 
 
 AnyResource = Resource | ResourceEntry
@@ -108,7 +110,18 @@ def _parse_entry(item: object, where: str) -> ResourceEntry:
         raise ResourceDataError(
             f"{where}.region: expected an ISO country code such as GB, or 'international'"
         )
-    return ResourceEntry(name, contact, url, region, source, _verified_date(item, where))
+    languages = item.get("languages")
+    if (
+        not isinstance(languages, list)
+        or not languages
+        or not all(isinstance(code, str) and _LANGUAGE_CODE.fullmatch(code) for code in languages)
+    ):
+        raise ResourceDataError(
+            f"{where}.languages: required, the ISO 639-1 codes it answers in, like [de, fr]"
+        )
+    return ResourceEntry(
+        name, contact, url, region, source, _verified_date(item, where), tuple(languages)
+    )
 
 
 def _verified_date(item: dict[object, object], where: str) -> date:
@@ -147,6 +160,7 @@ def pick_resources(
     region_hint: str | None = None,
     limit: int = MAX_RESOURCES,
     *,
+    language: str | None = None,
     defaults: Sequence[ResourceEntry] | None = None,
 ) -> list[AnyResource]:
     """Two or three resources: the community's own first, then a built-in for the member's
@@ -154,7 +168,9 @@ def pick_resources(
 
     With a region hint, the community's resources for that region (or for none) come before
     its resources for other countries. The local built-in comes before the international
-    one because a number to call beats a directory to search.
+    one because a number to call beats a directory to search. `language` (the one the
+    member wrote in) picks among a country's services, and stands in for the country when
+    it is unknown — except English, spoken in too many countries to guess one.
     """
     if limit < 1:
         raise ValueError("limit must be at least 1")
@@ -173,7 +189,7 @@ def pick_resources(
         community.sort(key=lambda r: not fits_region(r))  # stable: config order otherwise
     chosen: list[AnyResource] = community[:limit]
 
-    local = next((e for e in builtin if region is not None and e.region == region), None)
+    local = _local(builtin, region, language)
     international = next((e for e in builtin if e.region == INTERNATIONAL), None)
     for candidate in (local, international):
         if len(chosen) >= limit:
@@ -181,6 +197,22 @@ def pick_resources(
         if candidate is not None and not any(_same_service(candidate, c) for c in chosen):
             chosen.append(candidate)
     return chosen
+
+
+def _local(
+    builtin: Sequence[ResourceEntry], region: str | None, language: str | None
+) -> ResourceEntry | None:
+    """The built-in service for this country (in the member's language if it has several),
+    or, with no country known, the first whose main language is theirs."""
+    if region is not None:
+        here = [e for e in builtin if e.region == region]
+        return next((e for e in here if language in e.languages), here[0] if here else None)
+    if language and language != "en":
+        return next(
+            (e for e in builtin if e.region != INTERNATIONAL and e.languages[:1] == (language,)),
+            None,
+        )
+    return None
 
 
 def _same_service(a: AnyResource, b: AnyResource) -> bool:
