@@ -90,7 +90,7 @@ class Hearth:
         safety.register(self.router)
         mydata.register(self.router)
         sharing.register(self.router)
-        self.mod_commands = moderation.register(self.router)
+        self.mod_commands = moderation.register(self.router, held=(milestone_celebrations.HELD,))
         moderation_tools.register(self.router, self.mod_commands, self)
         self.outbox = OutboxDeliverer(
             db, vault, self.adapters, self.metrics, config=config, clock=clock

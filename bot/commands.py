@@ -29,6 +29,12 @@ if TYPE_CHECKING:
 _UNSHOWABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
+def preview(text: str, length: int = 80) -> str:
+    """The start of `text` on one line, for a list (the mod queue)."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= length else flat[: length - 1] + "…"
+
+
 def is_blank(text: str) -> bool:
     """Nothing a reader would see: empty, spaces, control or invisible characters."""
     return not any(ch.isprintable() and not ch.isspace() for ch in text)

@@ -1,9 +1,26 @@
-"""Who moderates a community: named users, Discord roles, Matrix power level."""
+"""Who moderates a community (named users, Discord roles, Matrix power level), and
+how a feature puts what it held back into the moderators' queue."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.commands import Request
 from bot.config import Community
 from bot.port import Event
+
+
+@dataclass(frozen=True)
+class HeldKind:
+    """Content one feature held for review (a celebration that sounded like a crisis):
+    listed by `mod queue`, decided by `mod approve PREFIX N` / `mod reject PREFIX N`."""
+
+    prefix: str  # "c": `mod approve c7`, never mistaken for share #7
+    noun: str
+    pending: Callable[[Request], Awaitable[list[str]]]  # the queue's lines
+    approve: Callable[[Request, int], Awaitable[None]]
+    reject: Callable[[Request, int, str], Awaitable[None]]  # with the moderator's note
 
 
 def is_moderator(event: Event, community: Community) -> bool:

@@ -48,6 +48,7 @@ COUNTER_STATE = SealedField("milestone_counters", "id", "state")
 # both engines evaluate alike, so rotation can select and update by it).
 STREAK_STATE = SealedField("streak_milestones", "(member_id || ':' || community)", "state")
 CELEBRATION_KIND = SealedField("celebrations", "id", "kind")
+CELEBRATION_BODY = SealedField("celebrations", "id", "body")  # only while held for review
 MODERATOR_IDENTITY = SealedField("moderation_log", "id", "moderator")
 OUTBOX_MESSAGE = SealedField("outbox", "id", "message_id")
 MATRIX_DM_ROOM = SealedField("matrix_dm_rooms", "member_id", "room_id")
@@ -73,6 +74,7 @@ SEALED_FIELDS: tuple[SealedField, ...] = (
     COUNTER_STATE,
     STREAK_STATE,
     CELEBRATION_KIND,
+    CELEBRATION_BODY,
 )
 
 

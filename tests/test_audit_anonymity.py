@@ -84,6 +84,7 @@ STEPS: tuple[Step, ...] = (
     (HELPER, "dm", "cheer 3"),
     (HELPER, "dm", "cheer 4"),
     (TROUBLED, "dm", "share I want to end my life"),
+    (TROUBLED, "dm", "celebrate a week clean but I want to die anonymous"),  # held: sealed
     (MODERATOR, "mod-queue", "mod queue"),
     (MODERATOR, "mod-queue", "mod log"),
     (MODERATOR, "mod-queue", "mod stats"),

@@ -515,11 +515,54 @@ async def test_a_celebration_with_crisis_words_is_held_and_moderators_see_what_n
     replies = await h.command(ID, "celebrate a month sober but I want to end my life anonymous")
     assert "haven't posted this" in replies[0] and "never your name" in replies[0]
     assert replies[1].startswith(CARE_OPENING)
-    assert celebration_posts(h) == [] and await h.count("celebrations") == 0
-    alerts = [s.message.text for s in h.adapter.sent if s.place.target == "mod-queue"]
+    assert celebration_posts(h) == []
+    alerts = [s.message for s in h.adapter.sent if s.place.target == "mod-queue"]
     assert len(alerts) == 1
-    assert "Possible crisis in a celebration" in alerts[0] and "end my life" in alerts[0]
-    assert ID not in alerts[0]
+    assert "Possible crisis in celebration c1" in alerts[0].text and "end my life" in alerts[0].text
+    assert ID not in alerts[0].text
+    assert [c.command for c in alerts[0].choices] == ["mod approve c1", "mod reject c1"]
+    # Nothing held is lost: it waits in the queue with its words and its choices.
+    queue = (await h.command("mona", "mod queue"))[0]
+    assert "Celebration c1 — held ⚠️ possible crisis" in queue and "end my life" in queue
+    assert "`mod approve c1`" in queue and ID not in queue
+    assert "can't find celebration #1" in (await h.command(OTHER, "cheer 1"))[0]
+
+
+async def test_a_held_celebration_approved_from_the_queue_is_posted_as_the_member_chose(harness):
+    h = harness
+    await h.command(ID, "celebrate a month sober but I want to end my life anonymous")
+    await h.command("mona", "mod approve 1")  # a share's number: not the celebration
+    assert celebration_posts(h) == []
+    assert (await h.command("mona", "mod approve c1"))[0] == "Celebration c1 is posted as #1."
+    await h.advance(minutes=1)
+    posts = celebration_posts(h)
+    assert len(posts) == 1 and "someone in our community" in posts[0] and ID not in posts[0]
+    assert any("celebration #1 is posted now" in t for t in dms(h, ID))
+    assert "The queue is empty" in (await h.command("mona", "mod queue"))[0]
+    again = await h.command("mona", "mod approve c1")
+    assert "isn't waiting for review" in again[0]
+    assert "Cheer sent" in (await h.command(OTHER, "cheer 1"))[0]
+    row = (await h.db.fetch("SELECT status, body FROM celebrations"))[0]
+    assert row["status"] == "posted" and row["body"] is None  # the held words are gone
+
+
+async def test_a_named_held_celebration_keeps_the_name_and_a_rejected_one_gets_care(harness):
+    h = harness
+    await h.command(ID, "celebrate I finally told my sister I want to kill myself")
+    await h.command(OTHER, "celebrate I can't go on anymore, I want to die anonymous")
+    assert "isn't waiting" not in (await h.command("mona", "mod approve c1"))[0]
+    await h.advance(minutes=1)
+    assert [p.split(":")[0] for p in celebration_posts(h)] == [f"🎉 A win from {ID}"]
+    replies = await h.command("mona", "mod reject c2 we'd love to hear from you")
+    assert replies[0] == "Celebration c2 won't be posted and its author has been told, with care."
+    await h.advance(minutes=1)
+    told = [s.message for s in h.adapter.sent if s.place.is_dm and s.place.target == OTHER]
+    declined = [m for m in told if "celebration" in m.text and "with care" in m.text][-1]
+    assert "decided not to" not in declined.text
+    assert "we'd love to hear from you" in declined.text and "`resources`" in declined.text
+    assert [c.command for c in declined.choices] == ["contact yes", "contact no"]
+    assert "Cheer sent" not in (await h.command(ID, "cheer 2"))[0]
+    assert len(celebration_posts(h)) == 1
 
 
 # --- privacy and data rights ----------------------------------------------------------------

@@ -7,9 +7,9 @@ from datetime import timedelta
 from bot import outbox
 from bot.commands import Refusal, Request, Router
 from bot.localtime import checkin_day, epoch, parse_hhmm
-from bot.port import Choice, Message, Place
+from bot.port import Message, Place
 from bot.safety import care
-from bot.safety.care import CONTACT_OFFER, resources_text
+from bot.safety.care import CONTACT_CHOICES, CONTACT_OFFER, resources_text
 
 CONTACT_AGAIN_AFTER = timedelta(
     hours=12
@@ -46,14 +46,15 @@ def register(router: Router) -> None:
 async def said(req: Request) -> None:
     """Plain words in a DM: nothing is stored, but a cry for help is never met
     with a help card."""
-    if care.crisis_in(req.args.text, req.community):
+    match = care.crisis_in(req.args.text, req.community)
+    if match:
         day = checkin_day(
             req.now,
             req.member.zone(req.community.checkins.default_timezone),
             parse_hhmm(req.community.checkins.day_reset),
         )
         await care.mark_cared_for(req, day)
-        care.offer_care(req, offer_contact=True)
+        await care.offer_care(req, offer_contact=True, language=match.language)
         return
     req.say(
         "I'm a bot, so I answer commands — `help` lists them. If you'd like someone to "
@@ -62,21 +63,17 @@ async def said(req: Request) -> None:
 
 
 async def resources(req: Request) -> None:
+    await care.note_resources_shown(req)
     req.say("Support, whenever you need it:\n" + resources_text(req.community, req.member.timezone))
 
 
 async def contact(req: Request) -> None:
     answer = req.args.word(0)
     if answer is None:
-        req.say(
-            CONTACT_OFFER,
-            choices=(
-                Choice("Yes, please", "contact yes", "✅"),
-                Choice("No, thank you", "contact no", "✖️"),
-            ),
-        )
+        req.say(CONTACT_OFFER, choices=CONTACT_CHOICES)
         return
     if answer == "no":
+        await care.note_contact_answer(req)
         req.say("Okay. If you change your mind, `contact yes` any time. Take care 💛")
         return
     if answer != "yes":
@@ -87,6 +84,7 @@ async def contact(req: Request) -> None:
             "This community has no moderators' channel set up, so I can't pass this "
             "on. " + resources_text(req.community, req.member.timezone)
         )
+    await care.note_contact_answer(req)
     recent = await req.tx.fetchval(
         "SELECT count(*) FROM contact_requests WHERE member_id = $1 AND community = $2 "
         "AND requested_at > $3",

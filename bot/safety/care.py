@@ -1,20 +1,26 @@
 """What Hearth does when someone may be in crisis (SPEC §4), in one place.
 
-Check-ins call it now; shares, replies and celebrations call the same
+Check-ins, plain DMs, shares, replies and celebrations call the same
 functions: `crisis_in(text, community)` to check, `offer_care` to answer the
-member privately, `alert_moderators` for content that was held back.
+member privately, `alert_moderators` for content that was held back, and
+`declined_with_care` when a moderator decides not to post what was held.
+
+Two short-lived marks (bot/ratelimits.py) keep the answers from repeating:
+resources shown within the hour are replaced by a short pointer, and a member
+who answered the contact offer is not asked again for a week. Like every
+mark they say only "this someone, until then", never what was written.
 """
 
 from __future__ import annotations
 
 import functools
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from importlib import resources as package_files
 
-from bot import outbox
+from bot import outbox, ratelimits
 from bot.commands import Request
 from bot.config import Community
-from bot.port import Choice, Message, Place
+from bot.port import Choice, Member, Message, Place
 from bot.safety.crisis import CrisisMatch, check_text
 from bot.safety.resources import format_resources, pick_resources
 from bot.storage import Transaction
@@ -31,6 +37,21 @@ CONTACT_OFFER = (
     "Would you like a moderator to reach out to you? They would only learn that you "
     "asked — never what you wrote."
 )
+CONTACT_CHOICES = (
+    Choice("Yes, please", "contact yes", "✅"),
+    Choice("No, thank you", "contact no", "✖️"),
+)
+# Shown instead of the whole list when it reached the member within the hour.
+RESOURCES_POINTER = (
+    "I hear you, and I'm glad you told me. The people I shared a little while ago are "
+    "there for you right now — `resources` shows them again. If you are in danger, please "
+    "call your local emergency number."
+)
+
+RESOURCES_AGAIN_AFTER = timedelta(hours=1)
+CONTACT_ASKED_AGAIN_AFTER = timedelta(days=7)
+_RESOURCES_SHOWN = "resources-shown"
+_CONTACT_ANSWERED = "contact-answered"
 
 
 def crisis_in(text: str, community: Community) -> CrisisMatch | None:
@@ -49,27 +70,83 @@ def _zone_countries() -> dict[str, str]:
     return countries
 
 
-def resources_text(community: Community, timezone: str | None) -> str:
-    """Two or three resources for this member, with emergency advice."""
-    region = _zone_countries().get(timezone or "")
-    return format_resources(pick_resources(community.safety.resources, region_hint=region))
+def resources_text(community: Community, timezone: str | None, language: str | None = None) -> str:
+    """Two or three resources for this member, with emergency advice: for the country of
+    their time zone, else of the community's, and in the language they wrote in."""
+    countries = _zone_countries()
+    region = countries.get(timezone or "") or countries.get(community.checkins.default_timezone)
+    return format_resources(
+        pick_resources(community.safety.resources, region_hint=region, language=language)
+    )
 
 
-def care_message(community: Community, timezone: str | None) -> Message:
-    return Message(CARE_OPENING + "\n" + resources_text(community, timezone))
+async def note_resources_shown(req: Request) -> None:
+    """The member has just been given the whole list: for an hour, a pointer will do."""
+    await ratelimits.count(
+        req.tx,
+        req.vault,
+        _RESOURCES_SHOWN,
+        req.community.name,
+        req.member.member,
+        req.now,
+        RESOURCES_AGAIN_AFTER,
+    )
 
 
-def offer_care(req: Request, *, offer_contact: bool) -> None:
+async def care_message(req: Request, language: str | None = None) -> Message:
+    """The crisis answer: the resources with a warm opening, or, when they reached
+    this member within the hour, the short pointer to them. `language`: the one the
+    crisis check heard, for a service that answers in it."""
+    shown = await ratelimits.seconds_left(
+        req.tx, req.vault, _RESOURCES_SHOWN, req.community.name, req.member.member, req.now
+    )
+    if shown:
+        return Message(RESOURCES_POINTER)
+    await note_resources_shown(req)
+    return Message(
+        CARE_OPENING + "\n" + resources_text(req.community, req.member.timezone, language)
+    )
+
+
+async def offer_care(req: Request, *, offer_contact: bool, language: str | None = None) -> None:
     """Answer a crisis signal privately, at once: resources, and perhaps a moderator's contact."""
-    req.replies.append(care_message(req.community, req.member.timezone))
-    if offer_contact:
-        req.say(
-            CONTACT_OFFER,
-            choices=(
-                Choice("Yes, please", "contact yes", "✅"),
-                Choice("No, thank you", "contact no", "✖️"),
-            ),
-        )
+    req.replies.append(await care_message(req, language))
+    if offer_contact and not await contact_answered(req, req.member.member):
+        req.say(CONTACT_OFFER, choices=CONTACT_CHOICES)
+
+
+async def contact_answered(req: Request, member: Member) -> bool:
+    """Whether `member` answered the contact offer (yes or no) within the week."""
+    left = await ratelimits.seconds_left(
+        req.tx, req.vault, _CONTACT_ANSWERED, req.community.name, member, req.now
+    )
+    return left > 0
+
+
+async def note_contact_answer(req: Request) -> None:
+    await ratelimits.count(
+        req.tx,
+        req.vault,
+        _CONTACT_ANSWERED,
+        req.community.name,
+        req.member.member,
+        req.now,
+        CONTACT_ASKED_AGAIN_AFTER,
+    )
+
+
+async def declined_with_care(req: Request, member: Member | None, what: str, note: str) -> Message:
+    """What the author of held words hears when a moderator decides not to post them:
+    never a verdict, always the way to people and, unless answered, the contact offer."""
+    because = f"\nThe moderator added: {note}" if note else ""
+    text = (
+        f"A moderator read your {what} with care. It won't go up in the channel, but what "
+        f"you wrote matters, and so do you.{because}\n"
+        "`resources` has people who listen, any time."
+    )
+    if member is not None and not await contact_answered(req, member):
+        return Message(f"{text}\n{CONTACT_OFFER}", choices=CONTACT_CHOICES)
+    return Message(text)
 
 
 async def mark_cared_for(req: Request, day: date) -> bool:
@@ -85,8 +162,15 @@ async def mark_cared_for(req: Request, day: date) -> bool:
 
 
 async def gentle_low_mood_note(req: Request, day: date) -> None:
-    """A mood of 1 is a softer signal: a short note with resources, once a day at most."""
-    if await mark_cared_for(req, day):
+    """A mood of 1 is a softer signal: a short note with resources, once a day at most,
+    and not when the member was given them within the hour."""
+    if not await mark_cared_for(req, day):
+        return
+    shown = await ratelimits.seconds_left(
+        req.tx, req.vault, _RESOURCES_SHOWN, req.community.name, req.member.member, req.now
+    )
+    if not shown:
+        await note_resources_shown(req)
         req.say(LOW_MOOD_OPENING + "\n" + resources_text(req.community, req.member.timezone))
 
 

@@ -726,15 +726,42 @@ class CrisisMatcher:
         return found
 
     def match(self, text: str) -> CrisisMatch | None:
+        found = self._phrases_in(text, means_need_intent=True)
+        return self._judge(found) if found else None
+
+    def touches(self, text: str) -> bool:
+        """Whether `text` speaks of suicide or self-harm at all — recovering from it,
+        someone else's, not any more — rather than of a film or a figure of speech.
+        Safe-messaging guidance asks for a pointer to help under such a post."""
+        found = self._phrases_in(text, means_need_intent=False)
+        if not found:
+            return False
+        # Of any language: the same words may be a phrase in several ("suicide").
+        topics = [
+            (f.clause, f.start, f.end)
+            for f in found
+            if f.pattern.role in ("prevention", "hyperbole")
+        ]
+        return any(
+            f.pattern.role in ("crisis", "history")
+            and not any(
+                clause == f.clause and start >= f.start - NEAR and end <= f.end + NEAR
+                for clause, start, end in topics
+            )
+            for f in found
+        )
+
+    def _phrases_in(self, text: str, *, means_need_intent: bool) -> list[_Found]:
+        """The phrases found in `text` with the words around them; [] when none."""
         if not isinstance(text, str):
             raise TypeError(f"match() needs str, not {type(text).__name__}")
         if not text:
-            return None
+            return []
         clauses = self._read(text)
         present = set().union(*itertools.chain.from_iterable(clauses))
         main = self._candidates(present, self._main_anchors, self._main_keys)
         if not main:  # the common case ends here
-            return None
+            return []
         words = [
             (i, p, slots)
             for i, clause in enumerate(clauses)
@@ -742,15 +769,17 @@ class CrisisMatcher:
             if slots
         ]
         if all(p.role == "means" for p in main):
+            if not means_need_intent:
+                return []  # a means alone is no topic
             intent = self._candidates(present, self._intent_anchors, self._intent_keys)
             if not intent or not self._find(clauses, words, intent):
-                return None  # pills, a rope, a bridge, and no intent: everyday talk
+                return []  # pills, a rope, a bridge, and no intent: everyday talk
         # The words around phrases, of the languages whose phrases may be there.
         context = self._context_for(frozenset(p.language for p in main))
         found = self._find(clauses, words, main + self._candidates(present, *context))
         if not any(f.pattern.role in _MAIN_ROLES for f in found):
-            return None
-        return self._judge(found)
+            return []
+        return found
 
     def _context_for(
         self, codes: frozenset[str]
@@ -1028,6 +1057,13 @@ def check_text(
     if kind is tuple or kind is list:
         return _matcher_for(tuple(map(str, extra_terms))).match(text)  # type: ignore[arg-type]
     return _matcher_for(_cache_key(extra_terms)).match(text)
+
+
+def touches_topic(text: str, extra_terms: Iterable[str] | Mapping[str, Iterable[str]] = ()) -> bool:
+    """Whether `text` speaks of suicide or self-harm, in any way (`CrisisMatcher.touches`)."""
+    kind = type(extra_terms)
+    key = tuple(map(str, extra_terms)) if kind is tuple or kind is list else _cache_key(extra_terms)
+    return _matcher_for(key).touches(text)  # type: ignore[arg-type]
 
 
 _Key = tuple[str, ...] | tuple[tuple[str, ...], tuple[tuple[str, tuple[str, ...]], ...]]

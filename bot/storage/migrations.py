@@ -385,6 +385,16 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX prompt_slots_outbox ON prompt_slots (outbox_id)",
         ),
     ),
+    Migration(
+        8,
+        "celebrations held as a possible crisis wait in the mod queue",
+        (
+            # held (words sealed in body until a moderator decides) | posted | rejected
+            "ALTER TABLE celebrations ADD COLUMN status TEXT NOT NULL DEFAULT 'posted'",
+            "ALTER TABLE celebrations ADD COLUMN body TEXT",
+            "CREATE INDEX celebrations_status ON celebrations (community, status)",
+        ),
+    ),
 )
 
 

@@ -92,7 +92,7 @@ async def record(req: Request, mood_text: str, note: str) -> None:
         raise Refusal(
             f"That note is {len(note)} characters; notes can be up to {limit}. "
             "Nothing was saved — could you shorten it a little?",
-            also=(care.care_message(req.community, req.member.timezone),) if crisis else (),
+            also=(await care.care_message(req),) if crisis else (),
         )
     mood = int(mood_text)
     day = _today(req)
@@ -123,7 +123,7 @@ async def record(req: Request, mood_text: str, note: str) -> None:
     if crisis:
         # Never forwarded: the member alone decides whether a moderator hears of it.
         await care.mark_cared_for(req, day)
-        care.offer_care(req, offer_contact=True)
+        await care.offer_care(req, offer_contact=True, language=crisis.language)
     elif mood == 1:
         await care.gentle_low_mood_note(req, day)
 

@@ -13,20 +13,22 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot import members, outbox, relays
 from bot.anonymity import new_token, open_link, own_tokens, seal_link, target_token
-from bot.commands import Refusal, Request, is_blank
+from bot.commands import Refusal, Request, is_blank, preview
 from bot.config import Community
 from bot.localtime import day_floor, delay_for_quiet
 from bot.members import MemberRecord
-from bot.port import Choice, Event, Message, Place
+from bot.moderators import HeldKind
+from bot.port import Choice, Event, Member, Message, Place
 from bot.relays import RelayContext
 from bot.safety import care
 from bot.safety.crisis import CrisisMatch
 from bot.safety.mentions import neutralise_mentions
 from bot.storage import Transaction
-from bot.vault import CELEBRATION_AUTHOR, CELEBRATION_KIND, Vault
+from bot.vault import CELEBRATION_AUTHOR, CELEBRATION_BODY, CELEBRATION_KIND, Vault
 
 log = logging.getLogger(__name__)
 
@@ -84,9 +86,37 @@ async def post(
     """Post `text` (already worded) with a Cheer choice; return its number.
 
     None when the community has no celebrations channel."""
-    channel = community.channels.celebrations
-    if not channel:
+    if not community.channels.celebrations:
         return None
+    celebration_id, number = await _insert(
+        tx, vault, community, author, anonymous=anonymous, kind=kind, now=now
+    )
+    await _send(
+        tx,
+        vault,
+        community,
+        number,
+        text,
+        now,
+        # A named post goes with the member's data; an anonymous one names no one.
+        member_id=None if anonymous else author.id,
+        delayed=anonymous and kind in AUTOMATIC,
+    )
+    return number
+
+
+async def _insert(
+    tx: Transaction,
+    vault: Vault,
+    community: Community,
+    author: MemberRecord,
+    *,
+    anonymous: bool,
+    kind: str,
+    now: datetime,
+    held_text: str | None = None,
+) -> tuple[int, int]:
+    """A celebration's row, numbered; held for review when `held_text` is given."""
     number = await tx.fetchval(
         "INSERT INTO celebration_numbers (community, last_number) VALUES ($1, 1) "
         "ON CONFLICT (community) DO UPDATE SET last_number = celebration_numbers.last_number + 1 "
@@ -94,8 +124,8 @@ async def post(
         community.name,
     )
     celebration_id = await tx.fetchval(
-        "INSERT INTO celebrations (community, number, kind, member_id, owner, posted_at) "
-        "VALUES ($1, $2, '', $3, $4, $5) RETURNING id",
+        "INSERT INTO celebrations (community, number, kind, member_id, owner, posted_at, status) "
+        "VALUES ($1, $2, '', $3, $4, $5, $6) RETURNING id",
         community.name,
         number,
         None if anonymous else author.id,
@@ -103,10 +133,12 @@ async def post(
         if anonymous
         else None,
         day_floor(now, community.zone),
+        "posted" if held_text is None else "held",
     )
     await tx.execute(  # what it celebrates: sealed, so a copy cannot match it to a counter
-        "UPDATE celebrations SET kind = $1 WHERE id = $2",
+        "UPDATE celebrations SET kind = $1, body = $2 WHERE id = $3",
         vault.seal(CELEBRATION_KIND, celebration_id, kind),
+        None if held_text is None else vault.seal(CELEBRATION_BODY, celebration_id, held_text),
         celebration_id,
     )
     if anonymous:
@@ -124,6 +156,21 @@ async def post(
             link.expires_at,
             celebration_id,
         )
+    return celebration_id, number
+
+
+async def _send(
+    tx: Transaction,
+    vault: Vault,
+    community: Community,
+    number: int,
+    text: str,
+    now: datetime,
+    *,
+    member_id: int | None,
+    delayed: bool = False,
+) -> None:
+    """Queue the channel post of celebration `number`, with its Cheer choice."""
     message = Message(
         neutralise_mentions(text),
         choices=(Choice("Cheer", f"cheer {number}", CHEER_EMOJI),),
@@ -132,15 +179,13 @@ async def post(
         tx,
         vault,
         f"celebration:{community.name}:{number}",
-        Place.channel(community.platform, channel),
+        Place.channel(community.platform, community.channels.celebrations),
         message,
         now,
-        # A named post goes with the member's data; an anonymous one names no one.
-        member_id=None if anonymous else author.id,
-        not_before=now + anonymous_delay() if anonymous and kind in AUTOMATIC else None,
+        member_id=member_id,
+        not_before=now + anonymous_delay() if delayed else None,
     )
     log.info("celebration %s #%s posted", community.name, number)
-    return number
 
 
 # --- celebrate -----------------------------------------------------------------
@@ -157,9 +202,11 @@ async def celebrate(req: Request) -> None:
             "What would you like to celebrate? For example `celebrate I went for a walk "
             "today` — add `anonymous` at the end to leave your name off."
         )
+    who = "someone in our community" if anonymous else req.member.user_id
+    worded = f"🎉 A win from {who}:\n{text}"
     match = care.crisis_in(text, req.community)
     if match is not None:
-        await _hold_back(req, text, match)
+        await _hold_back(req, text, worded, anonymous, match)
         return
     community = req.community
     if not community.channels.celebrations:
@@ -178,7 +225,6 @@ async def celebrate(req: Request) -> None:
             f"That's {len(text)} characters; a celebration can be up to {limit}. Nothing was "
             "posted — could you shorten it a little?"
         )
-    who = "someone in our community" if anonymous else req.member.user_id
     number = await post(
         req.tx,
         req.vault,
@@ -186,37 +232,172 @@ async def celebrate(req: Request) -> None:
         req.member,
         anonymous=anonymous,
         kind="win",
-        text=f"🎉 A win from {who}:\n{text}",
+        text=worded,
         now=req.now,
     )
     how = "without your name" if anonymous else "with your name"
     req.say(f"Posted as celebration #{number}, {how} 🎉 When people cheer, I'll tell you by DM.")
 
 
-async def _hold_back(req: Request, text: str, match: CrisisMatch) -> None:
-    """Not posted: resources for the member now, the words (never who) to moderators."""
+async def _hold_back(
+    req: Request, text: str, worded: str, anonymous: bool, match: CrisisMatch
+) -> None:
+    """Not posted: resources for the member now; the words (never who) wait in the
+    mod queue, where a moderator may still post them as the member chose."""
+    community = req.community
+    number = None
+    if community.channels.celebrations:
+        _, number = await _insert(
+            req.tx,
+            req.vault,
+            community,
+            req.member,
+            anonymous=anonymous,
+            kind="win",
+            now=req.now,
+            held_text=worded,
+        )
+    reference = f"{HELD_PREFIX}{number}"
     alerted = await care.alert_moderators(
         req.tx,
         req.vault,
-        req.community,
-        what="a celebration",
+        community,
+        what=f"celebration {reference}" if number else "a celebration",
         # A random reference: nothing in the key points back to the member.
         reference=f"celebration-held:{secrets.token_hex(8)}",
-        text=text[: req.community.sharing.max_length],
+        text=text[: community.sharing.max_length],
         match=match,
         now=req.now,
+        choices=(
+            Choice("Approve", f"mod approve {reference}", "✅"),
+            Choice("Reject", f"mod reject {reference}", "❌"),
+        )
+        if number
+        else (),
     )
-    told = (
-        " The moderators were shown the words so they can look out for the community — "
-        "never your name."
-        if alerted
-        else ""
-    )
+    if number:
+        told = (
+            " It's with the moderators, who will look at it with care: they see the words, "
+            "never your name."
+        )
+    elif alerted:
+        told = (
+            " The moderators were shown the words so they can look out for the community — "
+            "never your name."
+        )
+    else:
+        told = ""
     req.say(
-        "I haven't posted this. Some of what you wrote sounds like things may be really "
+        "I haven't posted this yet. Some of what you wrote sounds like things may be really "
         f"hard right now, so I held it back.{told}"
     )
-    care.offer_care(req, offer_contact=False)
+    await care.offer_care(req, offer_contact=False, language=match.language)
+
+
+# --- held celebrations in the mod queue ----------------------------------------------
+
+HELD_PREFIX = "c"  # `mod approve c7`: never mistaken for share #7
+
+
+async def held_lines(req: Request) -> list[str]:
+    rows = await req.tx.fetch(
+        "SELECT id, number, body FROM celebrations WHERE community = $1 AND status = 'held' "
+        "ORDER BY number",
+        req.community.name,
+    )
+    return [
+        f"Celebration {HELD_PREFIX}{row['number']} — held ⚠️ possible crisis: "
+        f"{preview(_words(req.vault.open(CELEBRATION_BODY, row['id'], row['body'])))} "
+        f"(`mod approve {HELD_PREFIX}{row['number']}` / `mod reject {HELD_PREFIX}{row['number']}`)"
+        for row in rows
+    ]
+
+
+def _words(worded: str) -> str:
+    """The member's own words of a worded post ("🎉 A win from …:\nWORDS")."""
+    return worded.split("\n", 1)[-1]
+
+
+async def _held(req: Request, number: int) -> Any:
+    row = await req.tx.fetchrow(
+        "SELECT * FROM celebrations WHERE community = $1 AND number = $2",
+        req.community.name,
+        number,
+    )
+    if row is None or row["status"] != "held":
+        raise Refusal(f"Celebration {HELD_PREFIX}{number} isn't waiting for review.")
+    return row
+
+
+async def _held_author(req: Request, row: Any) -> Member | None:
+    if row["member_id"] is not None:
+        record = await members.by_id(req.tx, req.vault, row["member_id"])
+        return record.member if record else None
+    return open_link(
+        req.vault,
+        CELEBRATION_AUTHOR,
+        row["id"],
+        row["author_link"],
+        row["author_link_expires_at"],
+        req.now,
+    )
+
+
+async def approve_held(req: Request, number: int) -> None:
+    """Post a held celebration as its author chose: with their name, or without."""
+    row = await _held(req, number)
+    text = req.vault.open(CELEBRATION_BODY, row["id"], row["body"])
+    await req.tx.execute(
+        "UPDATE celebrations SET status = 'posted', body = NULL WHERE id = $1", row["id"]
+    )
+    await _send(req.tx, req.vault, req.community, number, text, req.now, member_id=row["member_id"])
+    author = await _held_author(req, row)
+    if author is not None:
+        await outbox.enqueue(
+            req.tx,
+            req.vault,
+            f"decision:celebration:{row['id']}",
+            Place.dm(author),
+            Message(
+                f"Your celebration #{number} is posted now 🎉 I'll tell you when people cheer."
+            ),
+            req.now,
+            member_id=row["member_id"],
+        )
+    req.say(f"Celebration {HELD_PREFIX}{number} is posted as #{number}.")
+
+
+async def reject_held(req: Request, number: int, note: str) -> None:
+    """Keep a held celebration out of the channel: its words are erased, its author
+    hears it with care and the offer of a moderator's contact."""
+    row = await _held(req, number)
+    author = await _held_author(req, row)
+    await req.tx.execute(
+        "UPDATE celebrations SET status = 'rejected', body = NULL WHERE id = $1", row["id"]
+    )
+    if author is not None:
+        await outbox.enqueue(
+            req.tx,
+            req.vault,
+            f"decision:celebration:{row['id']}",
+            Place.dm(author),
+            await care.declined_with_care(req, author, "celebration", note),
+            req.now,
+            member_id=row["member_id"],
+        )
+    req.say(
+        f"Celebration {HELD_PREFIX}{number} won't be posted"
+        + (" and its author has been told, with care." if author else ".")
+    )
+
+
+HELD = HeldKind(
+    prefix=HELD_PREFIX,
+    noun="celebration",
+    pending=held_lines,
+    approve=approve_held,
+    reject=reject_held,
+)
 
 
 # --- cheers ----------------------------------------------------------------------
@@ -228,7 +409,8 @@ async def cheer(req: Request) -> None:
         raise Refusal("Say which celebration to cheer, like `cheer 3`.")
     number = int(word)
     row = await req.tx.fetchrow(
-        "SELECT id, member_id, owner FROM celebrations WHERE community = $1 AND number = $2",
+        "SELECT id, member_id, owner FROM celebrations WHERE community = $1 AND number = $2 "
+        "AND status = 'posted'",
         req.community.name,
         number,
     )

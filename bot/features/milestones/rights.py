@@ -17,7 +17,7 @@ from bot.features.milestones import counters as counter_store
 from bot.features.milestones import streaks as streak_store
 from bot.localtime import from_epoch
 from bot.port import Place
-from bot.vault import CELEBRATION_KIND, STREAK_STATE
+from bot.vault import CELEBRATION_BODY, CELEBRATION_KIND, STREAK_STATE
 
 
 async def _communities(req: Request) -> list[str]:
@@ -88,6 +88,11 @@ async def export(req: Request) -> dict[str, Any]:
                     "number": row["number"],
                     "kind": req.vault.open(CELEBRATION_KIND, row["id"], row["kind"]),
                     "anonymous": row["member_id"] is None,
+                    # held (waiting for a moderator), posted or rejected
+                    "status": row["status"],
+                    "words_while_held": req.vault.open(CELEBRATION_BODY, row["id"], row["body"])
+                    if row["body"]
+                    else None,
                     "posted_on": _local_day(req, community, row["posted_at"]),
                 }
             )
@@ -137,13 +142,15 @@ async def erase(req: Request) -> None:
     """Take the member's celebration posts down, then remove what cascading from
     the member's row cannot reach: rows under their tokens."""
     for row in await req.tx.fetch(
-        "SELECT community, number FROM celebrations WHERE member_id = $1", req.member.id
+        "SELECT community, number FROM celebrations WHERE member_id = $1 AND status = 'posted'",
+        req.member.id,
     ):
         await _take_down(req, row["community"], row["number"])
     for community in await _communities(req):
         for row in await _celebrations_of(req, community):
             if row["member_id"] is None:
-                await _take_down(req, community, row["number"])
+                if row["status"] == "posted":
+                    await _take_down(req, community, row["number"])
                 await req.tx.execute("DELETE FROM celebrations WHERE id = $1", row["id"])
         for row in await _cheers_of(req, community):
             await req.tx.execute(

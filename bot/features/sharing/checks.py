@@ -8,7 +8,7 @@ import re
 from bot import ratelimits
 from bot.commands import Refusal, Request
 from bot.features.sharing import store
-from bot.port import Message
+from bot.safety import care
 
 _IDENTIFYING = (
     ("an e-mail address", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
@@ -39,15 +39,15 @@ def require_unseen(req: Request, what: str) -> None:
         )
 
 
-def check_length(req: Request, kind: str, text: str, also: tuple[Message, ...]) -> None:
-    """Refuse what is too long (with `also` still delivered, e.g. crisis resources)."""
+async def check_length(req: Request, kind: str, text: str, crisis: object) -> None:
+    """Refuse what is too long; words that sounded like a crisis still get resources."""
     limit = req.community.sharing.max_length
     noun = "share" if kind == "share" else "reply"
     if len(text) > limit:
         raise Refusal(
             f"That {noun} is {len(text)} characters; the limit here is {limit}. "
             "Nothing was posted — could you shorten it a little?",
-            also=also,
+            also=(await care.care_message(req),) if crisis else (),
         )
 
 

@@ -15,7 +15,7 @@ from bot.features.sharing.checks import (
     require_unseen,
 )
 from bot.localtime import day_floor
-from bot.port import Choice, Message
+from bot.port import Choice
 from bot.relays import RelayContext
 from bot.relays import add as add_relay
 from bot.safety import care
@@ -69,14 +69,18 @@ def _draft_owner(req: Request) -> str:
     return target_token(req.member.secret, "draft", req.community.name)
 
 
-def _care_if(req: Request, crisis: object) -> tuple[Message, ...]:
-    """Resources travel with any refusal when the words sounded like a crisis."""
-    return (care.care_message(req.community, req.member.timezone),) if crisis else ()
-
-
 def _share_channel(req: Request) -> None:
     if not req.community.channels.shares:
         raise Refusal("This community has no shares channel set up yet, so sharing is off.")
+
+
+# Safe-messaging guidance (WHO, #chatsafe): details of a method can harm a reader who is
+# struggling too. Asked kindly, never as a rule the author broke.
+METHOD_DETAIL_REQUEST = (
+    " Some of it describes how, in detail (amounts, means). Details like that can hurt "
+    "someone else who is struggling, so if you'd like your {what} to be posted, could you "
+    "write it again without them?"
+)
 
 
 async def share(req: Request) -> None:
@@ -109,7 +113,7 @@ async def submit_share(
             "What would you like to share? `share YOUR WORDS` — it's posted without your name."
         )
     crisis = care.crisis_in(f"{warning or ''} {text}", req.community)
-    check_length(req, "share", text, _care_if(req, crisis))
+    await check_length(req, "share", text, crisis)
     if not crisis:
         await check_posting_rules(req, "share", text)
         if not confirmed and await _needs_confirmation(req, "share", text, warning):
@@ -136,8 +140,9 @@ async def submit_share(
         req.say(
             f"Thank you for trusting us with this. Your share #{new.number} wasn't posted: "
             "it's with the moderators, who will look at it with care."
+            + (METHOD_DETAIL_REQUEST.format(what="share") if crisis.method_detail else "")
         )
-        care.offer_care(req, offer_contact=False)
+        await care.offer_care(req, offer_contact=False, language=crisis.language)
     elif status == "pending":
         await posts.queue_for_review(req.tx, req.vault, req.community, new, req.now)
         req.say(
@@ -329,7 +334,7 @@ async def submit_reply(req: Request, number: int, text: str, confirmed: bool = F
     if is_blank(text):  # a form's text made only of invisible characters
         raise Refusal(_ask_for_reply(number))
     crisis = care.crisis_in(text, req.community)
-    check_length(req, "reply", text, _care_if(req, crisis))
+    await check_length(req, "reply", text, crisis)
     if not crisis:
         await check_posting_rules(req, "reply", text)
         if not confirmed and await _needs_confirmation(req, "reply", text, None, target.number):
@@ -354,8 +359,9 @@ async def submit_reply(req: Request, number: int, text: str, confirmed: bool = F
         req.say(
             "Thank you for reaching out. Your reply wasn't posted: it's with the "
             "moderators, who will look at it with care."
+            + (METHOD_DETAIL_REQUEST.format(what="reply") if crisis.method_detail else "")
         )
-        care.offer_care(req, offer_contact=False)
+        await care.offer_care(req, offer_contact=False, language=crisis.language)
         return
     await publish_reply(
         req.tx,

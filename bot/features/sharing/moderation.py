@@ -4,21 +4,24 @@ what. Every action is logged with the moderator who took it, never an author."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 
 from bot.anonymity import seal_member
-from bot.commands import Args, Refusal, Request, Router
+from bot.commands import Args, Refusal, Request, Router, preview
 from bot.features.moderation_tools import audit
 from bot.features.sharing import posts, store
 from bot.features.sharing.commands import publish_reply, take_down_reply, take_down_share
 from bot.localtime import day_floor, epoch
-from bot.moderators import is_moderator
-from bot.vault import BLOCKED_IDENTITY, REPORT_REASON
+from bot.moderators import HeldKind, is_moderator
+from bot.port import Message
+from bot.safety import care
+from bot.vault import BLOCKED_IDENTITY, REPLY_BODY, REPORT_REASON, SHARE_BODY
 
 USAGE = (
-    "mod queue — shares waiting for review, held replies and open reports\n"
-    "mod approve N / mod reject N [REASON] — publish or refuse a pending share (N.M: a reply)\n"
+    "mod queue — everything waiting for review: shares, held replies and celebrations, reports\n"
+    "mod approve N / mod reject N [REASON] — publish or refuse a pending share (N.M: a reply, "
+    "cN: a held celebration)\n"
     "mod remove N — take down a share (N.M: a reply)\n"
     "mod block N [DAYS] — stop the unknown author of share #N from sharing here\n"
     "mod unblock BLOCK_ID — lift a block"
@@ -30,12 +33,26 @@ _BLOCK_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 ModHandler = Callable[[Request, Args], Awaitable[None]]
 
 
-def register(router: Router) -> dict[str, ModHandler]:
-    """Register `mod`; return its subcommand table so other features can add theirs."""
+def register(router: Router, held: Sequence[HeldKind] = ()) -> dict[str, ModHandler]:
+    """Register `mod`; return its subcommand table so other features can add theirs.
+
+    `held` are the other features' held items, reviewed in the same queue."""
+
+    async def queue_all(req: Request, args: Args) -> None:
+        await queue(req, args, held)
+
+    async def approve_any(req: Request, args: Args) -> None:
+        kind, number = _held_reference(args.word(0), held)
+        await (kind.approve(req, number) if kind else approve(req, args))
+
+    async def reject_any(req: Request, args: Args) -> None:
+        kind, number = _held_reference(args.word(0), held)
+        await (kind.reject(req, number, args.after(1)[:300]) if kind else reject(req, args))
+
     subcommands: dict[str, ModHandler] = {
-        "queue": queue,
-        "approve": approve,
-        "reject": reject,
+        "queue": queue_all,
+        "approve": approve_any,
+        "reject": reject_any,
         "remove": remove,
         "block": block,
         "unblock": unblock,
@@ -78,15 +95,24 @@ async def _target(
     return share, found
 
 
-async def queue(req: Request, args: Args) -> None:
+def _held_reference(word: str | None, held: Sequence[HeldKind]) -> tuple[HeldKind | None, int]:
+    """`c7` → (the celebrations' HeldKind, 7); anything else is a share's reference."""
+    for kind in held:
+        rest = (word or "").lower().removeprefix(kind.prefix)
+        if rest != (word or "").lower() and rest.isdecimal() and rest.isascii():
+            return kind, int(rest)
+    return None, 0
+
+
+async def queue(req: Request, args: Args, held: Sequence[HeldKind] = ()) -> None:
     name = req.community.name
     pending = await req.tx.fetch(
-        "SELECT number, status, crisis FROM shares WHERE community = $1 "
+        "SELECT id, number, status, crisis, body FROM shares WHERE community = $1 "
         "AND status IN ('pending', 'held') ORDER BY number",
         name,
     )
-    held = await req.tx.fetch(
-        "SELECT s.number, r.number AS reply FROM share_replies r "
+    held_replies = await req.tx.fetch(
+        "SELECT r.id, r.body, s.number, r.number AS reply FROM share_replies r "
         "JOIN shares s ON s.id = r.share_id WHERE s.community = $1 AND r.status = 'held' "
         "ORDER BY s.number, r.number",
         name,
@@ -99,14 +125,24 @@ async def queue(req: Request, args: Args) -> None:
     )
     lines = []
     for row in pending:
-        flag = " ⚠️ possible crisis" if row["crisis"] else ""
-        lines.append(f"Share #{row['number']} — waiting for review{flag}")
-    lines += [f"Reply #{r['number']}.{r['reply']} — held ⚠️ possible crisis" for r in held]
+        why = "held ⚠️ possible crisis" if row["crisis"] else "waiting for review"
+        words = preview(req.vault.open(SHARE_BODY, row["id"], row["body"])) if row["body"] else ""
+        lines.append(f"Share #{row['number']} — {why}: {words}{_choices(str(row['number']))}")
+    for row in held_replies:
+        label = f"{row['number']}.{row['reply']}"
+        words = preview(req.vault.open(REPLY_BODY, row["id"], row["body"])) if row["body"] else ""
+        lines.append(f"Reply #{label} — held ⚠️ possible crisis: {words}{_choices(label)}")
     for row in reports:
         target = f"#{row['number']}" + (f".{row['reply_number']}" if row["reply_number"] else "")
         reason = req.vault.open(REPORT_REASON, row["id"], row["reason"]) if row["reason"] else ""
         lines.append(f"Report on {target}: {reason}")
+    for kind in held:
+        lines += await kind.pending(req)
     req.say("\n".join(["The queue:", *lines]) if lines else "The queue is empty. 🌿")
+
+
+def _choices(reference: str) -> str:
+    return f" (`mod approve {reference}` / `mod reject {reference}`)"
 
 
 async def approve(req: Request, args: Args) -> None:
@@ -150,36 +186,43 @@ async def reject(req: Request, args: Args) -> None:
     if reply is not None:
         if reply.status != "held":
             raise Refusal(f"Reply #{reply.label} isn't waiting for review.")
+        author = reply.author(req.vault, req.now)
+        # A reply is held only when it sounded like a crisis: answered with care.
         await posts.tell_author(
             req.tx,
             req.vault,
-            reply.author(req.vault, req.now),
+            author,
             f"decision:reply:{reply.id}",
-            f"A moderator decided not to post your reply #{reply.label}.{because}",
+            await care.declined_with_care(req, author, f"reply #{reply.label}", reason),
             req.now,
         )
         await store.set_reply_status(req.tx, reply.id, "rejected", erase=True)
         await log_action(req, "reject", share.number, f"reply {reply.label}")
-        req.say(f"Reply #{reply.label} won't be posted.")
+        req.say(
+            f"Reply #{reply.label} won't be posted"
+            + (" and its author has been told, with care." if author else ".")
+        )
         return
     if share.status not in ("pending", "held"):
         raise Refusal(f"Share #{share.number} isn't waiting for review (it is {share.status}).")
     author = share.author(req.vault, req.now)
     await store.set_status(req.tx, share.id, "rejected", erase=True)
-    await posts.tell_author(
-        req.tx,
-        req.vault,
-        author,
-        f"decision:{share.id}:rejected",
-        f"A moderator decided not to post your share #{share.number}.{because} "
-        "You're still welcome here — `resources` is always there if you need it.",
-        req.now,
-    )
+    if share.crisis:
+        words = await care.declined_with_care(req, author, f"share #{share.number}", reason)
+    else:
+        words = Message(
+            f"A moderator decided not to post your share #{share.number}.{because} "
+            "You're still welcome here — `resources` is always there if you need it."
+        )
+    key = f"decision:{share.id}:rejected"
+    await posts.tell_author(req.tx, req.vault, author, key, words, req.now)
     await log_action(req, "reject", share.number, reason)
-    req.say(
-        f"Share #{share.number} won't be posted"
-        + (" and its author has been told." if author else ".")
+    told = (
+        " and its author has been told, with care."
+        if share.crisis
+        else " and its author has been told."
     )
+    req.say(f"Share #{share.number} won't be posted" + (told if author else "."))
 
 
 async def remove(req: Request, args: Args) -> None:

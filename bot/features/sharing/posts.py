@@ -10,6 +10,7 @@ from bot import outbox
 from bot.config import Community
 from bot.features.sharing.store import Reply, Share
 from bot.port import Choice, Member, Message, Place, Spoiler
+from bot.safety.crisis import touches_topic
 from bot.safety.mentions import neutralise_mentions
 from bot.storage import Transaction
 from bot.vault import Vault
@@ -35,8 +36,17 @@ def queue_place(community: Community) -> Place:
     return Place.channel(community.platform, community.channels.mod_queue or "")
 
 
-def share_message(share: Share) -> Message:
+# Under a post that speaks of suicide or self-harm (safe-messaging guidance, #chatsafe).
+HELP_LINE = (
+    "💛 If this brings up something hard for you, DM me `resources`: people who listen, any time."
+)
+
+
+def share_message(share: Share, community: Community) -> Message:
     body = neutralise_mentions(share.body or "")
+    words = f"{share.content_warning or ''} {share.body or ''}"
+    # Outside any spoiler, so the pointer to help is seen before what it is about.
+    help_line = f"\n{HELP_LINE}" if touches_topic(words, community.safety.crisis_terms) else ""
     title = f"📝 Anonymous share #{share.number}"
     choices = (
         Choice("🤝 Support", f"support {share.number}", "🤝"),
@@ -45,8 +55,8 @@ def share_message(share: Share) -> Message:
     )
     if share.content_warning:
         warning = neutralise_mentions(share.content_warning)
-        return Message(title, choices=choices, spoiler=Spoiler(warning, body))
-    return Message(f"{title}\n{body}", choices=choices)
+        return Message(title + help_line, choices=choices, spoiler=Spoiler(warning, body))
+    return Message(f"{title}\n{body}{help_line}", choices=choices)
 
 
 async def post_share(
@@ -57,7 +67,7 @@ async def post_share(
         vault,
         share_key(community.name, share.number),
         shares_place(community),
-        share_message(share),
+        share_message(share, community),
         now,
     )
 
@@ -128,7 +138,12 @@ async def take_down(
 
 
 async def tell_author(
-    tx: Transaction, vault: Vault, author: Member | None, key: str, text: str, now: datetime
+    tx: Transaction,
+    vault: Vault,
+    author: Member | None,
+    key: str,
+    text: str | Message,
+    now: datetime,
 ) -> bool:
     """A private word to an anonymous author, while their link lasts.
 
@@ -136,4 +151,5 @@ async def tell_author(
     row, so the database never pairs them with their share in the clear."""
     if author is None:
         return False
-    return await outbox.enqueue(tx, vault, key, Place.dm(author), Message(text), now)
+    message = text if isinstance(text, Message) else Message(text)
+    return await outbox.enqueue(tx, vault, key, Place.dm(author), message, now)
