@@ -426,3 +426,20 @@ async def test_hearth_run_joins_a_dm_opened_before_it_started_and_logs_no_words(
     assert "Hearth stopped" in log
     for secret in ("relapsed", ann.user_id, world.account.password):
         assert secret not in log
+
+
+async def test_a_held_celebration_is_approved_by_a_reaction_on_the_alert(world: World) -> None:
+    await world.build(celebrations=True, queue=True)
+    ann, mod, hearth_id = world.ann, world.mod, world.bot_id
+    dm = await world.dm(ann)
+    await ann.say(dm, "!celebrate Thirty days clean but I want to kill myself anonymous")
+    await ann.wait_for(lambda: ann.notice_with(dm, hearth_id, "held it back"))
+    alert = await mod.wait_for(lambda: mod.notice_with(world.queue, hearth_id, "celebration c1"))
+    assert ann.user_id not in json.dumps(alert.source)
+    await mod.wait_for(
+        lambda: {"✅", "❌"} <= mod.reactions_on(world.queue, alert.event_id, hearth_id)
+    )
+    await mod.react(world.queue, alert.event_id, "✅")
+    post = await ann.wait_for(lambda: ann.notice_with(world.celebrations, hearth_id, "Thirty"))
+    assert "someone in our community" in post.body and ann.user_id not in json.dumps(post.source)
+    await ann.wait_for(lambda: ann.notice_with(dm, hearth_id, "is posted now"))

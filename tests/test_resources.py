@@ -27,6 +27,7 @@ GOOD_ENTRY = {
     "contact": "call 123",
     "url": "https://example.org",
     "region": "GB",
+    "languages": ["en"],
     "source": "https://example.org/contact",
     "verified": "2026-11-27",
 }
@@ -77,6 +78,9 @@ def test_loader_accepts_the_data_file() -> None:
         ({"url": "example.org", "contact": ""}, "url"),
         ({"url": "", "contact": ""}, "contact or a url"),
         ({"verfied": "2026-11-27"}, "unknown keys"),
+        ({"languages": None}, "languages"),
+        ({"languages": []}, "languages"),
+        ({"languages": ["German"]}, "languages"),
     ],
 )
 def test_validator_refuses_a_bad_entry(change: dict[str, object], complaint: str) -> None:
@@ -89,13 +93,15 @@ def test_validator_refuses_a_bad_entry(change: dict[str, object], complaint: str
 def test_validator_reads_dates_and_regions() -> None:
     yaml_text = """
 resources:
-  - {name: A, contact: call 1, region: uk, source: "https://a.example", verified: 2026-11-27}
-  - {name: B, url: "https://b.example", region: International, source: "https://b.example",
-     verified: "2025-01-02"}
+  - {name: A, contact: call 1, region: uk, languages: [en], source: "https://a.example",
+     verified: 2026-11-27}
+  - {name: B, url: "https://b.example", region: International, languages: [en, fr],
+     source: "https://b.example", verified: "2025-01-02"}
 """
     a, b = parse_resources(yaml.safe_load(yaml_text))
     assert (a.region, a.verified) == ("GB", date(2026, 11, 27))
     assert (b.region, b.verified) == ("international", date(2025, 1, 2))
+    assert (a.languages, b.languages) == (("en",), ("en", "fr"))
 
 
 def test_validator_refuses_a_file_without_entries() -> None:

@@ -84,11 +84,12 @@ class Leaf:
         return self.words if self.words is not None else self.qualified_name
 
 
-def _number(what: str = "share", *, replies: bool = False) -> Option:
+def _number(what: str = "share", *, replies: bool = False, held: bool = False) -> Option:
     if replies:
+        also = ", c3 for held celebration 3" if held else ""
         return Option(
             "number",
-            f"The {what} number, like 4 (or 4.2 for reply 2 under it)",
+            f"The {what} number, like 4 (or 4.2 for reply 2 under it{also})",
             str,
             required=True,
             max_length=12,
@@ -226,12 +227,19 @@ def leaves(mood_labels: tuple[str, ...]) -> tuple[Leaf, ...]:
             ),
         ),
         # --- moderators
-        Leaf(("mod", "queue"), "Shares waiting for review, held replies and open reports"),
-        Leaf(("mod", "approve"), "Publish a waiting share or held reply", (_number(replies=True),)),
+        Leaf(("mod", "queue"), "Everything waiting for review, held items and open reports"),
+        Leaf(
+            ("mod", "approve"),
+            "Publish a waiting share, a held reply or a held celebration",
+            (_number(replies=True, held=True),),
+        ),
         Leaf(
             ("mod", "reject"),
-            "Refuse a waiting share or reply; its author is told",
-            (_number(replies=True), Option("reason", "A note for the author", max_length=300)),
+            "Refuse a waiting share, reply or celebration; its author is told",
+            (
+                _number(replies=True, held=True),
+                Option("reason", "A note for the author", max_length=300),
+            ),
         ),
         Leaf(("mod", "remove"), "Take down a posted share or reply", (_number(replies=True),)),
         Leaf(
