@@ -222,6 +222,12 @@ async def test_a_crisis_in_german_brings_a_german_speaking_service(harness):
 def test_crisis_care_in_the_console(tmp_path):
     script = "\n".join(
         [
+            "as ann",
+            "in dm",
+            "/share Evenings are the hardest part.",
+            "as mona",
+            "in #mod-queue",
+            "/mod approve 1",
             "as bob",
             "in dm",
             "/celebrate one month without self-harm anonymous",
@@ -230,11 +236,12 @@ def test_crisis_care_in_the_console(tmp_path):
             "/share I can't do this anymore, I want to die. I have 40 of my pills ready",
             "as carol",
             "in dm",
+            "/reply 1 same, I want to end my life",
             "/celebrate I wish I was dead anonymous",
             "as mona",
             "in #mod-queue",
             "/mod queue",
-            "/mod reject 1",
+            "/mod reject 2",
             "/mod approve c2",
         ]
     )
@@ -242,12 +249,16 @@ def test_crisis_care_in_the_console(tmp_path):
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "[#celebrations] 🎉 A win from someone in our community:\n  one month without" in out
-    bob = out.split("as carol")[0] if "as carol" in out else out.split("[dm:carol]")[0]
+    bob = "\n".join(line for line in out.split("\n[") if line.startswith("dm:bob]"))
     assert bob.count("• Samaritans") == 1  # shown once; the crisis note within the hour points
-    assert RESOURCES_POINTER in out
-    assert "could you write it again without them?" in out
-    assert "Celebration c2 — held ⚠️ possible crisis: I wish I was dead" in out
-    assert "[dm:bob] A moderator read your share #1 with care." in out
+    assert RESOURCES_POINTER in bob
+    assert "could you write it again without them?" in bob
+    queue = out[out.index("The queue:") :]
+    assert "Share #2 — held ⚠️ possible crisis: I can't do this anymore" in queue
+    assert "Reply #1.1 — held ⚠️ possible crisis: same, I want to end my life" in queue
+    assert "Celebration c2 — held ⚠️ possible crisis: I wish I was dead" in queue
+    declined = out[out.index("[dm:bob] A moderator read your share #2 with care.") :]
+    assert CONTACT_OFFER in declined.split("\n[")[0] and "/contact yes" in declined
     assert "Celebration c2 is posted as #2." in out
     assert "Traceback" not in out + result.stderr
 
