@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from bot import texts
 from bot.config import Community, Config
 from bot.port import Event, Message
 
@@ -100,12 +101,30 @@ class Request:
     erased: bool = False
     #: replies that take work best done after the commit (rendering a chart)
     deferred: list[Callable[[], Awaitable[Message]]] = field(default_factory=list)
+    #: the member's language for replies (bot/texts); English until they choose
+    locale: str = texts.ENGLISH
+    #: the features listening to each core event (bot/events.py), set by the app
+    listeners: Mapping[type, Sequence[Callable[[Request, Any], Awaitable[None]]]] = field(
+        default_factory=dict
+    )
 
     def say(self, text: str, **kwargs: object) -> None:
         self.replies.append(Message(text, **kwargs))  # type: ignore[arg-type]
 
     def later(self, make_reply: Callable[[], Awaitable[Message]]) -> None:
         self.deferred.append(make_reply)
+
+    def t(self, message_id: str, /, **values: object) -> str:
+        """A catalogue message in the member's language (bot/texts)."""
+        return texts.text(message_id, self.locale, **values)
+
+    def plural(self, message_id: str, count: int, /, **values: object) -> str:
+        return texts.plural(message_id, count, self.locale, **values)
+
+    async def publish(self, event: object) -> None:
+        """Let the features that listen to this core event act on it, in this transaction."""
+        for listener in self.listeners.get(type(event), ()):
+            await listener(self, event)
 
 
 Handler = Callable[[Request], Awaitable[None]]
