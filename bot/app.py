@@ -24,19 +24,13 @@ from bot.commands import (
     take_community_option,
 )
 from bot.config import Community, Config
-from bot.features import help as help_feature
-from bot.features import moderation_tools, mydata, safety
-from bot.features.checkins import commands as checkins
-from bot.features.checkins.prompts import PromptJob
-from bot.features.milestones import celebrations as milestone_celebrations
-from bot.features.milestones import commands as milestones
-from bot.features.milestones.detection import MilestoneJob
-from bot.features.sharing import commands as sharing
-from bot.features.sharing import moderation
+from bot.feature import Feature, Services, Subscriber, Wiring
+from bot.features import FEATURES, safety
 from bot.housekeeping import Housekeeping
 from bot.localtime import day_floor
 from bot.members import MemberRecord
 from bot.metrics import Metrics
+from bot.moderators import add_mod_command
 from bot.outbox import OutboxDeliverer, find_sent
 from bot.port import (
     Adapter,
@@ -75,6 +69,7 @@ class Hearth:
         vault: Vault,
         metrics: Metrics | None = None,
         config_path: str | os.PathLike[str] | None = None,
+        features: tuple[Feature, ...] = FEATURES,
     ) -> None:
         self.config = config
         self.config_path = config_path  # read again by `plan_reload` (mod reload, SIGHUP)
@@ -84,28 +79,35 @@ class Hearth:
         self.clock = clock
         self.adapters = dict(adapters)
         self.router = Router()
-        help_feature.register(self.router)
-        checkins.register(self.router)
-        milestones.register(self.router)
-        safety.register(self.router)
-        mydata.register(self.router)
-        sharing.register(self.router)
-        self.mod_commands = moderation.register(self.router, held=(milestone_celebrations.HELD,))
-        moderation_tools.register(self.router, self.mod_commands, self)
+        self.features = features
+        wiring = Wiring(
+            held=tuple(kind for f in features for kind in f.held),
+            data_parts=tuple(f for f in features if f.export or f.erase),
+            reloader=self,
+        )
+        for feature in features:
+            feature.commands(self.router, wiring)
+        add_mod_command(self.router, wiring.mod_commands, wiring.mod_usage)
+        self.mod_commands = wiring.mod_commands  # the Discord tree offers only these
+        self.listeners: dict[type, list[Subscriber]] = {}
+        for feature in features:
+            for kind, listener in feature.listens.items():
+                self.listeners.setdefault(kind, []).append(listener)
         self.outbox = OutboxDeliverer(
             db, vault, self.adapters, self.metrics, config=config, clock=clock
         )
-        # Features add a resolver per kind of batched relay (support, cheers).
-        self.relays = RelayJob(db, vault, config, resolvers={"support": sharing.relay_support})
-        self.relays.resolvers["cheer"] = milestone_celebrations.relay_cheers
-        prompts = PromptJob(db, config, vault, self.metrics)
-        milestone_job = MilestoneJob(db, config, vault)
+        self.relays = RelayJob(
+            db,
+            vault,
+            config,
+            resolvers={kind: r for f in features for kind, r in f.relays.items()},
+        )
+        services = Services(db, config, vault, self.metrics)
+        jobs = [job for feature in features for job in feature.jobs(services)]
         housekeeping = Housekeeping(db, config, clock.now())
         # Everything that reads the config outside an event: `reload` swaps it in each.
-        self._config_readers = (prompts, milestone_job, self.relays, housekeeping, self.outbox)
-        self.scheduler = Scheduler(
-            clock, [prompts, milestone_job, self.relays, self.outbox, housekeeping]
-        )
+        self._config_readers = (*jobs, self.relays, housekeeping, self.outbox)
+        self.scheduler = Scheduler(clock, [*jobs, self.relays, self.outbox, housekeeping])
 
     # --- inbound ------------------------------------------------------------
 
@@ -187,6 +189,7 @@ class Hearth:
                 self.vault,
                 config,
                 attachments_shown=self.adapters[event.member.platform].shows_attachments,
+                listeners=self.listeners,
             )
             await self._tell_if_unreachable(request)
             await info.handler(request)

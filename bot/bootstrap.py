@@ -21,6 +21,7 @@ from bot.ops.hangup import reload_on_hangup
 from bot.ops.server import serving
 from bot.ops.shutdown import FLUSH_WITHIN, finish, stop_on_signals, until_stopped
 from bot.port import Adapter
+from bot.privacy_upgrade import converters
 from bot.storage import open_database
 from bot.vault import Vault
 
@@ -107,7 +108,7 @@ async def run(
 
         matrix = adapters["matrix"] = MatrixAdapter(config, vault)
     stopping = stopping or asyncio.Event()
-    async with await open_database(config.database, vault=vault) as db:
+    async with await open_database(config.database, converters=converters(vault)) as db:
         await db.mark_in_use()  # until it closes: `hearth keys rotate` waits for us
         if console is not None:
             console.remember_deliveries(

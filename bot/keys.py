@@ -20,8 +20,10 @@ from bot.crypto import (
     read_secret_file,
     write_secret_file,
 )
+from bot.privacy_upgrade import converters
+from bot.rekey import rotate
 from bot.storage import open_database
-from bot.vault import Vault, rotate
+from bot.vault import Vault
 
 
 def pending_key_file(key_file: str | Path) -> Path:
@@ -52,7 +54,7 @@ async def rotate_key_file(
         raise SecretKeyError(f"There is no key file at {key_file} to rotate.")
     old = read_secret_file(key_file)
     pending = pending_key_file(key_file)
-    async with await open_database(config.database, vault=Vault(old)) as db:
+    async with await open_database(config.database, converters=converters(Vault(old))) as db:
         # First, before any key is written: a refusal leaves everything as it was.
         if not await db.claim_sole_use():
             raise SecretKeyError(

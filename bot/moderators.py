@@ -3,10 +3,10 @@ how a feature puts what it held back into the moderators' queue."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.commands import Request
+from bot.commands import Args, Refusal, Request, Router
 from bot.config import Community
 from bot.port import Event
 
@@ -30,3 +30,23 @@ def is_moderator(event: Event, community: Community) -> bool:
     if any(role in moderators.roles for role in event.roles):
         return True
     return event.power_level is not None and event.power_level >= moderators.power_level
+
+
+ModHandler = Callable[[Request, Args], Awaitable[None]]
+
+
+def add_mod_command(
+    router: Router, subcommands: Mapping[str, ModHandler], usage: Sequence[str]
+) -> None:
+    """`mod SUBCOMMAND …`, for moderators only: the features fill the table."""
+
+    async def mod(req: Request) -> None:
+        if not is_moderator(req.event, req.community):
+            raise Refusal(f"Only moderators of {req.community.name} can use `mod` commands.")
+        name = req.args.word(0)
+        handler = subcommands.get(name or "")
+        if handler is None:
+            raise Refusal("Moderator commands: " + ", ".join(f"`mod {n}`" for n in subcommands))
+        await handler(req, req.args.shift())
+
+    router.add("mod", mod, "\n".join(usage), "moderator tools")

@@ -25,13 +25,14 @@ import dataclasses
 import json
 import secrets
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.anonymity import item_token, seal_member, target_token
 from bot.crypto import pseudonym as _old_pseudonym
 from bot.localtime import from_epoch
 from bot.port import Member
-from bot.storage import DatabaseError, Transaction
+from bot.storage import Transaction
 from bot.vault import (
     BLOCKED_IDENTITY,
     CELEBRATION_KIND,
@@ -47,23 +48,18 @@ from bot.vault import (
 )
 
 DAY = 86_400
-# Tables whose rows need the key to be brought over.
-_KEYED = ("members", "outbox", "moderation_log", "matrix_dm_rooms", "console_deliveries")
+
+
+def converters(vault: Vault) -> dict[int, Callable[[Transaction], Awaitable[None]]]:
+    """The migration steps that rewrite rows under the key, for `open_database`."""
+    return {7: lambda tx: upgrade(tx, vault)}
 
 
 def _unfindable() -> str:
     return secrets.token_urlsafe(16)
 
 
-async def upgrade(tx: Transaction, vault: Vault | None) -> None:
-    if vault is None:
-        for table in _KEYED:
-            if await tx.fetchval(f"SELECT count(*) FROM {table}"):
-                raise DatabaseError(
-                    "this database needs the deployment key to be upgraded (migration 7 "
-                    "seals what it stores): start Hearth with its secret key"
-                )
-        return
+async def upgrade(tx: Transaction, vault: Vault) -> None:
     secret = vault.secret_for_upgrade()  # the old pseudonyms were made with it
     people = await _members(tx, vault)
     communities = {
@@ -303,7 +299,7 @@ async def _outbox(tx: Transaction, vault: Vault) -> None:
 
 
 async def _the_rest(tx: Transaction, vault: Vault, platforms: dict[str, str]) -> None:
-    from bot.features.moderation_tools.audit import OPERATOR, OPERATOR_MEMBER, moderator_key
+    from bot.audit import OPERATOR, OPERATOR_MEMBER, moderator_key
 
     for row in await tx.fetch("SELECT platform, event_key FROM processed_events"):
         await tx.execute(

@@ -1,5 +1,5 @@
 """After a key rotation has resealed everything: every keyed hash derived from
-the deployment key, computed again under the new key (bot/vault.rotate).
+the deployment key, computed again under the new key (`rotate` below).
 
 Each hash is recomputed from what it stands for, which is sealed beside it, so
 this can run any number of times with the same result.
@@ -11,10 +11,17 @@ import json
 
 from bot import outbox
 from bot.anonymity import open_member
-from bot.features.moderation_tools.audit import OPERATOR_MEMBER, moderator_key
+from bot.audit import OPERATOR_MEMBER, moderator_key
 from bot.port import Member
-from bot.storage import Transaction
-from bot.vault import MEMBER_IDENTITY, MODERATOR_IDENTITY, OUTBOX_BODY, OUTBOX_MESSAGE, Vault
+from bot.storage import Database, Transaction
+from bot.vault import (
+    MEMBER_IDENTITY,
+    MODERATOR_IDENTITY,
+    OUTBOX_BODY,
+    OUTBOX_MESSAGE,
+    SEALED_FIELDS,
+    Vault,
+)
 
 
 async def rederive(tx: Transaction, vault: Vault) -> None:
@@ -53,3 +60,33 @@ async def rederive(tx: Transaction, vault: Vault) -> None:
     # console playground may print again a message it printed just before a crash.
     for table in ("processed_events", "rate_marks", "console_deliveries"):
         await tx.execute(f"DELETE FROM {table}")
+
+
+async def rotate(db: Database, old: Vault, new: Vault) -> int:
+    """Re-seal every sealed value under `new` and re-derive every keyed hash, all
+    in one transaction; return how many values moved.
+
+    Owner tokens (bot/anonymity.py) come from each member's sealed secret, so they
+    stay as they are. Keyed hashes come from the deployment key and are computed
+    again from what they stand for, which is sealed beside them: member lookups
+    from identities, outbox keys from the sealed body, message and moderator keys.
+    Short-lived marks that cannot be recomputed (event ids already handled,
+    running cooldowns) are dropped. Running it again after an interruption finds
+    everything under `new` already and simply recomputes."""
+    count = 0
+    async with db.transaction() as tx:
+        for field in SEALED_FIELDS:
+            rows = await tx.fetch(
+                f"SELECT {field.key_column}, {field.column} FROM {field.table} "
+                f"WHERE {field.column} IS NOT NULL AND {field.column} <> ''"
+            )
+            for row_key, token in rows:
+                context = field.context(row_key)
+                await tx.execute(
+                    f"UPDATE {field.table} SET {field.column} = $1 WHERE {field.key_column} = $2",
+                    old.sealer.reseal(token, context, new.sealer),
+                    row_key,
+                )
+                count += 1
+        await rederive(tx, new)
+    return count

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from bot.crypto import KeyedHash, Sealer, derive_key, lookup_key
 from bot.port import Member
-from bot.storage import Database
 
 
 @dataclass(frozen=True)
@@ -109,35 +108,3 @@ class Vault:
 
     def __repr__(self) -> str:
         return f"Vault(key_id={self.sealer.key_id!r})"
-
-
-async def rotate(db: Database, old: Vault, new: Vault) -> int:
-    """Re-seal every sealed value under `new` and re-derive every keyed hash, all
-    in one transaction; return how many values moved.
-
-    Owner tokens (bot/anonymity.py) come from each member's sealed secret, so they
-    stay as they are. Keyed hashes come from the deployment key and are computed
-    again from what they stand for, which is sealed beside them: member lookups
-    from identities, outbox keys from the sealed body, message and moderator keys.
-    Short-lived marks that cannot be recomputed (event ids already handled,
-    running cooldowns) are dropped. Running it again after an interruption finds
-    everything under `new` already and simply recomputes."""
-    from bot.rekey import rederive  # the hashes' owners, above this module
-
-    count = 0
-    async with db.transaction() as tx:
-        for field in SEALED_FIELDS:
-            rows = await tx.fetch(
-                f"SELECT {field.key_column}, {field.column} FROM {field.table} "
-                f"WHERE {field.column} IS NOT NULL AND {field.column} <> ''"
-            )
-            for row_key, token in rows:
-                context = field.context(row_key)
-                await tx.execute(
-                    f"UPDATE {field.table} SET {field.column} = $1 WHERE {field.key_column} = $2",
-                    old.sealer.reseal(token, context, new.sealer),
-                    row_key,
-                )
-                count += 1
-        await rederive(tx, new)
-    return count

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from bot.crypto import SealError
+from bot.rekey import rotate
 from bot.storage.migrations import table_names
-from bot.vault import CHECKIN_NOTE, SEALED_FIELDS, Vault, rotate
+from bot.vault import CHECKIN_NOTE, SEALED_FIELDS, Vault
 from tests.conftest import Harness
 
 NOTE = "a very particular sentence about the lighthouse keeper"

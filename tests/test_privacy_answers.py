@@ -14,8 +14,10 @@ from bot.config import Config, Sharing
 from bot.crypto import SecretKeyError, write_secret_file
 from bot.keys import rotate_key_file
 from bot.port import CommandGiven, Member, Place
+from bot.privacy_upgrade import converters
+from bot.rekey import rotate
 from bot.storage import open_database
-from bot.vault import Vault, rotate
+from bot.vault import Vault
 from tests.conftest import SECRET, Harness, community
 
 MOD_QUEUE = Place.channel("console", "mod-queue")
@@ -134,7 +136,7 @@ async def test_rotation_is_refused_while_a_bot_has_the_database_open(tmp_path):
     key_file = tmp_path / "hearth.key"
     write_secret_file(key_file, SECRET)
     config = Config(database=f"sqlite:///{tmp_path}/hearth.db", secret_key_file=str(key_file))
-    running = await open_database(config.database, vault=Vault(SECRET))
+    running = await open_database(config.database, converters=converters(Vault(SECRET)))
     await running.mark_in_use()  # as `hearth run` does
     try:
         with pytest.raises(SecretKeyError, match="Hearth is running on this database"):
@@ -152,7 +154,7 @@ async def test_rotation_is_refused_while_a_bot_runs_on_postgres(tmp_path):
     key_file = tmp_path / "hearth.key"
     write_secret_file(key_file, SECRET)
     config = Config(database=url, secret_key_file=str(key_file))
-    running = await open_database(url, vault=Vault(SECRET))
+    running = await open_database(url, converters=converters(Vault(SECRET)))
     await running.mark_in_use()
     try:
         with pytest.raises(SecretKeyError, match="Hearth is running on this database"):

@@ -14,6 +14,7 @@ from bot.app import Hearth
 from bot.clock import FakeClock
 from bot.config import Config, Moderators, Sharing
 from bot.port import CommandGiven, Member, Place
+from bot.privacy_upgrade import converters
 from bot.storage import DatabaseError, open_database
 from bot.storage.migrations import LATEST, current_version
 from bot.vault import Vault
@@ -60,7 +61,7 @@ async def start(path: Path) -> tuple[Hearth, RecordingAdapter]:
         moderators=Moderators(users=(MONA,)), sharing=Sharing(vetting=True, cooldown_minutes=0)
     )
     config = Config(database=f"sqlite:///{path}", communities=(lighthouse,))
-    db = await open_database(config.database, vault=Vault(SECRET))
+    db = await open_database(config.database, converters=converters(Vault(SECRET)))
     adapter = RecordingAdapter()
     clock = FakeClock(START.replace(day=4))
     return Hearth(config, db, clock, {"console": adapter}, Vault(SECRET)), adapter

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.commands import Refusal, Request, Router
+from bot.feature import Feature
 
 
 def register(router: Router) -> None:
@@ -20,3 +21,6 @@ def register(router: Router) -> None:
         req.say("\n".join(lines))
 
     router.add("help", handle_help, "help [COMMAND] — the commands, briefly", "this list")
+
+
+FEATURE = Feature("help", commands=lambda router, wiring: register(router))

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from bot import outbox
 from bot.commands import Refusal, Request, Router
-from bot.localtime import checkin_day, epoch, parse_hhmm
+from bot.feature import Feature
+from bot.localtime import checkin_day, epoch, from_epoch, parse_hhmm
 from bot.port import Message, Place
 from bot.safety import care
 from bot.safety.care import CONTACT_CHOICES, CONTACT_OFFER, resources_text
@@ -163,3 +165,28 @@ async def privacy(req: Request) -> None:
             log_days=community.moderation.log_days,
         )
     )
+
+
+async def export(req: Request) -> dict[str, Any]:
+    """The days support notes reached the member and when they asked for contact."""
+    tx, member_id = req.tx, req.member.id
+    care = [
+        r["local_date"]
+        for r in await tx.fetch(
+            "SELECT local_date FROM care_notices WHERE member_id = $1", member_id
+        )
+    ]
+    contact = [
+        _moment(r["requested_at"])
+        for r in await tx.fetch(
+            "SELECT requested_at FROM contact_requests WHERE member_id = $1", member_id
+        )
+    ]
+    return {"support_notes_sent_on": care, "moderator_contact_requests": contact}
+
+
+def _moment(seconds: int | None) -> str | None:
+    return None if seconds is None else from_epoch(seconds).isoformat()
+
+
+FEATURE = Feature("safety", commands=lambda router, wiring: register(router), export=export)

@@ -14,8 +14,8 @@ import signal
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from bot import audit
 from bot.config_loader import ConfigError
-from bot.features.moderation_tools import audit
 from bot.features.moderation_tools.reload import summary
 from bot.reload import ReloadUnavailable
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.storage.database import Database, DatabaseError, Transaction, open_database
+from bot.storage.database import Database, DatabaseError, Transaction
 from bot.storage.migrations import (
     LATEST,
     MIGRATIONS,
@@ -27,6 +27,7 @@ from bot.storage.migrations import (
     table_names,
     upgrade,
 )
+from bot.storage.opening import open_database
 
 PAGE = 2000  # rows read at a time from tables keyed by `id`
 MAX_PARAMETERS = 30000  # below both engines' limit on $N in one statement

@@ -85,27 +85,3 @@ class Database(ABC):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
-
-
-async def open_database(url: str, *, migrate: bool = True, vault: object = None) -> Database:
-    """Open the database that `url` names and bring its schema up to date
-    (`vault`, the deployment key, for steps that reseal what is stored)."""
-    from bot.storage.migrations import upgrade
-
-    if url.startswith("sqlite://"):
-        from bot.storage.sqlite import SQLiteDatabase
-
-        db: Database = await SQLiteDatabase.connect(url)
-    elif url.startswith(("postgresql://", "postgres://")):
-        from bot.storage.postgres import PostgresDatabase
-
-        db = await PostgresDatabase.connect(url)
-    else:
-        raise DatabaseError(f"unknown database URL scheme in {url.split(':', 1)[0]!r}")
-    if migrate:
-        try:
-            await upgrade(db, vault=vault)
-        except BaseException:
-            await db.close()
-            raise
-    return db

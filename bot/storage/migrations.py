@@ -10,9 +10,8 @@ A database whose version is newer than the code is refused, never downgraded.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from bot.storage.database import Database, DatabaseError, Transaction
 
@@ -22,9 +21,11 @@ class Migration:
     version: int
     description: str
     statements: tuple[str, ...]
-    #: rewrites rows under the key (a Vault, or None when none was given)
-    convert: Callable[[Transaction, Any], Awaitable[None]] | None = None
     after: tuple[str, ...] = ()
+    #: tables whose rows this step rewrites under the deployment key: the caller brings
+    #: that conversion (`converters`, bot/privacy_upgrade.py); without it, only a
+    #: database with none of their rows can take the step
+    keyed: tuple[str, ...] = ()
 
 
 # Times are UTC seconds since the epoch (BIGINT): portable, indexable, exact.
@@ -365,7 +366,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX milestone_counters_due ON milestone_counters (next_check_at)",
             "ALTER TABLE streak_milestones ADD COLUMN state TEXT",
         ),
-        convert=lambda tx, vault: _privacy_upgrade(tx, vault),
+        keyed=("members", "outbox", "moderation_log", "matrix_dm_rooms", "console_deliveries"),
         after=(
             "DROP TABLE milestone_runs",
             "DROP TABLE milestone_counters_v6",
@@ -398,10 +399,7 @@ MIGRATIONS: tuple[Migration, ...] = (
 )
 
 
-async def _privacy_upgrade(tx: Transaction, vault: Any) -> None:
-    from bot.privacy_upgrade import upgrade as privacy_upgrade  # needs the key: not storage's own
-
-    await privacy_upgrade(tx, vault)
+Convert = Callable[[Transaction], Awaitable[None]]
 
 
 LATEST = MIGRATIONS[-1].version
@@ -423,10 +421,13 @@ async def _version_in(tx: Transaction) -> int:
 
 
 async def upgrade(
-    db: Database, migrations: tuple[Migration, ...] = MIGRATIONS, vault: Any = None
+    db: Database,
+    migrations: tuple[Migration, ...] = MIGRATIONS,
+    converters: Mapping[int, Convert] | None = None,
 ) -> int:
     """Run every step newer than the database; return the resulting version.
-    `vault` (the deployment key) is needed by steps that reseal existing rows."""
+    `converters`, by step, rewrite existing rows under the deployment key."""
+    converters = converters or {}
     version = await current_version(db)
     newest = migrations[-1].version if migrations else 0
     if version > newest:
@@ -445,13 +446,25 @@ async def upgrade(
                 continue  # another process ran this step meanwhile
             for statement in step.statements:
                 await tx.execute(statement.replace("{id}", id_type))
-            if step.convert is not None:
-                await step.convert(tx, vault)
+            if step.keyed:
+                await _convert(tx, step, converters.get(step.version))
             for statement in step.after:
                 await tx.execute(statement.replace("{id}", id_type))
             await tx.execute("INSERT INTO schema_version (version) VALUES ($1)", step.version)
         version = step.version
     return version
+
+
+async def _convert(tx: Transaction, step: Migration, convert: Convert | None) -> None:
+    if convert is not None:
+        await convert(tx)
+        return
+    for table in step.keyed:
+        if await tx.fetchval(f"SELECT count(*) FROM {table}"):
+            raise DatabaseError(
+                f"this database needs the deployment key to be upgraded (migration "
+                f"{step.version} seals what it stores): start Hearth with its secret key"
+            )
 
 
 _TABLE_STATEMENT = re.compile(

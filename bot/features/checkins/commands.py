@@ -9,10 +9,10 @@ from datetime import date, timedelta
 
 from bot import members
 from bot.commands import Args, Refusal, Request, Router
+from bot.events import CheckinSaved
 from bot.features.checkins import prompts
 from bot.features.checkins.history import render_chart, sparkline, summarise
 from bot.features.checkins.streaks import current_streak
-from bot.features.milestones import streaks as milestone_streaks
 from bot.localtime import (
     EVERY_DAY,
     QuietHours,
@@ -117,9 +117,7 @@ async def record(req: Request, mood_text: str, note: str) -> None:
     streak_text = f" Streak: {streak} days 🌱" if streak > 1 else ""
     tag_text = f" Tags: {' '.join('#' + t for t in tags.split())}." if tags else ""
     req.say(f"Saved — {labels[mood - 1]} for {day:%a %d %b}.{tag_text}{streak_text}")
-    await milestone_streaks.on_checkin_streak(
-        req, day, streak, hard_moment=bool(crisis) or mood == 1
-    )
+    await req.publish(CheckinSaved(day, streak, hard_moment=bool(crisis) or mood == 1))
     if crisis:
         # Never forwarded: the member alone decides whether a moderator hears of it.
         await care.mark_cared_for(req, day)

@@ -15,10 +15,11 @@ check-in: a check-in costs one read of it.
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from bot.commands import Request
+from bot.events import CheckinSaved
 from bot.features.milestones import celebrations
 from bot.features.milestones.thresholds import highest_reached
 from bot.vault import STREAK_STATE
@@ -72,12 +73,13 @@ async def state_of(req: Request) -> dict[str, Any] | None:
     return await _load(req)
 
 
-async def on_checkin_streak(req: Request, day: date, streak: int, *, hard_moment: bool) -> None:
-    """Called by every check-in with the member's streak for `day`.
+async def on_checkin(req: Request, event: CheckinSaved) -> None:
+    """Every check-in (a core event) with the member's streak for its day.
 
     In a hard moment (a crisis note, a very low mood) nothing is celebrated:
     the mark stays, and the next check-in celebrates what was reached."""
     community = req.community
+    day, streak, hard_moment = event.day, event.streak, event.hard_moment
     reached = highest_reached(streak, community.milestones.streaks, yearly=False)
     if not reached:
         return  # nothing to celebrate yet; a mark from an earlier run is reset when read

@@ -3,12 +3,11 @@ delivery health, over groups only), `mod reload` and `mod log`."""
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Awaitable, Callable, MutableMapping
-
-from bot.commands import Args, Refusal, Request, Router
-from bot.features.moderation_tools import audit, delivery, pulse
-from bot.features.moderation_tools.reload import Reloader, make_handler
+from bot.commands import Args, Refusal, Request
+from bot.feature import Feature, Wiring
+from bot.features.moderation_tools import delivery, pulse
+from bot.features.moderation_tools.log import show_log
+from bot.features.moderation_tools.reload import make_handler
 
 STATS_DEFAULT_DAYS = 7
 STATS_MAX_DAYS = 365
@@ -18,18 +17,16 @@ USAGE = (
     "mod log [N] — the last N moderator actions (20 if left out)"
 )
 
-ModHandler = Callable[[Request, Args], Awaitable[None]]
 
-
-def register(
-    router: Router, mod_commands: MutableMapping[str, ModHandler], reloader: Reloader
-) -> None:
+def add_to(wiring: Wiring) -> None:
     """Add `mod stats`, `mod reload` and `mod log` to the `mod` command's table."""
-    mod_commands["stats"] = stats
-    mod_commands["reload"] = make_handler(reloader)
-    mod_commands["log"] = audit.show_log
-    mod = router.commands["mod"]
-    router.commands["mod"] = dataclasses.replace(mod, usage=f"{mod.usage}\n{USAGE}")
+    wiring.mod_commands["stats"] = stats
+    wiring.mod_commands["reload"] = make_handler(wiring.reloader)
+    wiring.mod_commands["log"] = show_log
+    wiring.mod_usage.append(USAGE)
+
+
+FEATURE = Feature("moderation_tools", commands=lambda router, wiring: add_to(wiring))
 
 
 async def stats(req: Request, args: Args) -> None:

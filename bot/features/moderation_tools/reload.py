@@ -5,24 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Protocol
 
+from bot import audit
 from bot.commands import Args, Refusal, Request
-from bot.config import Config
 from bot.config_loader import ConfigError, Problem
-from bot.features.moderation_tools import audit
+from bot.feature import Reloader
 from bot.port import Message
 from bot.reload import RESTART_ONLY, ReloadPlan, ReloadUnavailable
 
 SHOWN_PATHS = 12  # key paths listed in a reply; the rest are counted
-
-
-class Reloader(Protocol):
-    """What `mod reload` needs of Hearth (bot/app.py)."""
-
-    def plan_reload(self) -> ReloadPlan: ...
-
-    def reload(self, config: Config) -> None: ...
 
 
 def problem_line(problem: Problem) -> str:

@@ -4,16 +4,17 @@ what. Every action is logged with the moderator who took it, never an author."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 
+from bot import audit
 from bot.anonymity import seal_member
-from bot.commands import Args, Refusal, Request, Router, preview
-from bot.features.moderation_tools import audit
+from bot.commands import Args, Refusal, Request, preview
+from bot.feature import Wiring
 from bot.features.sharing import posts, store
 from bot.features.sharing.commands import publish_reply, take_down_reply, take_down_share
 from bot.localtime import day_floor, epoch
-from bot.moderators import HeldKind, is_moderator
+from bot.moderators import HeldKind
 from bot.port import Message
 from bot.safety import care
 from bot.vault import BLOCKED_IDENTITY, REPLY_BODY, REPORT_REASON, SHARE_BODY
@@ -30,13 +31,11 @@ BLOCK_MAX_DAYS = 3650
 # Block ids are short and random, so they say nothing about whom they block.
 _BLOCK_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
-ModHandler = Callable[[Request, Args], Awaitable[None]]
 
-
-def register(router: Router, held: Sequence[HeldKind] = ()) -> dict[str, ModHandler]:
-    """Register `mod`; return its subcommand table so other features can add theirs.
-
-    `held` are the other features' held items, reviewed in the same queue."""
+def add_to(wiring: Wiring) -> None:
+    """Add the queue's subcommands to `mod`. The other features' held items
+    (`wiring.held`) are reviewed in the same queue, with the same words."""
+    held = wiring.held
 
     async def queue_all(req: Request, args: Args) -> None:
         await queue(req, args, held)
@@ -49,26 +48,15 @@ def register(router: Router, held: Sequence[HeldKind] = ()) -> dict[str, ModHand
         kind, number = _held_reference(args.word(0), held)
         await (kind.reject(req, number, args.after(1)[:300]) if kind else reject(req, args))
 
-    subcommands: dict[str, ModHandler] = {
-        "queue": queue_all,
-        "approve": approve_any,
-        "reject": reject_any,
-        "remove": remove,
-        "block": block,
-        "unblock": unblock,
-    }
-
-    async def mod(req: Request) -> None:
-        if not is_moderator(req.event, req.community):
-            raise Refusal(f"Only moderators of {req.community.name} can use `mod` commands.")
-        name = req.args.word(0)
-        handler = subcommands.get(name or "")
-        if handler is None:
-            raise Refusal("Moderator commands: " + ", ".join(f"`mod {n}`" for n in subcommands))
-        await handler(req, req.args.shift())
-
-    router.add("mod", mod, USAGE, "moderator tools")
-    return subcommands
+    wiring.mod_commands.update(
+        queue=queue_all,
+        approve=approve_any,
+        reject=reject_any,
+        remove=remove,
+        block=block,
+        unblock=unblock,
+    )
+    wiring.mod_usage.append(USAGE)
 
 
 async def log_action(req: Request, action: str, number: int | None, detail: str = "") -> None:

@@ -1,0 +1,86 @@
+"""What a feature is: one folder that declares, once, what it brings.
+
+A feature's `__init__.py` (or module, for the small ones) holds `FEATURE`, a
+`Feature`. `bot/app.py` iterates over one tuple of them: it adds their
+commands, builds their jobs, routes their relays and the core events they
+listen to, reviews what they held in one `mod queue`, and asks each for its
+part of a member's `mydata export` and `mydata delete`. Features never import
+each other: what one needs from another travels as a core event
+(bot/events.py) or through these declarations. ARCHITECTURE.md tells more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from bot.commands import Request, Router
+from bot.config import Config
+from bot.metrics import Metrics
+from bot.moderators import HeldKind, ModHandler
+from bot.relays import Resolver
+from bot.reload import ReloadPlan
+from bot.scheduler import Job
+from bot.storage import Database
+from bot.vault import Vault
+
+Subscriber = Callable[[Request, Any], Awaitable[None]]
+
+
+class Reloader(Protocol):
+    """What `mod reload` needs of the running bot (bot/app.py is one)."""
+
+    def plan_reload(self) -> ReloadPlan: ...
+
+    def reload(self, config: Config) -> None: ...
+
+
+@dataclass(frozen=True)
+class Services:
+    """The shared parts a feature's jobs are built from."""
+
+    db: Database
+    config: Config
+    vault: Vault
+    metrics: Metrics
+
+
+@dataclass
+class Wiring:
+    """What spans features, handed to each feature's `commands` when it registers:
+    every feature's held items and data parts, the `mod` subcommand table they
+    fill together, and the running bot for `mod reload`."""
+
+    held: tuple[HeldKind, ...]
+    data_parts: tuple[Feature, ...]
+    reloader: Reloader
+    mod_commands: MutableMapping[str, ModHandler] = field(default_factory=dict)
+    mod_usage: list[str] = field(default_factory=list)
+
+
+def _no_commands(router: Router, wiring: Wiring) -> None:
+    return None
+
+
+def _no_jobs(services: Services) -> Sequence[Job]:
+    return ()
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    #: adds the feature's commands (and `mod` subcommands) to the router
+    commands: Callable[[Router, Wiring], None] = _no_commands
+    #: its scheduled jobs; each has a `config` the bot replaces on reload
+    jobs: Callable[[Services], Sequence[Job]] = _no_jobs
+    #: resolvers for its kinds of batched relay (bot/relays.py), by kind
+    relays: Mapping[str, Resolver] = field(default_factory=dict)
+    #: what it holds back for moderators, reviewed in `mod queue`
+    held: tuple[HeldKind, ...] = ()
+    #: core events it acts on (bot/events.py), by event type
+    listens: Mapping[type, Subscriber] = field(default_factory=dict)
+    #: its part of `mydata export`: top-level keys of the member's file
+    export: Callable[[Request], Awaitable[dict[str, Any]]] | None = None
+    #: its part of `mydata delete`, for what does not cascade from the member's row
+    erase: Callable[[Request], Awaitable[None]] | None = None

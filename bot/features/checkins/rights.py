@@ -1,0 +1,64 @@
+"""Check-ins in `mydata export`; `mydata delete` needs nothing more here, since every
+check-in table cascades with the member's row."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.commands import Request
+from bot.localtime import from_epoch
+from bot.vault import CHECKIN_NOTE
+
+
+def _when(seconds: int | None) -> str | None:
+    return None if seconds is None else from_epoch(seconds).isoformat()
+
+
+async def export(req: Request) -> dict[str, Any]:
+    tx, member_id = req.tx, req.member.id
+    checkins = []
+    for row in await tx.fetch("SELECT * FROM checkins WHERE member_id = $1 ORDER BY id", member_id):
+        note = req.vault.open(CHECKIN_NOTE, row["id"], row["note"]) if row["note"] else None
+        checkins.append(
+            {
+                "community": row["community"],
+                "mood": row["mood"],
+                "note": note,
+                "tags": row["tags"].split(),
+                "day": row["local_date"],
+            }
+        )
+    schedules = [
+        {
+            "community": r["community"],
+            "time": r["prompt_time"],
+            "days": r["days"],
+            "next_prompt_at": _when(r["next_prompt_at"]),
+            "snoozed_until": _when(r["snooze_until"]),
+        }
+        for r in await tx.fetch("SELECT * FROM schedules WHERE member_id = $1", member_id)
+    ]
+    breaks = [
+        {
+            "community": r["community"],
+            "kind": r["kind"],
+            "from": r["start_date"],
+            "to": r["end_date"],
+        }
+        for r in await tx.fetch("SELECT * FROM checkin_breaks WHERE member_id = $1", member_id)
+    ]
+    prompts = [
+        {
+            "community": r["community"],
+            "day": r["local_date"],
+            "time": r["prompt_time"],
+            "outcome": r["outcome"],
+        }
+        for r in await tx.fetch("SELECT * FROM prompt_slots WHERE member_id = $1", member_id)
+    ]
+    return {
+        "checkins": checkins,
+        "checkin_schedules": schedules,
+        "checkin_pauses_and_skips": breaks,
+        "checkin_prompts": prompts,
+    }

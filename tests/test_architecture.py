@@ -1,0 +1,234 @@
+"""The house's rules, checked on the code itself (ARCHITECTURE.md): features never import
+each other, there are no import circles, and a feature is its folder plus one line.
+
+Imports are read with `ast`, the way Python runs them: those at module level and in
+functions alike (a function-level import still ties two modules), but not those under
+`if TYPE_CHECKING:`, which only type checkers follow.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from bot.clock import FakeClock
+from bot.commands import Request, Router
+from bot.config import Config
+from bot.feature import Feature, Services, Wiring
+from bot.features import FEATURES
+from tests.conftest import START, Harness, RecordingAdapter, community
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("bot", "adapters")
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def modules() -> dict[str, Path]:
+    return {
+        module_name(path): path for package in PACKAGES for path in (ROOT / package).rglob("*.py")
+    }
+
+
+def _type_checking_only(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _imports(tree: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
+    for node in ast.iter_child_nodes(tree):
+        if isinstance(node, ast.If) and _type_checking_only(node):
+            continue
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            yield node
+        yield from _imports(node)
+
+
+def imports_of(name: str, path: Path, known: set[str]) -> set[str]:
+    """The project's modules `name` imports; `from a import b` counts as `a.b` when b is
+    a module, else as `a`."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in _imports(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names if alias.name in known}
+            continue
+        base = node.module or ""
+        if node.level:
+            anchor = package.split(".")
+            anchor = anchor[: len(anchor) - node.level + 1]
+            base = ".".join([*anchor, base] if base else anchor)
+        for alias in node.names:
+            target = f"{base}.{alias.name}"
+            if target in known:
+                found.add(target)
+            elif base in known:
+                found.add(base)
+    found.discard(name)
+    return found
+
+
+def graph() -> dict[str, set[str]]:
+    known = modules()
+    names = set(known)
+    return {name: imports_of(name, path, names) for name, path in known.items()}
+
+
+def feature_of(module: str) -> str | None:
+    parts = module.split(".")
+    if parts[:2] != ["bot", "features"] or len(parts) < 3:
+        return None
+    return parts[2]
+
+
+def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """Every strongly connected group of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in sorted(edges.get(node, ())):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for node in sorted(edges):
+        if node not in index:
+            visit(node)
+    return found
+
+
+# --- the rules ---------------------------------------------------------------------------
+
+
+def test_the_import_reader_sees_what_it_should():
+    edges = graph()
+    assert "bot.storage" in edges["bot.app"] and "bot.features" in edges["bot.app"]
+    assert "bot.features.checkins.prompts" in edges["bot.features.checkins"]
+    # `if TYPE_CHECKING:` imports are not followed: bot.commands names MemberRecord so.
+    assert "bot.members" not in edges["bot.commands"]
+
+
+def test_no_feature_imports_another():
+    crossings = [
+        f"{module} -> {target}"
+        for module, targets in graph().items()
+        for target in targets
+        if feature_of(module) and feature_of(target) and feature_of(module) != feature_of(target)
+    ]
+    assert crossings == []
+
+
+def test_no_import_circles():
+    assert cycles(graph()) == []
+
+
+def test_the_cycle_finder_finds_one():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_every_feature_is_declared_once_and_listed():
+    names = [feature.name for feature in FEATURES]
+    assert len(names) == len(set(names))
+    folders = {p.stem for p in (ROOT / "bot" / "features").iterdir() if p.stem != "__init__"}
+    folders.discard("__pycache__")
+    assert set(names) == folders
+
+
+# --- a feature is its folder plus one line --------------------------------------------------
+
+
+class GratitudeJob:
+    """A job of the test feature: once a day it counts what was written."""
+
+    name = "gratitude"
+
+    def __init__(self, services: Services) -> None:
+        self.db, self.config = services.db, services.config
+        self.due: datetime | None = START + timedelta(hours=1)
+        self.runs = 0
+
+    async def next_due_at(self) -> datetime | None:
+        return self.due
+
+    async def run_due(self, now: datetime) -> None:
+        if self.due is not None and self.due <= now:  # called on every pass, due or not
+            self.runs += 1
+            self.due = now + timedelta(days=1)
+
+
+JOBS: list[GratitudeJob] = []
+
+
+async def thanks(req: Request) -> None:
+    req.say(f"Thank you for noticing {req.args.text or 'that'} 💛")
+
+
+def _gratitude_commands(router: Router, wiring: Wiring) -> None:
+    router.add("thanks", thanks, "thanks TEXT — note something you're grateful for", "gratitude")
+
+
+def _gratitude_jobs(services: Services) -> list[GratitudeJob]:
+    JOBS.append(GratitudeJob(services))
+    return JOBS[-1:]
+
+
+async def _gratitude_export(req: Request) -> dict[str, object]:
+    return {"gratitude": {"member": req.member.user_id}}
+
+
+GRATITUDE = Feature(
+    "gratitude", commands=_gratitude_commands, jobs=_gratitude_jobs, export=_gratitude_export
+)
+
+
+async def test_a_feature_is_its_declaration_plus_one_line(db_url):
+    from bot.app import Hearth
+    from bot.storage import open_database
+    from bot.vault import Vault
+    from tests.conftest import SECRET
+
+    config = Config(database=db_url, communities=(community(),))
+    adapter, clock = RecordingAdapter(), FakeClock(START)
+    db = await open_database(config.database)
+    try:
+        hearth = Hearth(
+            config, db, clock, {"console": adapter}, Vault(SECRET), features=(*FEATURES, GRATITUDE)
+        )
+        h = Harness(hearth, adapter, clock)
+        assert await h.command("ana", "thanks the sun") == ["Thank you for noticing the sun 💛"]
+        assert "`thanks` — gratitude" in (await h.command("ana", "help"))[0]
+        await h.advance(hours=2)
+        assert JOBS[-1].runs == 1
+        await h.command("ana", "mydata export")
+        export = adapter.sent[-1].message.attachment
+        assert export is not None and b'"gratitude": {' in export.data
+    finally:
+        await db.close()
