@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
+from bot import texts
 from bot.clock import FakeClock
 from bot.port import (
     Adapter,
@@ -61,11 +62,11 @@ class ConsoleAdapter(Adapter):
         lines = message.text.splitlines() or [""]
         if message.spoiler is not None:
             # A terminal can't hide text; mark it the way Discord would.
-            lines.append(f"CW: {message.spoiler.warning}")
+            lines.append(texts.text("console.content_warning", warning=message.spoiler.warning))
             lines += [f"||{line}||" for line in message.spoiler.text.splitlines()]
         if message.attachment is not None:
             saved = self._save(message.attachment.filename, message.attachment.data)
-            lines.append(f"(file saved: {saved})")
+            lines.append(texts.text("console.file_saved", path=saved))
         lines += [f"→ /{choice.command}   {choice.label}" for choice in message.choices]
         self.out.write(f"[{label}] {lines[0]}\n")
         for line in lines[1:]:
@@ -115,10 +116,10 @@ class ConsoleAdapter(Adapter):
         self._print(place, message)
 
     async def react(self, place: Place, message_id: str, emoji: str) -> None:
-        self._print(place, Message(f"(reacted {emoji} to {message_id})"))
+        self._print(place, Message(texts.text("console.reacted", emoji=emoji, message=message_id)))
 
     async def delete(self, place: Place, message_id: str) -> None:
-        self._print(place, Message(f"(message {message_id} deleted)"))
+        self._print(place, Message(texts.text("console.deleted", message=message_id)))
 
     async def close(self) -> None:
         self.connected = False

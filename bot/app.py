@@ -46,17 +46,14 @@ from bot.relays import RelayJob
 from bot.reload import ReloadPlan, ReloadUnavailable, plan_reload
 from bot.scheduler import Scheduler
 from bot.storage import Database, Transaction
+from bot.texts import text
 from bot.vault import Vault
 
 log = logging.getLogger(__name__)
 
-SORRY = (
-    "Sorry — something went wrong on my side and nothing was changed. Please try again in a moment."
-)
-UNREACHABLE_NOTICE = (
-    "I couldn't reach you by DM, so I stopped sending reminders. If you open your DMs "
-    "to me, `checkin resume` turns them back on."
-)
+# In English: a failure may come before the member (and their language) is known.
+SORRY = text("core.sorry")
+UNREACHABLE_NOTICE = text("core.unreachable_notice")  # English; the reply uses req.t
 
 
 class Hearth:
@@ -173,9 +170,8 @@ class Hearth:
             name, args = split_command(command)
             info = self.router.find(name)
             if info is None:
-                raise Refusal(
-                    f"I don't know the command `{name[:40]}`. `help` lists what I can do."
-                )
+                # language: English until the member (and their Request) is known
+                raise Refusal(text("core.unknown_command", command=name[:40]))
             community_name, args = take_community_option(args)
             community = self._community_for(event, community_name, config)
             member = await members.get_or_create(tx, self.vault, event.member)
@@ -231,10 +227,10 @@ class Hearth:
         if name is not None:
             found = next((c for c in mine if c.name == name), None)
             if found is None:
-                names = ", ".join(c.name for c in mine) or "none"
-                raise Refusal(
-                    f"I don't know a community called “{name[:40]}” here (yours: {names})."
-                )
+                if not mine:
+                    raise Refusal(text("core.unknown_community_none", name=name[:40]))
+                names = ", ".join(c.name for c in mine)
+                raise Refusal(text("core.unknown_community", name=name[:40], communities=names))
             return found
         if event.space is not None:
             for community in mine:
@@ -252,18 +248,15 @@ class Hearth:
         if len(mine) == 1:
             return mine[0]
         if not mine:
-            raise Refusal("Hearth isn't set up for any community on this platform yet.")
-        raise Refusal(
-            "You share several communities with me: "
-            + ", ".join(c.name for c in mine)
-            + ". Add `--community NAME` to say which one."
-        )
+            raise Refusal(text("core.no_community_here"))
+        names = ", ".join(c.name for c in mine)
+        raise Refusal(text("core.which_community", communities=names))
 
     async def _tell_if_unreachable(self, req: Request) -> None:
         member: MemberRecord = req.member
         if member.unreachable and not member.unreachable_told:
             await members.mark_told_unreachable(req.tx, member.id)
-            req.say(UNREACHABLE_NOTICE)
+            req.say(req.t("core.unreachable_notice"))
 
     # --- configuration ---------------------------------------------------------
 

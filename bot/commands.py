@@ -189,7 +189,7 @@ def take_community_option(args: Args) -> tuple[str | None, Args]:
             break
         return name, Args(" ".join(words[:start] + words[start + length :]))
     if words and words[-1] == "--community":
-        raise Refusal("`--community` needs a community name after it.")
+        raise Refusal(texts.text("core.community_option_needs_name"))  # before the member is known
     return None, args
 
 

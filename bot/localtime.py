@@ -8,23 +8,24 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.texts import text
+
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 EVERY_DAY = 0b1111111
 _NAMED_DAY_SETS = {"daily": EVERY_DAY, "weekdays": 0b0011111, "weekends": 0b1100000}
 
 
 class TimingError(ValueError):
-    """Bad time, day list or zone; the message is shown to the member as is."""
+    """Bad time, day list or zone; the message is shown to the member as is
+    (English: the member's language is not at hand here)."""
 
 
-def parse_hhmm(text: str) -> time:
-    hours, sep, minutes = text.partition(":")
+def parse_hhmm(typed: str) -> time:
+    hours, sep, minutes = typed.partition(":")
     if not (sep and hours.isdecimal() and minutes.isdecimal() and len(minutes) == 2):
-        raise TimingError(
-            f"“{text}” isn't a time I understand. Please use 24-hour HH:MM, like 09:00."
-        )
+        raise TimingError(text("core.time_not_understood", text=typed))
     if not (0 <= int(hours) <= 23 and 0 <= int(minutes) <= 59):
-        raise TimingError(f"“{text}” isn't a time of day. Hours go 00–23, minutes 00–59.")
+        raise TimingError(text("core.time_out_of_range", text=typed))
     return time(int(hours), int(minutes))
 
 
@@ -32,19 +33,16 @@ def format_hhmm(moment: time) -> str:
     return moment.strftime("%H:%M")
 
 
-def parse_days(text: str) -> int:
+def parse_days(typed: str) -> int:
     """`daily`, `weekdays`, `weekends` or a list like `mon,wed,fri` → a bitmask (Monday = bit 0)."""
-    word = text.lower()
+    word = typed.lower()
     if word in _NAMED_DAY_SETS:
         return _NAMED_DAY_SETS[word]
     mask = 0
     for part in word.split(","):
         name = part.strip()[:3]
         if name not in DAY_NAMES or part.strip() not in (name, _full_day(name)):
-            raise TimingError(
-                f"“{text}” isn't a day list I understand. Use daily, weekdays, weekends, "
-                "or days like mon,wed,fri."
-            )
+            raise TimingError(text("core.days_not_understood", text=typed))
         mask |= 1 << DAY_NAMES.index(name)
     return mask
 
@@ -61,9 +59,9 @@ def _full_day(short: str) -> str:
     }[short]
 
 
-def looks_like_days(text: str) -> bool:
+def looks_like_days(typed: str) -> bool:
     try:
-        parse_days(text)
+        parse_days(typed)
     except TimingError:
         return False
     return True
@@ -82,10 +80,7 @@ def parse_zone(name: str) -> ZoneInfo:
             raise ZoneInfoNotFoundError(name)
         return ZoneInfo(name if name.upper() != "UTC" else "UTC")
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise TimingError(
-            f"“{name}” isn't a time zone I know. Please use an IANA name like "
-            "Europe/Berlin or America/New_York."
-        ) from None
+        raise TimingError(text("core.zone_unknown", name=name)) from None
 
 
 @dataclass(frozen=True)
@@ -94,13 +89,13 @@ class QuietHours:
     end: time
 
     @classmethod
-    def parse(cls, text: str) -> QuietHours:
-        start, sep, end = text.partition("-")
+    def parse(cls, typed: str) -> QuietHours:
+        start, sep, end = typed.partition("-")
         if not sep:
-            raise TimingError("Quiet hours look like 22:00-07:00.")
+            raise TimingError(text("core.quiet_hours_format"))
         quiet = cls(parse_hhmm(start.strip()), parse_hhmm(end.strip()))
         if quiet.start == quiet.end:
-            raise TimingError("Quiet hours need a start and an end that differ.")
+            raise TimingError(text("core.quiet_hours_same"))
         return quiet
 
     def contains(self, moment: time) -> bool:
@@ -161,7 +156,7 @@ def next_slot(
     """The first slot due strictly after `after`, on an allowed weekday, not on
     an excluded date and not before `not_before` (used for pauses)."""
     if not days & EVERY_DAY:
-        raise TimingError("a schedule needs at least one day")
+        raise TimingError(text("core.schedule_needs_a_day"))
     day = after.astimezone(zone).date() - timedelta(days=1)
     if not_before and not_before > day:
         day = not_before

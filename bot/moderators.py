@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from bot.commands import Args, Refusal, Request, Router
 from bot.config import Community
 from bot.port import Event
+from bot.texts import text
 
 
 @dataclass(frozen=True)
@@ -42,11 +43,12 @@ def add_mod_command(
 
     async def mod(req: Request) -> None:
         if not is_moderator(req.event, req.community):
-            raise Refusal(f"Only moderators of {req.community.name} can use `mod` commands.")
+            raise Refusal(req.t("mod.only_moderators", community=req.community.name))
         name = req.args.word(0)
         handler = subcommands.get(name or "")
         if handler is None:
-            raise Refusal("Moderator commands: " + ", ".join(f"`mod {n}`" for n in subcommands))
+            commands = ", ".join(f"`mod {n}`" for n in subcommands)  # command words, as typed
+            raise Refusal(req.t("mod.commands_list", commands=commands))
         await handler(req, req.args.shift())
 
-    router.add("mod", mod, "\n".join(usage), "moderator tools")
+    router.add("mod", mod, "\n".join(usage), text("mod.summary"))  # language: English at start-up

@@ -3,6 +3,8 @@ command or group, with typed options, and the core words each one stands for.
 
 Pure data (no discord import): `tree.py` builds discord.py objects from it and
 `words_for` turns an invocation back into what a Matrix or console member types.
+Descriptions and choice labels come from the catalogue (`bot.texts`, ids
+`discord.…`); command and option names stay literal command words.
 """
 
 from __future__ import annotations
@@ -10,27 +12,35 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from bot.texts import text
+
 # The days a member can pick for reminders: the core's own words as values.
 DAYS = (
-    ("Every day", "daily"),
-    ("Weekdays (Mon–Fri)", "weekdays"),
-    ("Weekends (Sat, Sun)", "weekends"),
-    ("Mon, Wed, Fri", "mon,wed,fri"),
-    ("Tue, Thu", "tue,thu"),
-    ("Mondays", "mon"),
-    ("Tuesdays", "tue"),
-    ("Wednesdays", "wed"),
-    ("Thursdays", "thu"),
-    ("Fridays", "fri"),
-    ("Saturdays", "sat"),
-    ("Sundays", "sun"),
+    (text("discord.days_daily"), "daily"),
+    (text("discord.days_weekdays"), "weekdays"),
+    (text("discord.days_weekends"), "weekends"),
+    (text("discord.days_mon_wed_fri"), "mon,wed,fri"),
+    (text("discord.days_tue_thu"), "tue,thu"),
+    (text("discord.days_mon"), "mon"),
+    (text("discord.days_tue"), "tue"),
+    (text("discord.days_wed"), "wed"),
+    (text("discord.days_thu"), "thu"),
+    (text("discord.days_fri"), "fri"),
+    (text("discord.days_sat"), "sat"),
+    (text("discord.days_sun"), "sun"),
 )
 VISIBILITY = (
-    ("Private: only me, by DM", "private"),
-    ("Anonymous: “someone in our community”", "anonymous"),
-    ("Public: with my name", "public"),
+    (text("discord.visibility_private"), "private"),
+    (text("discord.visibility_anonymous"), "anonymous"),
+    (text("discord.visibility_public"), "public"),
 )
-CONTACT = (("Yes, please", "yes"), ("No, thank you", "no"))
+CONTACT = ((text("discord.contact_yes"), "yes"), (text("discord.contact_no"), "no"))
+
+# What a share or celebration number option says (`_number`).
+_NUMBER = {
+    "share": "discord.option_number_share",
+    "celebration": "discord.option_number_celebration",
+}
 
 # Autocomplete sources, filled in by the client from live data.
 TIMEZONE = "timezone"
@@ -86,23 +96,25 @@ class Leaf:
 
 def _number(what: str = "share", *, replies: bool = False, held: bool = False) -> Option:
     if replies:
-        also = ", c3 for held celebration 3" if held else ""
         return Option(
             "number",
-            f"The {what} number, like 4 (or 4.2 for reply 2 under it{also})",
+            text("discord.option_number_held" if held else "discord.option_number_reply"),
             str,
             required=True,
             max_length=12,
         )
-    return Option("number", f"The {what} number, like 4", int, required=True, min_value=1)
+    return Option("number", text(_NUMBER[what]), int, required=True, min_value=1)
 
 
 def _mood(labels: tuple[str, ...]) -> Option:
     return Option(
         "mood",
-        "How you feel, 1 (very low) to 5 (very good)",
+        text("discord.option_mood"),
         str,
-        choices=tuple((f"{n} — {label}"[:100], str(n)) for n, label in enumerate(labels, 1)),
+        choices=tuple(
+            (text("discord.mood_choice", number=n, label=label)[:100], str(n))
+            for n, label in enumerate(labels, 1)
+        ),
     )
 
 
@@ -110,18 +122,25 @@ def _days(what: str) -> Option:
     return Option("days", what, int, min_value=1, max_value=365)
 
 
-_NAME = Option("name", "Which counter", str, required=True, autocomplete=MILESTONE, max_length=32)
-_DATE = Option("date", "The day it began, YYYY-MM-DD (or today, yesterday)", str, max_length=10)
+_NAME = Option(
+    "name",
+    text("discord.option_counter_name"),
+    str,
+    required=True,
+    autocomplete=MILESTONE,
+    max_length=32,
+)
+_DATE = Option("date", text("discord.option_counter_date"), str, max_length=10)
 _ZONE = Option(
-    "timezone", "Your time zone, like Europe/Berlin", str, autocomplete=TIMEZONE, max_length=64
+    "timezone", text("discord.option_timezone"), str, autocomplete=TIMEZONE, max_length=64
 )
 
 GROUPS = {
-    "checkin": "Private mood check-ins, reminders and your history",
-    "mydata": "Export or delete everything Hearth holds about you",
-    "share": "Post anonymously, list or remove your own shares",
-    "mod": "Moderator tools: the queue, approvals, blocks",
-    "milestone": "Recovery counters and how milestones are celebrated",
+    "checkin": text("discord.group_checkin"),
+    "mydata": text("discord.group_mydata"),
+    "share": text("discord.group_share"),
+    "mod": text("discord.group_mod"),
+    "milestone": text("discord.group_milestone"),
 }
 # Shown to members only where their permissions allow (`default_member_permissions`);
 # the core still checks the community's `moderators` on every action.
@@ -133,73 +152,86 @@ def leaves(mood_labels: tuple[str, ...]) -> tuple[Leaf, ...]:
     return (
         Leaf(
             ("help",),
-            "What Hearth can do, briefly",
+            text("discord.command_help"),
             (
                 Option(
-                    "command", "Tell me more about one command", autocomplete=COMMAND, max_length=32
+                    "command",
+                    text("discord.option_help_command"),
+                    autocomplete=COMMAND,
+                    max_length=32,
                 ),
             ),
         ),
         # --- check-ins
         Leaf(
             ("checkin", "now"),
-            "Record how you feel right now (private)",
+            text("discord.command_checkin_now"),
             (
                 _mood(mood_labels),
-                Option("note", "Add a private note (opens a form)", bool, opens=NOTE_FORM),
+                Option("note", text("discord.option_checkin_now_note"), bool, opens=NOTE_FORM),
             ),
             words="checkin",
         ),
         Leaf(
             ("checkin", "schedule"),
-            "A private DM prompt at your local time",
+            text("discord.command_checkin_schedule"),
             (
-                Option("time", "24-hour local time, like 09:00", str, required=True, max_length=5),
-                Option("days", "Which days (every day if left out)", choices=DAYS),
+                Option(
+                    "time",
+                    text("discord.option_checkin_schedule_time"),
+                    str,
+                    required=True,
+                    max_length=5,
+                ),
+                Option("days", text("discord.option_checkin_schedule_days"), choices=DAYS),
                 _ZONE,
             ),
         ),
         Leaf(
             ("checkin", "pause"),
-            "Stop prompts for a while (never breaks your streak)",
-            (_days("For how many days (until you resume if left out)"),),
+            text("discord.command_checkin_pause"),
+            (_days(text("discord.option_checkin_pause_days")),),
         ),
-        Leaf(("checkin", "resume"), "Turn prompts back on"),
-        Leaf(("checkin", "skip"), "No prompt today (won't break your streak)"),
-        Leaf(("checkin", "snooze"), "Ask me again in an hour"),
+        Leaf(("checkin", "resume"), text("discord.command_checkin_resume")),
+        Leaf(("checkin", "skip"), text("discord.command_checkin_skip")),
+        Leaf(("checkin", "snooze"), text("discord.command_checkin_snooze")),
         Leaf(
             ("checkin", "quiet"),
-            "Quiet hours: no prompts or celebrations in that window",
-            (Option("hours", "Like 22:00-07:00, or off", max_length=11),),
+            text("discord.command_checkin_quiet"),
+            (Option("hours", text("discord.option_checkin_quiet_hours"), max_length=11),),
         ),
         Leaf(
             ("checkin", "history"),
-            "Your private summary and chart",
-            (_days("How many days back (30 if left out)"),),
+            text("discord.command_checkin_history"),
+            (_days(text("discord.option_checkin_history_days")),),
         ),
-        Leaf(("checkin", "stop"), "Forget your reminder schedule (check-ins are kept)"),
+        Leaf(("checkin", "stop"), text("discord.command_checkin_stop")),
         # --- safety and privacy
-        Leaf(("resources",), "Support and crisis resources, privately"),
-        Leaf(("privacy",), "Who can see what, and what Hearth stores"),
+        Leaf(("resources",), text("discord.command_resources")),
+        Leaf(("privacy",), text("discord.command_privacy")),
         Leaf(
             ("contact",),
-            "Ask a moderator to reach out to you privately",
-            (Option("answer", "Would you like a moderator to reach out?", choices=CONTACT),),
+            text("discord.command_contact"),
+            (Option("answer", text("discord.option_contact_answer"), choices=CONTACT),),
         ),
-        Leaf(("mydata", "export"), "Everything Hearth holds about you, as a file"),
+        Leaf(("mydata", "export"), text("discord.command_mydata_export")),
         Leaf(
             ("mydata", "delete"),
-            "Erase everything Hearth holds about you",
-            (Option("confirm", "Yes, I understand it cannot be undone", bool, flag="confirm"),),
+            text("discord.command_mydata_delete"),
+            (
+                Option(
+                    "confirm", text("discord.option_mydata_delete_confirm"), bool, flag="confirm"
+                ),
+            ),
         ),
         # --- anonymous sharing
         Leaf(
             ("share", "post"),
-            "Share anonymously (opens a private form)",
+            text("discord.command_share_post"),
             (
                 Option(
                     "content_warning",
-                    "A content warning shown before your words",
+                    text("discord.option_share_post_content_warning"),
                     max_length=200,
                     prefill=True,
                 ),
@@ -207,49 +239,51 @@ def leaves(mood_labels: tuple[str, ...]) -> tuple[Leaf, ...]:
             words="share",
             form=SHARE_FORM,
         ),
-        Leaf(("share", "list"), "Your own shares, privately"),
-        Leaf(("share", "delete"), "Take down one of your own shares", (_number(),)),
-        Leaf(("share", "confirm"), "Post the share or reply you were asked about"),
-        Leaf(("share", "cancel"), "Drop the share or reply you were asked about"),
+        Leaf(("share", "list"), text("discord.command_share_list")),
+        Leaf(("share", "delete"), text("discord.command_share_delete"), (_number(),)),
+        Leaf(("share", "confirm"), text("discord.command_share_confirm")),
+        Leaf(("share", "cancel"), text("discord.command_share_cancel")),
         Leaf(
             ("reply",),
-            "Reply anonymously to a share (opens a private form)",
+            text("discord.command_reply"),
             (_number(),),
             form=REPLY_FORM,
         ),
-        Leaf(("support",), "Let the author of a share know someone cares", (_number(),)),
+        Leaf(("support",), text("discord.command_support"), (_number(),)),
         Leaf(
             ("report",),
-            "Tell the moderators about a share or reply; they won't see who",
+            text("discord.command_report"),
             (
                 _number(replies=True),
-                Option("reason", "What worries you about it", required=True, max_length=500),
+                Option(
+                    "reason", text("discord.option_report_reason"), required=True, max_length=500
+                ),
             ),
         ),
         # --- moderators
-        Leaf(("mod", "queue"), "Everything waiting for review, held items and open reports"),
+        Leaf(("mod", "queue"), text("discord.command_mod_queue")),
         Leaf(
             ("mod", "approve"),
-            "Publish a waiting share, a held reply or a held celebration",
+            text("discord.command_mod_approve"),
             (_number(replies=True, held=True),),
         ),
         Leaf(
             ("mod", "reject"),
-            "Refuse a waiting share, reply or celebration; its author is told",
+            text("discord.command_mod_reject"),
             (
                 _number(replies=True, held=True),
-                Option("reason", "A note for the author", max_length=300),
+                Option("reason", text("discord.option_mod_reject_reason"), max_length=300),
             ),
         ),
-        Leaf(("mod", "remove"), "Take down a posted share or reply", (_number(replies=True),)),
+        Leaf(("mod", "remove"), text("discord.command_mod_remove"), (_number(replies=True),)),
         Leaf(
             ("mod", "block"),
-            "Stop the unknown author of a share from sharing here",
+            text("discord.command_mod_block"),
             (
                 _number(),
                 Option(
                     "days",
-                    "For how many days (until lifted if left out)",
+                    text("discord.option_mod_block_days"),
                     int,
                     min_value=1,
                     max_value=3650,
@@ -258,64 +292,93 @@ def leaves(mood_labels: tuple[str, ...]) -> tuple[Leaf, ...]:
         ),
         Leaf(
             ("mod", "unblock"),
-            "Lift a block",
-            (Option("block_id", "The block id, like B-7KQ2MX", required=True, max_length=16),),
+            text("discord.command_mod_unblock"),
+            (
+                Option(
+                    "block_id",
+                    text("discord.option_mod_unblock_block_id"),
+                    required=True,
+                    max_length=16,
+                ),
+            ),
         ),
         Leaf(
             ("mod", "stats"),
-            "Community pulse and delivery health, never about one member",
-            (Option("days", "Days back (7 if left out)", int, min_value=1, max_value=365),),
+            text("discord.command_mod_stats"),
+            (
+                Option(
+                    "days", text("discord.option_mod_stats_days"), int, min_value=1, max_value=365
+                ),
+            ),
         ),
-        Leaf(("mod", "reload"), "Re-read the configuration file"),
+        Leaf(("mod", "reload"), text("discord.command_mod_reload")),
         Leaf(
             ("mod", "log"),
-            "The last moderator actions",
-            (Option("count", "How many", int, min_value=1, max_value=100),),
+            text("discord.command_mod_log"),
+            (
+                Option(
+                    "count", text("discord.option_mod_log_count"), int, min_value=1, max_value=100
+                ),
+            ),
         ),
         # --- milestones and celebrations
         Leaf(
             ("milestone", "set"),
-            "Start a counter, like sober since a date",
+            text("discord.command_milestone_set"),
             (
-                Option("name", "One word, like sober", required=True, max_length=32),
+                Option(
+                    "name", text("discord.option_milestone_set_name"), required=True, max_length=32
+                ),
                 Option(
                     "date",
-                    "The day it began, YYYY-MM-DD (or today, yesterday)",
+                    text("discord.option_counter_date"),
                     required=True,
                     max_length=10,
                 ),
                 Option(
                     "visibility",
-                    "How milestones are celebrated (private if left out)",
+                    text("discord.option_milestone_set_visibility"),
                     choices=VISIBILITY,
                 ),
                 _ZONE,
             ),
         ),
-        Leaf(("milestone", "list"), "Your counters: days, longest run, attempts"),
-        Leaf(("milestone", "reset"), "Start a new run; your history is kept", (_NAME, _DATE)),
+        Leaf(("milestone", "list"), text("discord.command_milestone_list")),
+        Leaf(("milestone", "reset"), text("discord.command_milestone_reset"), (_NAME, _DATE)),
         Leaf(
             ("milestone", "visibility"),
-            "How a counter's milestones are celebrated",
+            text("discord.command_milestone_visibility"),
             (
                 _NAME,
                 Option(
-                    "visibility", "Private, anonymous or public", required=True, choices=VISIBILITY
+                    "visibility",
+                    text("discord.option_milestone_visibility_visibility"),
+                    required=True,
+                    choices=VISIBILITY,
                 ),
             ),
         ),
         Leaf(
             ("milestone", "remove"),
-            "Delete a counter and its history",
-            (_NAME, Option("confirm", "Yes, delete it and its history", bool, flag="confirm")),
+            text("discord.command_milestone_remove"),
+            (
+                _NAME,
+                Option(
+                    "confirm", text("discord.option_milestone_remove_confirm"), bool, flag="confirm"
+                ),
+            ),
         ),
         Leaf(
             ("celebrate",),
-            "Share a win in the celebrations channel (opens a form)",
-            (Option("anonymous", "Leave my name off", bool, flag="anonymous"),),
+            text("discord.command_celebrate"),
+            (
+                Option(
+                    "anonymous", text("discord.option_celebrate_anonymous"), bool, flag="anonymous"
+                ),
+            ),
             form=WIN_FORM,
         ),
-        Leaf(("cheer",), "Cheer someone's celebration", (_number("celebration"),)),
+        Leaf(("cheer",), text("discord.command_cheer"), (_number("celebration"),)),
     )
 
 

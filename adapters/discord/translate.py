@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.discord import commands as spec
+from bot import texts
 from bot.port import (
     Attachment,
     ChoicePicked,
@@ -113,7 +114,8 @@ def render(message: Message) -> Rendered:
     if message.spoiler is not None:
         warning = " ".join(_escape_pipes(message.spoiler.warning).split())
         hidden = _escape_pipes(message.spoiler.text)
-        text = f"{text}\nCW: {warning}" if text else f"CW: {warning}"
+        cw = texts.text("discord.content_warning", warning=warning)
+        text = f"{text}\n{cw}" if text else cw
     full = f"{text} ||{hidden}||" if hidden is not None else text
     content: str | None = full
     embed = None
@@ -166,43 +168,50 @@ class Form:
 def _form_fields(kind: str, head: str, prefill: Mapping[str, object]) -> tuple[str, list[Field]]:
     if kind == spec.SHARE_FORM:
         warning = prefill.get("content_warning")
-        return "Share anonymously", [
+        return texts.text("discord.form_share_title"), [
             Field(
                 "warning",
-                "Content warning (optional)",
+                texts.text("discord.form_share_warning_label"),
                 required=False,
                 max_length=200,
-                placeholder="e.g. grief, relapse",
+                placeholder=texts.text("discord.form_share_warning_placeholder"),
                 default=str(warning) if warning else None,
             ),
             Field(
                 "text",
-                "What would you like to share?",
+                texts.text("discord.form_share_text_label"),
                 long=True,
-                placeholder="Posted without your name. Only you see what you type here.",
+                placeholder=texts.text("discord.form_share_text_placeholder"),
             ),
         ]
     if kind == spec.REPLY_FORM:
         number = head.split()[-1]
-        return f"Anonymous reply to share #{number}", [
-            Field("text", "Your reply", long=True, placeholder="Posted without your name."),
+        return texts.text("discord.form_reply_title", number=number), [
+            Field(
+                "text",
+                texts.text("discord.form_reply_text_label"),
+                long=True,
+                placeholder=texts.text("discord.form_reply_text_placeholder"),
+            ),
         ]
     if kind == spec.NOTE_FORM:
         fields = [
             Field(
                 "note",
-                "Your note (private)",
+                texts.text("discord.form_note_label"),
                 long=True,
-                placeholder="Only you will see it. #words become tags.",
+                placeholder=texts.text("discord.form_note_placeholder"),
             )
         ]
         if not any(word in {"1", "2", "3", "4", "5"} for word in head.split()):
-            fields.insert(0, Field("mood", "Mood, 1 (very low) to 5 (very good)", max_length=1))
-        return "Check-in", fields
+            label = texts.text("discord.form_note_mood_label")
+            fields.insert(0, Field("mood", label, max_length=1))
+        return texts.text("discord.form_note_title"), fields
     if kind == spec.WIN_FORM:
         anonymous = head.split()[-1] == "anonymous"
-        return ("Share a win anonymously" if anonymous else "Share a win"), [
-            Field("text", "What would you like to celebrate?", long=True),
+        title = "discord.form_win_title_anonymous" if anonymous else "discord.form_win_title"
+        return texts.text(title), [
+            Field("text", texts.text("discord.form_win_text_label"), long=True),
         ]
     raise ValueError(f"unknown form {kind!r}")
 

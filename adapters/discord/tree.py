@@ -16,6 +16,7 @@ import discord
 from discord import app_commands
 
 from adapters.discord import commands as spec
+from bot.texts import text
 
 if TYPE_CHECKING:
     from adapters.discord.client import DiscordAdapter
@@ -24,7 +25,7 @@ Suggest = Callable[[str, discord.Interaction, str], Awaitable[list[tuple[str, st
 
 COMMUNITY_OPTION = spec.Option(
     "community",
-    "Which community this is for (you're in several)",
+    text("discord.option_community"),
     autocomplete=spec.COMMUNITY,
     max_length=32,
 )

@@ -18,6 +18,7 @@ from typing import Any
 from nio import Event as NioEvent
 from nio import ReactionEvent, RoomMessageText, UnknownEvent
 
+from bot import texts
 from bot.port import (
     Attachment,
     Choice,
@@ -191,7 +192,7 @@ def choice_lines(choices: tuple[Choice, ...]) -> list[str]:
     if not choices:
         return []
     tappable = any(c.emoji for c in choices)
-    lines = ["React below, or send:" if tappable else "Send:"]
+    lines = [texts.text("matrix.choices_react_or_send" if tappable else "matrix.choices_send")]
     for choice in choices:
         lines.append(f"{choice.emoji or '•'} {PREFIX}{choice.command} — {choice.label}")
     return lines
@@ -204,10 +205,11 @@ def message_content(message: Message) -> dict[str, Any]:
     spoiler = message.spoiler
     if spoiler is not None:
         # Clients without spoilers show the plain body: mark it there as Discord would.
-        plain += [f"CW: {spoiler.warning}", f"||{spoiler.text}||"]
+        cw = texts.text("matrix.content_warning", warning=spoiler.warning)
+        plain += [cw, f"||{spoiler.text}||"]
         warning = html.escape(spoiler.warning, quote=True)
         rich += [
-            f"<strong>CW: {_html(spoiler.warning)}</strong>",
+            f"<strong>{_html(cw)}</strong>",
             f'<span data-mx-spoiler="{warning}">{_html(spoiler.text)}</span>',
         ]
     lines = choice_lines(message.choices)

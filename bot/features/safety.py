@@ -11,7 +11,8 @@ from bot.feature import Feature
 from bot.localtime import checkin_day, epoch, from_epoch, parse_hhmm
 from bot.port import Message, Place
 from bot.safety import care
-from bot.safety.care import CONTACT_CHOICES, CONTACT_OFFER, resources_text
+from bot.safety.care import contact_choices, resources_text
+from bot.texts import text
 
 CONTACT_AGAIN_AFTER = timedelta(
     hours=12
@@ -24,25 +25,12 @@ PLAIN_TEXT = "said"
 
 def register(router: Router) -> None:
     router.add(PLAIN_TEXT, said, "", "", hidden=True)
+    # language: English at start-up; `help` could look these ids up in the member's.
     router.add(
-        "resources",
-        resources,
-        "resources — support and crisis lines, privately",
-        "support and crisis resources",
+        "resources", resources, text("safety.resources_usage"), text("safety.resources_summary")
     )
-    router.add(
-        "contact",
-        contact,
-        "contact yes — ask a moderator to reach out to you privately (only that you asked is "
-        "shared)\ncontact no — no thank you",
-        "ask a moderator to reach out to you",
-    )
-    router.add(
-        "privacy",
-        privacy,
-        "privacy — who can see what, and how to export or delete",
-        "what Hearth stores and who can see it",
-    )
+    router.add("contact", contact, text("safety.contact_usage"), text("safety.contact_summary"))
+    router.add("privacy", privacy, text("safety.privacy_usage"), text("safety.privacy_summary"))
 
 
 async def said(req: Request) -> None:
@@ -58,34 +46,30 @@ async def said(req: Request) -> None:
         await care.mark_cared_for(req, day)
         await care.offer_care(req, offer_contact=True, language=match.language)
         return
-    req.say(
-        "I'm a bot, so I answer commands — `help` lists them. If you'd like someone to "
-        "talk to, `resources` has people who listen, any time."
-    )
+    req.say(req.t("safety.plain_words"))
 
 
 async def resources(req: Request) -> None:
     await care.note_resources_shown(req)
-    req.say("Support, whenever you need it:\n" + resources_text(req.community, req.member.timezone))
+    listed = resources_text(req.community, req.member.timezone, locale=req.locale)
+    req.say(req.t("safety.resources_intro") + "\n" + listed)
 
 
 async def contact(req: Request) -> None:
     answer = req.args.word(0)
     if answer is None:
-        req.say(CONTACT_OFFER, choices=CONTACT_CHOICES)
+        req.say(req.t("safety.contact_offer"), choices=contact_choices(req.locale))
         return
     if answer == "no":
         await care.note_contact_answer(req)
-        req.say("Okay. If you change your mind, `contact yes` any time. Take care 💛")
+        req.say(req.t("safety.contact_declined"))
         return
     if answer != "yes":
-        raise Refusal("Answer `contact yes` to have a moderator reach out, or `contact no`.")
+        raise Refusal(req.t("safety.contact_unclear"))
     channel = req.community.channels.mod_queue
     if not channel:
-        raise Refusal(
-            "This community has no moderators' channel set up, so I can't pass this "
-            "on. " + resources_text(req.community, req.member.timezone)
-        )
+        listed = resources_text(req.community, req.member.timezone, locale=req.locale)
+        raise Refusal(req.t("safety.contact_no_mod_channel", resources=listed))
     await care.note_contact_answer(req)
     recent = await req.tx.fetchval(
         "SELECT count(*) FROM contact_requests WHERE member_id = $1 AND community = $2 "
@@ -95,10 +79,7 @@ async def contact(req: Request) -> None:
         epoch(req.now - CONTACT_AGAIN_AFTER),
     )
     if recent:
-        req.say(
-            "The moderators already know you'd like to hear from them. "
-            "`resources` has people you can reach right now."
-        )
+        req.say(req.t("safety.contact_already_asked"))
         return
     request_id = await req.tx.fetchval(
         "INSERT INTO contact_requests (member_id, community, requested_at) VALUES ($1, $2, $3) "
@@ -107,11 +88,8 @@ async def contact(req: Request) -> None:
         req.community.name,
         epoch(req.now),
     )
-    notice = Message(
-        f"🤝 {req.member.user_id} asked for a moderator to reach out to them. Please contact "
-        "them privately and gently. They asked after a private check-in; what they wrote "
-        "stays private and is not shared."
-    )
+    # language: the community's (a post in the moderators' channel), not the member's.
+    notice = Message(text("safety.contact_notice", member=req.member.user_id))
     await outbox.enqueue(
         req.tx,
         req.vault,
@@ -121,44 +99,14 @@ async def contact(req: Request) -> None:
         req.now,
         member_id=req.member.id,
     )
-    req.say(
-        "Thank you for asking. I've let the moderators know you'd like someone to reach "
-        "out; they'll message you privately. Nothing you wrote was shared."
-    )
-
-
-PRIVACY_CARD = "\n".join(
-    [
-        "How Hearth handles what you share",
-        "• Check-ins are private: only you see your moods, notes and history. Moderators see "
-        "only community totals for days that are over, and only when at least {min_group} "
-        "members are counted, so asking again after you check in tells them nothing.",
-        "• Your account id, your notes, your counters and messages waiting to be sent are "
-        "encrypted in the database. Check-in notes are deleted after {retention} days; moods "
-        "are kept for your history until you delete them.",
-        "• Anonymous shares, replies, support and celebrations carry no name, and nothing they "
-        "store is shared with anything else you did: a copy of the database cannot tell who "
-        "wrote them, nor that two were written by the same person. An encrypted link (kept "
-        "{link_days} days) lets replies and support reach you. Hearth keeps only the day "
-        "things happened, not the moment.",
-        "• The one party who could link anonymous posts to you is the operator who runs this "
-        "Hearth and holds its secret key. No member or moderator can learn it through Hearth, "
-        "not even by blocking or asking twice.",
-        "• Hearth never logs what you write.",
-        "• Moderators' own actions (approving, rejecting, removing, blocking, reloading the "
-        "settings) are logged with their name for {log_days} days, so they stay accountable; "
-        "`mydata delete` leaves those entries, though it erases a moderator's own check-ins "
-        "like anyone's. The log never names the author of a share.",
-        "• `mydata export` sends you everything Hearth holds about you as a file; "
-        "`mydata delete` erases it all.",
-    ]
-)
+    req.say(req.t("safety.contact_passed_on"))
 
 
 async def privacy(req: Request) -> None:
     community = req.community
     req.say(
-        PRIVACY_CARD.format(
+        req.t(
+            "safety.privacy_card",
             min_group=max(5, community.moderation.min_group),
             retention=community.privacy.retention_days,
             link_days=community.sharing.link_days,

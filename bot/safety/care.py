@@ -17,36 +17,31 @@ import functools
 from datetime import date, datetime, timedelta
 from importlib import resources as package_files
 
-from bot import outbox, ratelimits
+from bot import outbox, ratelimits, texts
 from bot.commands import Request
 from bot.config import Community
 from bot.port import Choice, Member, Message, Place
 from bot.safety.crisis import CrisisMatch, check_text
 from bot.safety.resources import format_resources, pick_resources
 from bot.storage import Transaction
+from bot.texts import ENGLISH, text
 from bot.vault import Vault
 
-CARE_OPENING = (
-    "Thank you for telling me. It sounds like things may be really hard right now, "
-    "and you don't have to carry this alone. Some people who are there to listen, any time:"
-)
-LOW_MOOD_OPENING = (
-    "I'm sorry today is a hard one. If talking to someone would help, these are there for you:"
-)
-CONTACT_OFFER = (
-    "Would you like a moderator to reach out to you? They would only learn that you "
-    "asked — never what you wrote."
-)
-CONTACT_CHOICES = (
-    Choice("Yes, please", "contact yes", "✅"),
-    Choice("No, thank you", "contact no", "✖️"),
-)
+# The English words, for what has no member at hand; replies use the member's language.
+CARE_OPENING = text("safety.care_opening")
+LOW_MOOD_OPENING = text("safety.low_mood_opening")
+CONTACT_OFFER = text("safety.contact_offer")
 # Shown instead of the whole list when it reached the member within the hour.
-RESOURCES_POINTER = (
-    "I hear you, and I'm glad you told me. The people I shared a little while ago are "
-    "there for you right now — `resources` shows them again. If you are in danger, please "
-    "call your local emergency number."
-)
+RESOURCES_POINTER = text("safety.resources_pointer")
+
+
+def contact_choices(locale: str = ENGLISH) -> tuple[Choice, ...]:
+    """The two answers to the contact offer, as buttons (the commands stay English)."""
+    return (
+        Choice(text("safety.contact_choice_yes", locale), "contact yes", "✅"),
+        Choice(text("safety.contact_choice_no", locale), "contact no", "✖️"),
+    )
+
 
 RESOURCES_AGAIN_AFTER = timedelta(hours=1)
 CONTACT_ASKED_AGAIN_AFTER = timedelta(days=7)
@@ -70,13 +65,21 @@ def _zone_countries() -> dict[str, str]:
     return countries
 
 
-def resources_text(community: Community, timezone: str | None, language: str | None = None) -> str:
+def resources_text(
+    community: Community,
+    timezone: str | None,
+    language: str | None = None,
+    *,
+    locale: str = ENGLISH,
+) -> str:
     """Two or three resources for this member, with emergency advice: for the country of
-    their time zone, else of the community's, and in the language they wrote in."""
+    their time zone, else of the community's, and in the language they wrote in
+    (`language`, for the services; `locale` is the one Hearth's own words are in)."""
     countries = _zone_countries()
     region = countries.get(timezone or "") or countries.get(community.checkins.default_timezone)
     return format_resources(
-        pick_resources(community.safety.resources, region_hint=region, language=language)
+        pick_resources(community.safety.resources, region_hint=region, language=language),
+        locale,
     )
 
 
@@ -101,18 +104,17 @@ async def care_message(req: Request, language: str | None = None) -> Message:
         req.tx, req.vault, _RESOURCES_SHOWN, req.community.name, req.member.member, req.now
     )
     if shown:
-        return Message(RESOURCES_POINTER)
+        return Message(req.t("safety.resources_pointer"))
     await note_resources_shown(req)
-    return Message(
-        CARE_OPENING + "\n" + resources_text(req.community, req.member.timezone, language)
-    )
+    listed = resources_text(req.community, req.member.timezone, language, locale=req.locale)
+    return Message(req.t("safety.care_opening") + "\n" + listed)
 
 
 async def offer_care(req: Request, *, offer_contact: bool, language: str | None = None) -> None:
     """Answer a crisis signal privately, at once: resources, and perhaps a moderator's contact."""
     req.replies.append(await care_message(req, language))
     if offer_contact and not await contact_answered(req, req.member.member):
-        req.say(CONTACT_OFFER, choices=CONTACT_CHOICES)
+        req.say(req.t("safety.contact_offer"), choices=contact_choices(req.locale))
 
 
 async def contact_answered(req: Request, member: Member) -> bool:
@@ -138,15 +140,15 @@ async def note_contact_answer(req: Request) -> None:
 async def declined_with_care(req: Request, member: Member | None, what: str, note: str) -> Message:
     """What the author of held words hears when a moderator decides not to post them:
     never a verdict, always the way to people and, unless answered, the contact offer."""
-    because = f"\nThe moderator added: {note}" if note else ""
-    text = (
-        f"A moderator read your {what} with care. It won't go up in the channel, but what "
-        f"you wrote matters, and so do you.{because}\n"
-        "`resources` has people who listen, any time."
-    )
+    # language: the author's (req is the moderator's request): English for now.
+    if note:
+        words = text("safety.declined_with_note", what=what, note=note)
+    else:
+        words = text("safety.declined", what=what)
     if member is not None and not await contact_answered(req, member):
-        return Message(f"{text}\n{CONTACT_OFFER}", choices=CONTACT_CHOICES)
-    return Message(text)
+        offer = text("safety.contact_offer")
+        return Message(f"{words}\n{offer}", choices=contact_choices())
+    return Message(words)
 
 
 async def mark_cared_for(req: Request, day: date) -> bool:
@@ -171,7 +173,8 @@ async def gentle_low_mood_note(req: Request, day: date) -> None:
     )
     if not shown:
         await note_resources_shown(req)
-        req.say(LOW_MOOD_OPENING + "\n" + resources_text(req.community, req.member.timezone))
+        listed = resources_text(req.community, req.member.timezone, locale=req.locale)
+        req.say(req.t("safety.low_mood_opening") + "\n" + listed)
 
 
 async def alert_moderators(
@@ -191,13 +194,10 @@ async def alert_moderators(
     channel = community.channels.mod_queue
     if not (community.safety.alert_moderators and channel):
         return False
-    why = ", ".join(f"“{phrase}”" for phrase in match.phrases)
-    body = (
-        f"⚠️ Possible crisis in {what}: held back, not posted. Flagged for: {why}.\n"
-        f"{text}\n"
-        "The author was sent support resources privately. Who wrote it is not shown, "
-        "to anyone."
-    )
+    # language: the community's (a post in the moderators' channel): English for now.
+    # (`text` is the held words here: the catalogue is reached as `texts.text`.)
+    why = ", ".join(texts.text("safety.crisis_alert_phrase", phrase=p) for p in match.phrases)
+    body = texts.text("safety.crisis_alert", what=what, phrases=why, text=text)
     place = Place.channel(community.platform, channel)
     return await outbox.enqueue(
         tx, vault, f"alert:{community.name}:{reference}", place, Message(body, choices=choices), now

@@ -14,18 +14,16 @@ from urllib.parse import urlsplit
 import yaml
 
 from bot.config import Resource
+from bot.texts import ENGLISH, text
 
 RESOURCES_RESOURCE = "data/resources.yaml"
 INTERNATIONAL = "international"
 MAX_RESOURCES = 3  # two or three lines, never a wall of numbers (SPEC §4)
 
-EMERGENCY_LINE = (
-    "If you are in danger right now, call your local emergency number (112 / 911 / 999)."
-)
-NOT_A_CRISIS_SERVICE = "Hearth is a peer-support bot, not a crisis service."
-NOT_A_CRISIS_SERVICE_WITH_HELP = (
-    "Hearth is a peer-support bot, not a crisis service; the people above are there to listen."
-)
+# The English words, for what has no member at hand; format_resources takes a locale.
+EMERGENCY_LINE = text("safety.emergency_line")
+NOT_A_CRISIS_SERVICE = text("safety.not_a_crisis_service")
+NOT_A_CRISIS_SERVICE_WITH_HELP = text("safety.not_a_crisis_service_with_help")
 
 _ENTRY_KEYS = frozenset({"name", "contact", "url", "region", "languages", "source", "verified"})
 _COUNTRY_CODE = re.compile(r"[A-Z]{2}")
@@ -228,11 +226,15 @@ def _url_key(url: str) -> str:
     return f"{host}{parts.path.rstrip('/')}" if host else ""
 
 
-def format_resources(entries: Iterable[AnyResource]) -> str:
-    """The calm, short message: emergency advice, the resources, and what Hearth is not."""
-    lines = [EMERGENCY_LINE]
+def format_resources(entries: Iterable[AnyResource], locale: str = ENGLISH) -> str:
+    """The calm, short message: emergency advice, the resources, and what Hearth is not.
+    The services' own names and numbers are data, shown as they are."""
+    lines = [text("safety.emergency_line", locale)]
     for entry in entries:
         parts = (" ".join(part.split()) for part in (entry.name, entry.contact, entry.url))
         lines.append("• " + " — ".join(part for part in parts if part))
-    lines.append(NOT_A_CRISIS_SERVICE_WITH_HELP if len(lines) > 1 else NOT_A_CRISIS_SERVICE)
+    closing = (
+        "safety.not_a_crisis_service_with_help" if len(lines) > 1 else "safety.not_a_crisis_service"
+    )
+    lines.append(text(closing, locale))
     return "\n".join(lines)

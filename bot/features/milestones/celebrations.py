@@ -15,7 +15,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot import members, outbox, relays
+from bot import members, outbox, relays, texts
 from bot.anonymity import new_token, open_link, own_tokens, seal_link, target_token
 from bot.commands import Refusal, Request, is_blank, preview
 from bot.config import Community
@@ -33,11 +33,6 @@ from bot.vault import CELEBRATION_AUTHOR, CELEBRATION_BODY, CELEBRATION_KIND, Va
 log = logging.getLogger(__name__)
 
 CHEER_EMOJI = "🎉"
-CELEBRATE_USAGE = (
-    "celebrate TEXT — share a win in the celebrations channel, with your name\n"
-    "celebrate TEXT anonymous — the same, without your name (send it by DM)"
-)
-CHEER_USAGE = "cheer N — cheer celebration #N; they hear about it by DM"
 
 
 # An anonymous post reached automatically goes out this long after it was reached.
@@ -51,14 +46,11 @@ def cheer_token(member: MemberRecord, celebration_id: int) -> str:
     return target_token(member.secret, "cheer", celebration_id)
 
 
-def shared_note(anonymous: bool) -> str:
+def shared_note(anonymous: bool, locale: str = texts.ENGLISH) -> str:
     """What the member is told about the channel post of a milestone or streak."""
-    if anonymous:
-        return (
-            "I'll share it in the celebrations channel without your name, a little later "
-            "today, so nobody can connect it to this moment."
-        )
-    return "I've shared it in the celebrations channel, with your name, so people can cheer you on."
+    return texts.text(
+        "milestones.shared_anonymous" if anonymous else "milestones.shared_named", locale
+    )
 
 
 def anonymous_delay() -> timedelta:
@@ -173,7 +165,7 @@ async def _send(
     """Queue the channel post of celebration `number`, with its Cheer choice."""
     message = Message(
         neutralise_mentions(text),
-        choices=(Choice("Cheer", f"cheer {number}", CHEER_EMOJI),),
+        choices=(Choice(texts.text("milestones.cheer_choice"), f"cheer {number}", CHEER_EMOJI),),
     )
     await outbox.enqueue(
         tx,
@@ -198,33 +190,24 @@ async def celebrate(req: Request) -> None:
     if anonymous:
         text = text[: text.lower().rfind("anonymous")].strip()
     if is_blank(text):
-        raise Refusal(
-            "What would you like to celebrate? For example `celebrate I went for a walk "
-            "today` — add `anonymous` at the end to leave your name off."
-        )
-    who = "someone in our community" if anonymous else req.member.user_id
-    worded = f"🎉 A win from {who}:\n{text}"
+        raise Refusal(req.t("milestones.celebrate_what"))
+    # language: the community's (a channel post)
+    if anonymous:
+        worded = texts.text("milestones.win_post_anonymous", words=text)
+    else:
+        worded = texts.text("milestones.win_post_named", name=req.member.user_id, words=text)
     match = care.crisis_in(text, req.community)
     if match is not None:
         await _hold_back(req, text, worded, anonymous, match)
         return
     community = req.community
     if not community.channels.celebrations:
-        raise Refusal(
-            "This community has no celebrations channel set up yet, so I can't post it. "
-            "It's still a win worth being proud of 💛"
-        )
+        raise Refusal(req.t("milestones.celebrate_no_channel"))
     if anonymous and not said_privately(req.event):
-        raise Refusal(
-            "To keep it anonymous, send it to me by DM: `celebrate … anonymous` there, and "
-            "nobody sees who it came from."
-        )
+        raise Refusal(req.t("milestones.celebrate_anonymous_in_dm"))
     limit = community.sharing.max_length
     if len(text) > limit:
-        raise Refusal(
-            f"That's {len(text)} characters; a celebration can be up to {limit}. Nothing was "
-            "posted — could you shorten it a little?"
-        )
+        raise Refusal(req.t("milestones.celebrate_too_long", length=len(text), limit=limit))
     number = await post(
         req.tx,
         req.vault,
@@ -235,8 +218,10 @@ async def celebrate(req: Request) -> None:
         text=worded,
         now=req.now,
     )
-    how = "without your name" if anonymous else "with your name"
-    req.say(f"Posted as celebration #{number}, {how} 🎉 When people cheer, I'll tell you by DM.")
+    if anonymous:
+        req.say(req.t("milestones.celebrated_anonymous", number=number))
+    else:
+        req.say(req.t("milestones.celebrated_named", number=number))
 
 
 async def _hold_back(
@@ -262,35 +247,27 @@ async def _hold_back(
         req.tx,
         req.vault,
         community,
-        what=f"celebration {reference}" if number else "a celebration",
+        what=texts.text("milestones.alert_what_numbered", reference=reference)
+        if number
+        else texts.text("milestones.alert_what"),
         # A random reference: nothing in the key points back to the member.
         reference=f"celebration-held:{secrets.token_hex(8)}",
         text=text[: community.sharing.max_length],
         match=match,
         now=req.now,
         choices=(
-            Choice("Approve", f"mod approve {reference}", "✅"),
-            Choice("Reject", f"mod reject {reference}", "❌"),
+            Choice(texts.text("milestones.approve_choice"), f"mod approve {reference}", "✅"),
+            Choice(texts.text("milestones.reject_choice"), f"mod reject {reference}", "❌"),
         )
         if number
         else (),
     )
+    held_back = req.t("milestones.held_back")
     if number:
-        told = (
-            " It's with the moderators, who will look at it with care: they see the words, "
-            "never your name."
-        )
+        held_back = f"{held_back} {req.t('milestones.held_back_queued')}"
     elif alerted:
-        told = (
-            " The moderators were shown the words so they can look out for the community — "
-            "never your name."
-        )
-    else:
-        told = ""
-    req.say(
-        "I haven't posted this yet. Some of what you wrote sounds like things may be really "
-        f"hard right now, so I held it back.{told}"
-    )
+        held_back = f"{held_back} {req.t('milestones.held_back_alerted')}"
+    req.say(held_back)
     await care.offer_care(req, offer_contact=False, language=match.language)
 
 
@@ -306,9 +283,11 @@ async def held_lines(req: Request) -> list[str]:
         req.community.name,
     )
     return [
-        f"Celebration {HELD_PREFIX}{row['number']} — held ⚠️ possible crisis: "
-        f"{preview(_words(req.vault.open(CELEBRATION_BODY, row['id'], row['body'])))} "
-        f"(`mod approve {HELD_PREFIX}{row['number']}` / `mod reject {HELD_PREFIX}{row['number']}`)"
+        req.t(
+            "milestones.held_line",
+            reference=f"{HELD_PREFIX}{row['number']}",
+            preview=preview(_words(req.vault.open(CELEBRATION_BODY, row["id"], row["body"]))),
+        )
         for row in rows
     ]
 
@@ -325,7 +304,7 @@ async def _held(req: Request, number: int) -> Any:
         number,
     )
     if row is None or row["status"] != "held":
-        raise Refusal(f"Celebration {HELD_PREFIX}{number} isn't waiting for review.")
+        raise Refusal(req.t("milestones.not_held", reference=f"{HELD_PREFIX}{number}"))
     return row
 
 
@@ -358,13 +337,12 @@ async def approve_held(req: Request, number: int) -> None:
             req.vault,
             f"decision:celebration:{row['id']}",
             Place.dm(author),
-            Message(
-                f"Your celebration #{number} is posted now 🎉 I'll tell you when people cheer."
-            ),
+            # language: the author's, not the moderator's
+            Message(texts.text("milestones.held_posted_dm", number=number)),
             req.now,
             member_id=row["member_id"],
         )
-    req.say(f"Celebration {HELD_PREFIX}{number} is posted as #{number}.")
+    req.say(req.t("milestones.held_posted", reference=f"{HELD_PREFIX}{number}", number=number))
 
 
 async def reject_held(req: Request, number: int, note: str) -> None:
@@ -381,14 +359,17 @@ async def reject_held(req: Request, number: int, note: str) -> None:
             req.vault,
             f"decision:celebration:{row['id']}",
             Place.dm(author),
-            await care.declined_with_care(req, author, "celebration", note),
+            await care.declined_with_care(
+                req, author, texts.text("milestones.declined_what"), note
+            ),
             req.now,
             member_id=row["member_id"],
         )
-    req.say(
-        f"Celebration {HELD_PREFIX}{number} won't be posted"
-        + (" and its author has been told, with care." if author else ".")
-    )
+    reference = f"{HELD_PREFIX}{number}"
+    if author is not None:
+        req.say(req.t("milestones.held_rejected_told", reference=reference))
+    else:
+        req.say(req.t("milestones.held_rejected", reference=reference))
 
 
 HELD = HeldKind(
@@ -406,7 +387,7 @@ HELD = HeldKind(
 async def cheer(req: Request) -> None:
     word = (req.args.word(0) or "").lstrip("#")
     if not word.isdecimal():
-        raise Refusal("Say which celebration to cheer, like `cheer 3`.")
+        raise Refusal(req.t("milestones.cheer_which"))
     number = int(word)
     row = await req.tx.fetchrow(
         "SELECT id, member_id, owner FROM celebrations WHERE community = $1 AND number = $2 "
@@ -415,12 +396,12 @@ async def cheer(req: Request) -> None:
         number,
     )
     if row is None:
-        raise Refusal(f"I can't find celebration #{number} — it may have been taken down.")
+        raise Refusal(req.t("milestones.cheer_not_found", number=number))
     mine = row["member_id"] == req.member.id or row["owner"] in await own_tokens(
         req.tx, "celebrations", req.member.secret, "celebration", req.community.name
     )
     if mine:
-        req.say("That's your own celebration — and it's worth cheering 🎉")
+        req.say(req.t("milestones.cheer_own"))
         return
     added = await req.tx.execute(
         "INSERT INTO celebration_cheers (celebration_id, cheerer_key, cheered_at) "
@@ -430,10 +411,10 @@ async def cheer(req: Request) -> None:
         day_floor(req.now, req.community.zone),
     )
     if added != 1:
-        req.say(f"You've already cheered celebration #{number} 🎉")
+        req.say(req.t("milestones.cheer_already", number=number))
         return
     await relays.add(req.tx, "cheer", row["id"], req.now)
-    req.say(f"🎉 Cheer sent to celebration #{number}.")
+    req.say(req.t("milestones.cheer_sent", number=number))
 
 
 async def relay_cheers(
@@ -459,14 +440,13 @@ async def relay_cheers(
         author = await members.find(tx, context.vault, platform_member) if platform_member else None
     if author is None:
         return  # the link expired or the author left: nobody to tell
-    people = "1 person" if count == 1 else f"{count} people"
     zone = author.zone(community.checkins.default_timezone)
     await outbox.enqueue(
         tx,
         context.vault,
         f"cheers:{batch_id}",
         author.dm,
-        Message(f"🎉 {people} cheered your celebration #{row['number']}."),
+        Message(texts.plural("milestones.cheered", count, number=row["number"])),
         context.now,
         # Kept off the row for an anonymous celebration: no id next to it in the clear.
         member_id=row["member_id"],

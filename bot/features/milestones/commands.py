@@ -17,6 +17,7 @@ from bot.features.milestones.counters import VISIBILITIES, Counter
 from bot.features.milestones.thresholds import describe
 from bot.localtime import TimingError, parse_zone
 from bot.port import Choice
+from bot.texts import text
 
 NAME = re.compile(r"[\w-]{1,32}")
 ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")  # \d: any script's digits, as int() reads
@@ -24,31 +25,21 @@ EARLIEST = date(1900, 1, 1)
 MAX_COUNTERS = 20
 SUBCOMMANDS = ("set", "list", "reset", "visibility", "remove")
 
-USAGE = """milestone set NAME DATE [private|anonymous|public] [TIMEZONE] — start a counter
-  e.g. `milestone set sober 2026-01-03` (the day it began, YYYY-MM-DD; private by default)
-milestone list — your counters: days, longest run, attempts, total days
-milestone reset NAME [DATE] — start a new run; your history is kept
-milestone visibility NAME private|anonymous|public — how milestones are celebrated
-  (NAME `streak` is for your check-in streak)
-milestone remove NAME — delete a counter and its history"""
-
-VISIBILITY_MEANS = {
-    "private": "only you hear about it, by DM",
-    "anonymous": "you get a DM, and the celebrations channel reads “Someone in our community "
-    "reached …” — never your name",
-    "public": "you get a DM, and the celebrations channel celebrates you by name",
-}
-
 
 def register(router: Router) -> None:
-    router.add("milestone", handle_milestone, USAGE, "recovery counters and milestones")
+    router.add("milestone", handle_milestone, text("milestones.usage"), text("milestones.summary"))
     router.add(
         "celebrate",
         celebrations.celebrate,
-        celebrations.CELEBRATE_USAGE,
-        "share a win in the celebrations channel",
+        text("milestones.celebrate_usage"),
+        text("milestones.celebrate_summary"),
     )
-    router.add("cheer", celebrations.cheer, celebrations.CHEER_USAGE, "cheer someone's celebration")
+    router.add(
+        "cheer",
+        celebrations.cheer,
+        text("milestones.cheer_usage"),
+        text("milestones.cheer_summary"),
+    )
 
 
 async def handle_milestone(req: Request) -> None:
@@ -58,8 +49,11 @@ async def handle_milestone(req: Request) -> None:
         return
     if first not in SUBCOMMANDS:
         raise Refusal(
-            f"I don't know `milestone {req.args.words[0][:40]}`. Try one of: "
-            f"{', '.join(SUBCOMMANDS)} — `help milestone` shows how."
+            req.t(
+                "milestones.unknown_subcommand",
+                word=req.args.words[0][:40],
+                subcommands=", ".join(SUBCOMMANDS),
+            )
         )
     await SUBCOMMAND_HANDLERS[first](req, req.args.shift())
 
@@ -67,18 +61,17 @@ async def handle_milestone(req: Request) -> None:
 # --- reading input -----------------------------------------------------------------
 
 
-def _name(args: Args, example: str) -> str:
+def _name(req: Request, args: Args, which: str) -> str:
+    """The counter's name; `which` is the message id asking for one, with an example."""
     word = args.word(0)
     if word is None:
-        raise Refusal(f"Which counter? For example `{example}`.")
+        raise Refusal(req.t(which))
     if not NAME.fullmatch(word):
-        raise Refusal(
-            "A counter's name is one word of up to 32 letters, digits, '-' or '_', like `sober`."
-        )
+        raise Refusal(req.t("milestones.bad_name"))
     return word
 
 
-def _date(text: str, today: date) -> date:
+def _date(req: Request, text: str, today: date) -> date:
     """A start date: YYYY-MM-DD (or `today`/`yesterday`), from 1900 up to today."""
     word = text.lower()
     if word == "today":
@@ -87,21 +80,15 @@ def _date(text: str, today: date) -> date:
         return today - timedelta(days=1)
     written = ISO_DATE.fullmatch(text)
     if not written:
-        raise Refusal(
-            f"“{text[:40]}” isn't a date I can read. Please write it as YYYY-MM-DD, "
-            "like 2026-01-03."
-        )
+        raise Refusal(req.t("milestones.unreadable_date", text=text[:40]))
     try:
         day = date(*(int(part) for part in written.groups()))  # ٢٠٢٦-٠١-٠٣ is 2026-01-03
     except ValueError:
-        raise Refusal(f"{text} isn't a day on the calendar. Could you check it?") from None
+        raise Refusal(req.t("milestones.no_such_day", text=text)) from None
     if day > today:
-        raise Refusal(
-            f"{day} is still ahead (today is {today} where you are). A counter starts on "
-            "today or a day before."
-        )
+        raise Refusal(req.t("milestones.date_ahead", day=day.isoformat(), today=today.isoformat()))
     if day < EARLIEST:
-        raise Refusal("I can count from 1900-01-01 onwards. Could you check the date?")
+        raise Refusal(req.t("milestones.date_too_early"))
     return day
 
 
@@ -116,12 +103,9 @@ async def _counter(req: Request, name: str) -> Counter:
         return found
     mine = await counters.of_member(req.tx, req.vault, req.member.id, req.community.name)
     if not mine:
-        raise Refusal(
-            f"You don't have a counter called “{name}” yet. Start one with "
-            f"`milestone set {name} 2026-01-03` (the day it began)."
-        )
+        raise Refusal(req.t("milestones.no_counters_called", name=name))
     raise Refusal(
-        f"You don't have a counter called “{name}”. Yours: {', '.join(c.name for c in mine)}."
+        req.t("milestones.no_counter_called", name=name, names=", ".join(c.name for c in mine))
     )
 
 
@@ -133,22 +117,17 @@ def _today(req: Request) -> date:
 
 
 async def set_counter(req: Request, args: Args) -> None:
-    name = _name(args, "milestone set sober 2026-01-03")
+    name = _name(req, args, "milestones.which_counter_set")
     if name == streaks.STREAK:
-        raise Refusal(
-            "`streak` is the name for your check-in streak, which counts by itself. "
-            "Please pick another name for this counter."
-        )
+        raise Refusal(req.t("milestones.streak_name_taken"))
     words = args.words
     dated = next((i for i, word in enumerate(words) if i > 1 and _dated(word)), None)
     if dated is not None and not _dated(words[1]):
         # `milestone set no alcohol 2026-01-03`: a name of two words, not a bad time zone.
         joined = "-".join(words[:dated])
-        example = joined if NAME.fullmatch(joined) else "sober"
-        raise Refusal(
-            "A counter's name is one word, then the day it began: "
-            f"`milestone set {example} {words[dated]}`."
-        )
+        if NAME.fullmatch(joined):
+            raise Refusal(req.t("milestones.name_two_words", name=joined, day=words[dated]))
+        raise Refusal(req.t("milestones.name_two_words_example", day=words[dated]))
     visibility = "private"
     for word in args.words[2:]:
         if word.lower() in VISIBILITIES:
@@ -157,32 +136,20 @@ async def set_counter(req: Request, args: Args) -> None:
         try:
             zone_name = str(parse_zone(word))
         except TimingError as exc:
-            raise Refusal(
-                f"After the date I understand private, anonymous or public, and a time zone. {exc}"
-            ) from None
+            raise Refusal(req.t("milestones.after_the_date", problem=str(exc))) from None
         await members.set_timezone(req.tx, req.member.id, zone_name)
         req.member = await members.by_id(req.tx, req.vault, req.member.id)  # type: ignore[assignment]
         await _reschedule_all(req)
     if args.word(1) is None:
-        raise Refusal(
-            f"Which day did it begin? For example `milestone set {name} 2026-01-03` "
-            "(YYYY-MM-DD, your local date)."
-        )
+        raise Refusal(req.t("milestones.which_day", name=name))
     today = _today(req)
-    start = _date(args.words[1], today)
+    start = _date(req, args.words[1], today)
     existing = await counters.by_name(req.tx, req.vault, req.member.id, req.community.name, name)
     if existing is not None:
-        raise Refusal(
-            f"You already have a counter called “{name}” (since {existing.start}). "
-            f"`milestone reset {name}` starts a new run and keeps your history; or pick "
-            "another name."
-        )
+        raise Refusal(req.t("milestones.already_have", name=name, start=existing.start.isoformat()))
     mine = await counters.of_member(req.tx, req.vault, req.member.id, req.community.name)
     if len(mine) >= MAX_COUNTERS:
-        raise Refusal(
-            f"You have {MAX_COUNTERS} counters, the most I can keep. `milestone remove NAME` "
-            "makes room for a new one."
-        )
+        raise Refusal(req.plural("milestones.too_many", MAX_COUNTERS))
     counter = await counters.create(
         req.tx,
         req.vault,
@@ -195,13 +162,15 @@ async def set_counter(req: Request, args: Args) -> None:
     )
     await counters.reschedule(req.tx, counter.id, req.member, req.community, req.now)
     days = (today - start).days
-    so_far = f"You're at {describe(days)} today 🌱" if days else "Day one starts today 🌱"
-    req.say(
-        f"Your “{name}” counter is set, since {start}. {so_far}\n"
-        f"When you reach a milestone, {VISIBILITY_MEANS[visibility]}. "
-        f"(`milestone visibility {name} …` changes that; dates follow "
-        f"{req.member.timezone or req.community.checkins.default_timezone}.)"
-    )
+    done = req.t("milestones.set_done", name=name, start=start.isoformat())
+    if days:
+        so_far = req.t("milestones.set_so_far", duration=describe(days, req.locale))
+    else:
+        so_far = req.t("milestones.day_one")
+    when = req.t(f"milestones.set_when_{visibility}")
+    zone = req.member.timezone or req.community.checkins.default_timezone
+    change = req.t("milestones.set_how_to_change", name=name, zone=zone)
+    req.say(f"{done} {so_far}\n{when} {change}")
 
 
 async def _reschedule_all(req: Request) -> None:
@@ -213,42 +182,51 @@ async def _reschedule_all(req: Request) -> None:
 async def show_list(req: Request, args: Args) -> None:
     mine = await counters.of_member(req.tx, req.vault, req.member.id, req.community.name)
     streak_visibility = await streaks.visibility(req)
-    streak_line = f"Check-in streak milestones are celebrated {_how(streak_visibility)}."
+    streak_line = req.t(f"milestones.list_streak_{streak_visibility}")
     if not mine:
-        req.say(
-            "You have no counters yet. Start one with `milestone set sober 2026-01-03` "
-            f"(any name, the day it began).\n{streak_line}"
-        )
+        req.say(f"{req.t('milestones.list_none')}\n{streak_line}")
         return
     today = _today(req)
-    lines = ["Your counters:"]
+    lines = [req.t("milestones.list_heading")]
     for counter in mine:
         kept = counters.history(counter, today)
-        attempts = "1 attempt" if kept.attempts == 1 else f"{kept.attempts} attempts"
         days = counter.days_on(today)
-        run = f"{describe(days)} (since {counter.start})" if days else "a fresh start today"
+        if days:
+            run = req.t(
+                "milestones.list_run",
+                duration=describe(days, req.locale),
+                start=counter.start.isoformat(),
+            )
+        else:
+            run = req.t("milestones.list_fresh_start")
         lines.append(
-            f"• {counter.name} — {run} · "
-            f"longest run {describe(kept.longest_run)} · {attempts} · "
-            f"{describe(kept.total_days)} in total · celebrated {_how(counter.visibility)}"
+            req.t(
+                "milestones.list_line",
+                name=counter.name,
+                run=run,
+                longest=describe(kept.longest_run, req.locale),
+                attempts=req.plural("milestones.attempts", kept.attempts),
+                total=describe(kept.total_days, req.locale),
+                celebrated=req.t(f"milestones.list_celebrated_{counter.visibility}"),
+            )
         )
     lines.append(streak_line)
     req.say("\n".join(lines))
 
 
-def _how(visibility: str) -> str:
-    return {"private": "privately", "anonymous": "anonymously", "public": "by name"}[visibility]
-
-
 async def reset(req: Request, args: Args) -> None:
-    name = _name(args, "milestone reset sober")
+    name = _name(req, args, "milestones.which_counter_reset")
     counter = await _counter(req, name)
     today = _today(req)
-    new_start = _date(args.words[1], today) if len(args.words) > 1 else today
+    new_start = _date(req, args.words[1], today) if len(args.words) > 1 else today
     if new_start < counter.start:
         raise Refusal(
-            f"{new_start} is before this run began ({counter.start}). A new run starts on "
-            f"or after that day — `milestone reset {name}` starts it today."
+            req.t(
+                "milestones.reset_before_start",
+                day=new_start.isoformat(),
+                start=counter.start.isoformat(),
+                name=name,
+            )
         )
     updated = counters.restarted(
         counter, new_start, counters.mark_for_new_run(new_start, today, req.community)
@@ -256,47 +234,49 @@ async def reset(req: Request, args: Args) -> None:
     await counters.save(req.tx, req.vault, updated)
     await counters.reschedule(req.tx, counter.id, req.member, req.community, req.now)
     kept = counters.history(updated, today)
-    starts = "today" if new_start == today else f"on {new_start}"
-    req.say(
-        f"Your “{name}” counter starts again {starts}. Nothing is lost: your longest run is "
-        f"{describe(kept.longest_run)}, {describe(kept.total_days)} in total, and this is "
-        f"attempt {kept.attempts}. Starting again takes courage 💛"
-    )
+    history = {
+        "name": name,
+        "longest": describe(kept.longest_run, req.locale),
+        "total": describe(kept.total_days, req.locale),
+        "attempt": kept.attempts,
+    }
+    if new_start == today:
+        req.say(req.t("milestones.reset_today", **history))
+    else:
+        req.say(req.t("milestones.reset_on", day=new_start.isoformat(), **history))
 
 
 async def visibility(req: Request, args: Args) -> None:
-    name = _name(args, "milestone visibility sober anonymous")
+    name = _name(req, args, "milestones.which_counter_visibility")
     choice = args.word(1)
     if choice not in VISIBILITIES:
-        raise Refusal(
-            f"Choose how to celebrate: `milestone visibility {name} private`, `anonymous` "
-            "or `public`."
-        )
+        raise Refusal(req.t("milestones.choose_visibility", name=name))
     if name == streaks.STREAK:
         await streaks.set_visibility(req, choice)
-        what = "Check-in streak milestones"
+        what = req.t("milestones.visibility_what_streak")
     else:
         counter = await _counter(req, name)
         await counters.save(req.tx, req.vault, dataclasses.replace(counter, visibility=choice))
-        what = f"Milestones of “{name}”"
-    note = ""
+        what = req.t("milestones.visibility_what_counter", name=name)
+    done = req.t(f"milestones.visibility_done_{choice}", what=what)
     if choice != "private" and not req.community.channels.celebrations:
-        note = " (This community has no celebrations channel yet, so for now they stay private.)"
-    req.say(f"Done. {what}: {VISIBILITY_MEANS[choice]}.{note}")
+        done = f"{done} {req.t('milestones.visibility_no_channel')}"
+    req.say(done)
 
 
 async def remove(req: Request, args: Args) -> None:
-    name = _name(args, "milestone remove sober")
+    name = _name(req, args, "milestones.which_counter_remove")
     counter = await _counter(req, name)
     if args.word(1) != "confirm":
         req.say(
-            f"This deletes “{name}” and its history (attempts, longest run). It can't be "
-            f"undone. If you'd rather start a new run, `milestone reset {name}` keeps it all.",
-            choices=(Choice("Yes, remove it", f"milestone remove {name} confirm", "🗑️"),),
+            req.t("milestones.remove_confirm", name=name),
+            choices=(
+                Choice(req.t("milestones.remove_choice"), f"milestone remove {name} confirm", "🗑️"),
+            ),
         )
         return
     await req.tx.execute("DELETE FROM milestone_counters WHERE id = $1", counter.id)
-    req.say(f"“{name}” is removed, with its history.")
+    req.say(req.t("milestones.removed", name=name))
 
 
 SUBCOMMAND_HANDLERS = {

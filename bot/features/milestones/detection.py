@@ -25,6 +25,7 @@ from bot.localtime import delay_for_quiet, epoch, from_epoch
 from bot.members import MemberRecord
 from bot.port import Message
 from bot.storage import Database, Transaction
+from bot.texts import text
 from bot.vault import Vault
 
 log = logging.getLogger(__name__)
@@ -34,14 +35,11 @@ MAX_PASSES = 50
 
 
 def congratulation(counter: Counter, reached: int, shared: bool) -> str:
-    lines = [
-        f"🎉 Today is {describe(reached)} on your “{counter.name}” counter. Every single one "
-        "of those days counts — well done 💛"
-    ]
+    lines = [text("milestones.congratulation", duration=describe(reached), name=counter.name)]
     if counter.visibility == "private":
-        lines.append("This one stays just between us.")
+        lines.append(text("milestones.congratulation_private"))
     elif not shared:
-        lines.append("This community has no celebrations channel yet, so it stayed private.")
+        lines.append(text("milestones.congratulation_no_channel"))
     else:
         lines.append(celebrations.shared_note(counter.visibility == "anonymous"))
     return "\n".join(lines)
@@ -131,7 +129,14 @@ class MilestoneJob:
         )
         if shared:
             anonymous = counter.visibility == "anonymous"
-            who = "Someone in our community" if anonymous else member.user_id
+            if anonymous:
+                post = text("milestones.milestone_post_anonymous", duration=describe(reached))
+            else:
+                post = text(
+                    "milestones.milestone_post_named",
+                    name=member.user_id,
+                    duration=describe(reached),
+                )
             await celebrations.post(
                 tx,
                 self.vault,
@@ -139,6 +144,6 @@ class MilestoneJob:
                 member,
                 anonymous=anonymous,
                 kind="milestone",
-                text=f"{who} reached {describe(reached)} 🎉",
+                text=post,
                 now=now,
             )

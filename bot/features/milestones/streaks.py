@@ -22,6 +22,7 @@ from bot.commands import Request
 from bot.events import CheckinSaved
 from bot.features.milestones import celebrations
 from bot.features.milestones.thresholds import highest_reached
+from bot.texts import plural
 from bot.vault import STREAK_STATE
 
 STREAK = "streak"  # the name `milestone visibility streak …` uses
@@ -101,10 +102,14 @@ async def on_checkin(req: Request, event: CheckinSaved) -> None:
         await _store(req, state)
     if not celebrate:
         return
-    shared = ""
+    said = req.plural("milestones.streak_reached", reached)
     if visibility_choice != "private":
         anonymous = visibility_choice == "anonymous"
-        who = "Someone in our community" if anonymous else req.member.user_id
+        # language: the community's (a channel post)
+        if anonymous:
+            post = plural("milestones.streak_post_anonymous", reached)
+        else:
+            post = plural("milestones.streak_post_named", reached, name=req.member.user_id)
         number = await celebrations.post(
             req.tx,
             req.vault,
@@ -112,12 +117,9 @@ async def on_checkin(req: Request, event: CheckinSaved) -> None:
             req.member,
             anonymous=anonymous,
             kind="streak",
-            text=f"{who} checked in {reached} days in a row 🎉",
+            text=post,
             now=req.now,
         )
         if number is not None:
-            shared = " " + celebrations.shared_note(anonymous)
-    req.say(
-        f"🎉 {reached} days of check-ins in a row! Showing up for yourself like this "
-        f"matters 💛{shared}"
-    )
+            said = f"{said} {celebrations.shared_note(anonymous, req.locale)}"
+    req.say(said)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.texts import ENGLISH, plural
+
 YEAR = 365
 
 
@@ -28,9 +30,8 @@ def next_after(days: int, thresholds: Sequence[int], *, yearly: bool) -> int | N
     return last + YEAR * (max(days - last, 0) // YEAR + 1)
 
 
-def describe(days: int) -> str:
+def describe(days: int, locale: str = ENGLISH) -> str:
     """`1 day`, `7 days`, `1 year`, `2 years`: how a milestone reads."""
     if days >= YEAR and days % YEAR == 0:
-        years = days // YEAR
-        return "1 year" if years == 1 else f"{years} years"
-    return "1 day" if days == 1 else f"{days} days"
+        return plural("milestones.years", days // YEAR, locale)
+    return plural("milestones.days", days, locale)

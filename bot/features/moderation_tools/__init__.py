@@ -8,14 +8,10 @@ from bot.feature import Feature, Wiring
 from bot.features.moderation_tools import delivery, pulse
 from bot.features.moderation_tools.log import show_log
 from bot.features.moderation_tools.reload import make_handler
+from bot.texts import text
 
 STATS_DEFAULT_DAYS = 7
 STATS_MAX_DAYS = 365
-USAGE = (
-    "mod stats [DAYS] — the community's pulse and delivery health (7 days if left out)\n"
-    "mod reload — re-read the configuration file, keeping it if the file has problems\n"
-    "mod log [N] — the last N moderator actions (20 if left out)"
-)
 
 
 def add_to(wiring: Wiring) -> None:
@@ -23,7 +19,7 @@ def add_to(wiring: Wiring) -> None:
     wiring.mod_commands["stats"] = stats
     wiring.mod_commands["reload"] = make_handler(wiring.reloader)
     wiring.mod_commands["log"] = show_log
-    wiring.mod_usage.append(USAGE)
+    wiring.mod_usage.append(text("mod.tools_usage"))  # language: English at start-up
 
 
 FEATURE = Feature("moderation_tools", commands=lambda router, wiring: add_to(wiring))
@@ -37,19 +33,20 @@ async def stats(req: Request, args: Args) -> None:
         days = int(word)
     else:
         raise Refusal(
-            f"`mod stats DAYS`: a number of days from 1 to {STATS_MAX_DAYS} "
-            f"({STATS_DEFAULT_DAYS} if left out)."
+            req.t("mod.stats_days_refusal", most=STATS_MAX_DAYS, default=STATS_DEFAULT_DAYS)
         )
     community = req.community
     figures = await pulse.measure(req.tx, community, req.now, days)
     health = await delivery.measure(req.tx, community, req.now, days)
-    span = "yesterday" if days == 1 else f"the last {days} full days"
+    if days == 1:
+        title = req.t("mod.stats_title_yesterday", community=community.name)
+    else:
+        title = req.plural("mod.stats_title_days", days, community=community.name)
     lines = [
-        f"Community pulse — {community.name}, {span} (today is counted once it's over)",
-        *pulse.describe(figures),
-        "Delivery health",
-        *delivery.describe(health),
-        f"Figures over fewer than {figures.floor} members are never shown; "
-        "nothing here says which member.",
+        title,
+        *pulse.describe(figures, req.locale),
+        req.t("mod.stats_delivery_heading"),
+        *delivery.describe(health, req.locale),
+        req.t("mod.stats_floor_note", floor=figures.floor),
     ]
     req.say("\n".join(lines))

@@ -17,6 +17,7 @@ from bot.config import Community
 from bot.localtime import epoch
 from bot.outbox import queued_at
 from bot.storage import Transaction
+from bot.texts import ENGLISH, plural, text
 
 LATE_AFTER = timedelta(minutes=5)  # the scheduler's own slack stays well under this
 UNDELIVERED = ("expired", "unreachable", "failed", "cancelled")
@@ -28,6 +29,7 @@ SLOTS = (
 # When it reached the member; if it never did, when it was queued.
 LATENESS = "coalesce(s.delivered_at, s.decided_at) - s.due_at"
 DELIVERED = "s.outcome = 'sent' AND (o.status IS NULL OR o.status = 'sent')"
+SEPARATOR = " · "  # between the figures of one line
 
 
 @dataclass(frozen=True)
@@ -115,37 +117,54 @@ async def measure(tx: Transaction, community: Community, now: datetime, days: in
     )
 
 
-def describe(delivery: Delivery) -> list[str]:
-    prompts = f"Check-in prompts: {delivery.prompts_sent} sent"
-    late_after = duration(int(LATE_AFTER.total_seconds()))
+def describe(delivery: Delivery, locale: str = ENGLISH) -> list[str]:
+    late_after = duration(int(LATE_AFTER.total_seconds()), locale)
     if delivery.late:
-        prompts += (
-            f", {delivery.late} of them more than {late_after} late "
-            f"(median {duration(delivery.late_median)}, worst {duration(delivery.late_worst)})"
-        )
+        prompts = [
+            text(
+                "mod.delivery_prompts_late",
+                locale,
+                sent=delivery.prompts_sent,
+                late=delivery.late,
+                late_after=late_after,
+                median=duration(delivery.late_median, locale),
+                worst=duration(delivery.late_worst, locale),
+            )
+        ]
     else:
-        prompts += f", none more than {late_after} late"
+        prompts = [
+            text(
+                "mod.delivery_prompts_on_time",
+                locale,
+                sent=delivery.prompts_sent,
+                late_after=late_after,
+            )
+        ]
     if delivery.missed:
-        prompts += f" · {delivery.missed} skipped after downtime"
+        prompts.append(text("mod.delivery_missed", locale, missed=delivery.missed))
     if delivery.undelivered:
-        prompts += f" · {delivery.undelivered} not delivered"
-    backlog = f"Messages waiting to go out: {delivery.backlog}"
-    if delivery.oldest_waiting is not None:
-        backlog += f" (oldest queued {duration(delivery.oldest_waiting)} ago)"
+        prompts.append(text("mod.delivery_undelivered", locale, undelivered=delivery.undelivered))
+    if delivery.oldest_waiting is None:
+        backlog = [text("mod.delivery_backlog", locale, waiting=delivery.backlog)]
+    else:
+        age = duration(delivery.oldest_waiting, locale)
+        backlog = [text("mod.delivery_backlog_oldest", locale, waiting=delivery.backlog, age=age)]
     if delivery.later:
-        backlog += f" · {delivery.later} held for later (quiet hours)"
+        backlog.append(text("mod.delivery_held", locale, held=delivery.later))
     return [
-        f"Members I can't reach by DM: {delivery.unreachable}",
-        prompts,
-        backlog,
+        text("mod.delivery_unreachable", locale, members=delivery.unreachable),
+        SEPARATOR.join(prompts),
+        SEPARATOR.join(backlog),
     ]
 
 
-def duration(seconds: int) -> str:
+def duration(seconds: int, locale: str = ENGLISH) -> str:
     minutes = max(0, seconds) // 60
     if minutes < 60:
-        return f"{minutes} min"
+        return text("mod.duration_minutes", locale, minutes=minutes)
     hours, minutes = divmod(minutes, 60)
     if hours < 48:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    return f"{hours // 24} days"
+        if minutes:
+            return text("mod.duration_hours_minutes", locale, hours=hours, minutes=minutes)
+        return text("mod.duration_hours", locale, hours=hours)
+    return plural("mod.duration_days", hours // 24, locale)

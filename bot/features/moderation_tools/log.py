@@ -7,7 +7,8 @@ from typing import Any
 
 from bot.anonymity import open_member
 from bot.commands import Args, Refusal, Request
-from bot.localtime import from_epoch
+from bot.localtime import format_hhmm, from_epoch
+from bot.texts import ENGLISH, day_short, text
 from bot.vault import MODERATOR_IDENTITY
 
 LOG_DEFAULT = 20
@@ -22,9 +23,7 @@ async def show_log(req: Request, args: Args) -> None:
     elif word.isdecimal() and 1 <= int(word) <= LOG_MAX:
         count = int(word)
     else:
-        raise Refusal(
-            f"`mod log N`: how many entries, from 1 to {LOG_MAX} ({LOG_DEFAULT} if left out)."
-        )
+        raise Refusal(req.t("mod.log_count_refusal", most=LOG_MAX, default=LOG_DEFAULT))
     community = req.community
     rows = await req.tx.fetch(
         "SELECT id, moderator, action, share_number, detail, created_at FROM moderation_log "
@@ -34,40 +33,52 @@ async def show_log(req: Request, args: Args) -> None:
     )
     days = community.moderation.log_days
     if not rows:
-        req.say(f"No moderator actions in {community.name} in the last {days} days.")
+        req.say(req.t("mod.log_empty", community=community.name, days=days))
         return
     zone_name = req.member.timezone or community.checkins.default_timezone
     zone = req.member.zone(community.checkins.default_timezone)
     lines = [
-        f"The last {len(rows)} moderator action{'s' if len(rows) != 1 else ''} in "
-        f"{community.name}, newest first (times in {zone_name}; kept {days} days):"
+        req.plural("mod.log_header", len(rows), community=community.name, zone=zone_name, days=days)
     ]
     for row in rows:
-        when = from_epoch(row["created_at"]).astimezone(zone).strftime("%a %d %b %H:%M")
+        when = from_epoch(row["created_at"]).astimezone(zone)
         moderator = open_member(req.vault, MODERATOR_IDENTITY, row["id"], row["moderator"])
-        name = moderator.user_id if moderator else "(unknown)"
-        lines.append(f"• {when} — {name} {_describe(row)}")
+        name = moderator.user_id if moderator else req.t("mod.log_unknown_moderator")
+        entry = req.t(
+            "mod.log_entry",
+            day=day_short(when.date(), req.locale),
+            time=format_hhmm(when.time()),
+            moderator=name,
+            action=_describe(row, req.locale),
+        )
+        lines.append(entry)
     req.say("\n".join(lines))
 
 
-def _describe(row: Any) -> str:
+def _describe(row: Any, locale: str = ENGLISH) -> str:
     action, number, detail = row["action"], row["share_number"], row["detail"] or ""
-    target = f"share #{number}"
+    target = text("mod.log_share", locale, number=number)
     if detail.startswith("reply ") and action in ("approve", "reject", "remove"):
-        target, detail = f"reply #{detail[len('reply ') :]}", ""
-    note = f" — “{_short(detail)}”" if detail else ""
+        target = text("mod.log_reply", locale, number=detail[len("reply ") :])
+        detail = ""
     if action == "approve":
-        return f"approved {target}"
+        return text("mod.log_approved", locale, target=target)
+    if action == "reject" and detail:
+        return text("mod.log_rejected_note", locale, target=target, note=_short(detail))
     if action == "reject":
-        return f"rejected {target}{note}"
+        return text("mod.log_rejected", locale, target=target)
     if action == "remove":
-        return f"took down {target}"
+        return text("mod.log_removed", locale, target=target)
     if action == "block":
-        return f"blocked the author of {target} ({detail})"
+        return text("mod.log_blocked", locale, target=target, block=detail)
     if action == "unblock":
-        return f"lifted block {detail}"
+        return text("mod.log_unblocked", locale, block=detail)
+    if action == "reload" and detail:
+        return text("mod.log_reloaded_detail", locale, detail=_short(detail))
     if action == "reload":
-        return "reloaded the configuration" + (f": {_short(detail)}" if detail else "")
+        return text("mod.log_reloaded", locale)
+    # An action this version does not know (a newer one's): its own word, as stored.
+    note = f" — “{_short(detail)}”" if detail else ""
     return f"{action} {target if number is not None else ''}{note}".rstrip()
 
 

@@ -33,8 +33,8 @@ from bot.config import Community
 from bot.config_loader import MIN_GROUP_FLOOR
 from bot.localtime import day_floor
 from bot.storage import Transaction
+from bot.texts import ENGLISH, plural, text
 
-TOO_FEW = "too few members to show"
 STEADY = 0.05  # an average that moved less than this reads as steady
 # A share later taken down was posted; one its author withdrew is left out.
 SHARE_BUCKETS = {
@@ -169,33 +169,53 @@ async def measure(tx: Transaction, community: Community, now: datetime, days: in
     )
 
 
-def describe(pulse: Pulse) -> list[str]:
-    span = "day" if pulse.days == 1 else f"{pulse.days} days"  # completed days, today left out
+def describe(pulse: Pulse, locale: str = ENGLISH) -> list[str]:
     now, before, floor = pulse.checkins, pulse.before, pulse.floor
     if now.members >= floor:
-        average = round(now.average, 1)
-        checkins = (
-            f"Check-ins: {now.count} by {now.members} members · average mood {average:.1f} of 5"
+        checkins = text(
+            "mod.pulse_checkins",
+            locale,
+            checkins=now.count,
+            members=now.members,
+            average=f"{round(now.average, 1):.1f}",
+            trend=_trend(now, before, floor, pulse.days, locale),
         )
-        checkins += f" ({_trend(now, before, floor, span)})"
     else:
-        checkins = f"Check-ins and mood: {TOO_FEW}"
+        checkins = text("mod.pulse_checkins_too_few", locale)
     shares = pulse.shares
-    supports = str(pulse.supports) if pulse.supports >= floor else TOO_FEW
+    supports = str(pulse.supports) if pulse.supports >= floor else text("mod.pulse_too_few", locale)
     return [
         checkins,
-        f"Shares: {shares['posted']} posted · {shares['waiting']} waiting for review · "
-        f"{shares['rejected']} not posted",
-        f"Replies: {pulse.replies} · Support sent: {supports} · Celebrations: {pulse.celebrations}",
-        f"In the queue now: {pulse.queue}",
+        text(
+            "mod.pulse_shares",
+            locale,
+            posted=shares["posted"],
+            waiting=shares["waiting"],
+            rejected=shares["rejected"],
+        ),
+        text(
+            "mod.pulse_activity",
+            locale,
+            replies=pulse.replies,
+            supports=supports,
+            celebrations=pulse.celebrations,
+        ),
+        text("mod.pulse_queue", locale, queue=pulse.queue),
     ]
 
 
-def _trend(now: Checkins, before: Checkins, floor: int, span: str) -> str:
+def _trend(now: Checkins, before: Checkins, floor: int, days: int, locale: str) -> str:
+    """Against the `days` completed days before (today is left out of both)."""
     if before.members < floor:
-        return f"no trend: {TOO_FEW} in the {span} before"
+        return plural("mod.pulse_trend_too_few", days, locale)
     change = now.average - before.average
     if abs(change) < STEADY:
-        return f"steady from the {span} before"
-    arrow = "↑" if change > 0 else "↓"
-    return f"{arrow} {abs(change):.1f} from {before.average:.1f} the {span} before"
+        return plural("mod.pulse_trend_steady", days, locale)
+    return plural(
+        "mod.pulse_trend_change",
+        days,
+        locale,
+        arrow="↑" if change > 0 else "↓",
+        change=f"{abs(change):.1f}",
+        before=f"{before.average:.1f}",
+    )

@@ -12,18 +12,24 @@ from bot.config_loader import ConfigError, Problem
 from bot.feature import Reloader
 from bot.port import Message
 from bot.reload import RESTART_ONLY, ReloadPlan, ReloadUnavailable
+from bot.texts import ENGLISH, plural, text
 
 SHOWN_PATHS = 12  # key paths listed in a reply; the rest are counted
 
 
-def problem_line(problem: Problem) -> str:
+def problem_line(problem: Problem, locale: str = ENGLISH) -> str:
     """A problem for a chat reply: its line and key path. For operator-only keys
     (database, adapters, …) not the message, which could quote a value."""
-    where = f"line {problem.line}" if problem.line is not None else Path(problem.source).name
+    if problem.line is not None:
+        where = text("mod.reload_line", locale, line=problem.line)
+    else:
+        where = Path(problem.source).name
     key = problem.key_path
     if key and key.split(".")[0].split("[")[0] in RESTART_ONLY:
-        return f"• {where}, {key}: not valid (`hearth config check` on the server says why)"
-    return f"• {where}, {key}: {problem.message}" if key else f"• {where}: {problem.message}"
+        return text("mod.reload_problem_restart_only", locale, where=where, key=key)
+    if key:
+        return text("mod.reload_problem_key", locale, where=where, key=key, problem=problem.message)
+    return text("mod.reload_problem", locale, where=where, problem=problem.message)
 
 
 def summary(plan: ReloadPlan) -> str:
@@ -38,10 +44,10 @@ def _short_path(path: str) -> str:
     return path.removeprefix("communities.")
 
 
-def _listed(paths: tuple[str, ...]) -> str:
+def _listed(paths: tuple[str, ...], locale: str) -> str:
     shown = ", ".join(paths[:SHOWN_PATHS])
     more = len(paths) - SHOWN_PATHS
-    return shown + (f" and {more} more" if more > 0 else "")
+    return plural("mod.reload_listed_more", more, locale, paths=shown) if more > 0 else shown
 
 
 def make_handler(reloader: Reloader) -> Callable[[Request, Args], Awaitable[None]]:
@@ -49,16 +55,13 @@ def make_handler(reloader: Reloader) -> Callable[[Request, Args], Awaitable[None
         try:
             plan = reloader.plan_reload()
         except ReloadUnavailable:
-            raise Refusal(
-                "This Hearth was not started from a config file, so there is nothing to re-read."
-            ) from None
+            raise Refusal(req.t("mod.reload_unavailable")) from None
         except ConfigError as error:
-            count = len(error.problems)
-            raise Refusal(
-                f"I did not reload: the file has {count} problem{'s' if count != 1 else ''}, "
-                "so the running configuration stays as it was.\n"
-                + "\n".join(problem_line(p) for p in error.problems)
-            ) from None
+            lines = [
+                req.plural("mod.reload_invalid", len(error.problems)),
+                *(problem_line(p, req.locale) for p in error.problems),
+            ]
+            raise Refusal("\n".join(lines)) from None
         detail = summary(plan)
         for community in plan.config.communities:  # a reload touches every community's settings
             await audit.record(
@@ -75,21 +78,18 @@ def make_handler(reloader: Reloader) -> Callable[[Request, Args], Awaitable[None
         async def apply() -> Message:
             # Only once the log entry is durable: a failed commit changes nothing.
             reloader.reload(plan.config)
-            return Message(describe(plan))
+            return Message(describe(plan, req.locale))
 
         req.later(apply)
 
     return reload
 
 
-def describe(plan: ReloadPlan) -> str:
+def describe(plan: ReloadPlan, locale: str = ENGLISH) -> str:
     if plan.applied:
-        text = "Reloaded. Now in effect: " + _listed(plan.applied) + "."
+        lines = [text("mod.reload_applied", locale, paths=_listed(plan.applied, locale))]
     else:
-        text = "Reloaded: nothing that applies live has changed."
+        lines = [text("mod.reload_nothing", locale)]
     if plan.kept:
-        text += (
-            "\nThese changed in the file but only take effect after a restart, so the running "
-            "values are kept for now: " + _listed(plan.kept) + "."
-        )
-    return text
+        lines.append(text("mod.reload_kept", locale, paths=_listed(plan.kept, locale)))
+    return "\n".join(lines)

@@ -10,16 +10,21 @@ from bot.commands import Refusal, Request
 from bot.features.sharing import store
 from bot.safety import care
 
+# The message id that names each kind of detail, and how it is found.
 _IDENTIFYING = (
-    ("an e-mail address", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
-    ("a phone number", re.compile(r"(?<!\w)\+?\d(?:[\s().-]?\d){6,}(?!\w)")),
-    ("a link", re.compile(r"(?i)\bhttps?://|\bwww\.|\b[\w-]+\.(?:com|org|net|io|me|co|de|uk)\b")),
-    ("a mention of someone", re.compile(r"(?<![\w.])@\w|<@[!&]?\d+>")),
+    ("sharing.detail_email", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
+    ("sharing.detail_phone", re.compile(r"(?<!\w)\+?\d(?:[\s().-]?\d){6,}(?!\w)")),
+    (
+        "sharing.detail_link",
+        re.compile(r"(?i)\bhttps?://|\bwww\.|\b[\w-]+\.(?:com|org|net|io|me|co|de|uk)\b"),
+    ),
+    ("sharing.detail_mention", re.compile(r"(?<![\w.])@\w|<@[!&]?\d+>")),
 )
 
 
 def identifying_details(text: str) -> list[str]:
-    """What in `text` might identify its author or someone else."""
+    """What in `text` might identify its author or someone else: the message ids
+    that name it (`sharing.detail_phone`, …)."""
     return [what for what, pattern in _IDENTIFYING if pattern.search(text)]
 
 
@@ -30,23 +35,24 @@ def _blocked_term(text: str, terms: tuple[str, ...]) -> bool:
     )
 
 
-def require_unseen(req: Request, what: str) -> None:
+def require_unseen(req: Request, kind: str) -> None:
     """Anonymous words are only taken where nobody watched them being typed."""
     if not req.event.unseen:
         raise Refusal(
-            f"To keep you anonymous, please send your {what} to me in a direct message "
-            "(on Discord, use the slash command: nobody sees what you type there)."
+            req.t("sharing.dm_only_share" if kind == "share" else "sharing.dm_only_reply")
         )
 
 
 async def check_length(req: Request, kind: str, text: str, crisis: object) -> None:
     """Refuse what is too long; words that sounded like a crisis still get resources."""
     limit = req.community.sharing.max_length
-    noun = "share" if kind == "share" else "reply"
     if len(text) > limit:
         raise Refusal(
-            f"That {noun} is {len(text)} characters; the limit here is {limit}. "
-            "Nothing was posted — could you shorten it a little?",
+            req.t(
+                "sharing.too_long_share" if kind == "share" else "sharing.too_long_reply",
+                length=len(text),
+                limit=limit,
+            ),
             also=(await care.care_message(req),) if crisis else (),
         )
 
@@ -56,24 +62,19 @@ async def check_posting_rules(req: Request, kind: str, text: str) -> None:
     too soon after the last one. (A possible crisis skips these: it is held for
     moderators whatever they say, so nobody in crisis is turned away.)"""
     sharing = req.community.sharing
-    noun = "share" if kind == "share" else "reply"
+    is_share = kind == "share"
     if _blocked_term(text, sharing.blocked_terms):
         raise Refusal(
-            f"Your {noun} contains words this community has asked not to be posted, so it "
-            "wasn't. You're welcome to rephrase it."
+            req.t("sharing.blocked_terms_share" if is_share else "sharing.blocked_terms_reply")
         )
     member = req.event.member
     if await store.active_block(req.tx, req.vault, req.community.name, member, req.now):
-        raise Refusal(
-            "A moderator has paused your sharing in this community, so this wasn't posted. "
-            "Everything else — check-ins, support, resources — still works."
-        )
+        raise Refusal(req.t("sharing.author_blocked"))
     left = await ratelimits.seconds_left(
         req.tx, req.vault, kind, req.community.name, member, req.now
     )
     if left:
         minutes = max(1, round(left / 60))
         raise Refusal(
-            f"You can post another {noun} in about {minutes} minute{'s' if minutes != 1 else ''}. "
-            "Nothing was posted; take your time."
+            req.plural("sharing.cooldown_share" if is_share else "sharing.cooldown_reply", minutes)
         )

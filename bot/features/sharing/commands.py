@@ -21,37 +21,32 @@ from bot.relays import add as add_relay
 from bot.safety import care
 from bot.safety.crisis import CrisisMatch
 from bot.safety.mentions import neutralise_mentions
+from bot.texts import plural
+from bot.texts import text as catalogue_text
 from bot.vault import DRAFT_BODY, DRAFT_WARNING, REPORT_REASON
 
-SHARE_USAGE = (
-    "share TEXT — post anonymously to the shares channel\n"
-    "share cw WARNING | TEXT — the same, hidden behind a content warning\n"
-    "share list — your own shares · share delete N — take yours down"
-)
-NO_SUCH_SHARE = "There's no share #{number} of yours here."  # the same for "not yours": no oracle
+# The words for a share's or a reply's status (store.Share.status, store.Reply.status).
+_STATUS = {
+    "pending": "sharing.status_pending",
+    "held": "sharing.status_held",
+    "published": "sharing.status_published",
+    "rejected": "sharing.status_rejected",
+    "removed": "sharing.status_removed",
+    "deleted": "sharing.status_deleted",
+}
+
+
+def status_word(req: Request, status: str) -> str:
+    return req.t(_STATUS[status]) if status in _STATUS else status
 
 
 def register(router: Router) -> None:
-    router.add("share", share, SHARE_USAGE, "post anonymously")
-    router.add(
-        "reply",
-        reply,
-        "reply N TEXT — an anonymous reply under share #N",
-        "reply anonymously to a share",
-    )
-    router.add(
-        "support",
-        support,
-        "support N — let the author of share #N know someone cares",
-        "send support to a share",
-    )
-    router.add(
-        "report",
-        report,
-        "report N REASON — tell moderators about share #N (or N.M, "
-        "a reply); they won't see who reported",
-        "report a share to moderators",
-    )
+    # What `help` lists: English for now.
+    t = catalogue_text
+    router.add("share", share, t("sharing.share_usage"), t("sharing.share_summary"))
+    router.add("reply", reply, t("sharing.reply_usage"), t("sharing.reply_summary"))
+    router.add("support", support, t("sharing.support_usage"), t("sharing.support_summary"))
+    router.add("report", report, t("sharing.report_usage"), t("sharing.report_summary"))
 
 
 REPORT_WINDOW = timedelta(days=1)
@@ -71,16 +66,7 @@ def _draft_owner(req: Request) -> str:
 
 def _share_channel(req: Request) -> None:
     if not req.community.channels.shares:
-        raise Refusal("This community has no shares channel set up yet, so sharing is off.")
-
-
-# Safe-messaging guidance (WHO, #chatsafe): details of a method can harm a reader who is
-# struggling too. Asked kindly, never as a rule the author broke.
-METHOD_DETAIL_REQUEST = (
-    " Some of it describes how, in detail (amounts, means). Details like that can hurt "
-    "someone else who is struggling, so if you'd like your {what} to be posted, could you "
-    "write it again without them?"
-)
+        raise Refusal(req.t("sharing.no_shares_channel"))
 
 
 async def share(req: Request) -> None:
@@ -97,7 +83,7 @@ async def share(req: Request) -> None:
     elif word == "cw":
         warning, bar, text = req.args.after(1).partition("|")
         if not bar or not warning.strip():
-            raise Refusal("A content warning goes first, then a bar: `share cw grief | my words`.")
+            raise Refusal(req.t("sharing.cw_needs_bar"))
         await submit_share(req, text.strip(), warning.strip()[:200])
     else:
         await submit_share(req, req.args.text.strip(), None)
@@ -109,9 +95,7 @@ async def submit_share(
     require_unseen(req, "share")
     _share_channel(req)
     if is_blank(text):
-        raise Refusal(
-            "What would you like to share? `share YOUR WORDS` — it's posted without your name."
-        )
+        raise Refusal(req.t("sharing.share_empty"))
     crisis = care.crisis_in(f"{warning or ''} {text}", req.community)
     await check_length(req, "share", text, crisis)
     if not crisis:
@@ -137,39 +121,39 @@ async def submit_share(
     await _count_submission(req, "share")
     if crisis:
         await _hold_for_moderators(req, "share", str(new.number), text, crisis)
-        req.say(
-            f"Thank you for trusting us with this. Your share #{new.number} wasn't posted: "
-            "it's with the moderators, who will look at it with care."
-            + (METHOD_DETAIL_REQUEST.format(what="share") if crisis.method_detail else "")
-        )
+        # Safe-messaging guidance (WHO, #chatsafe): details of a method can harm a reader
+        # who is struggling too. Asked kindly, never as a rule the author broke.
+        held = "sharing.share_held_method" if crisis.method_detail else "sharing.share_held"
+        req.say(req.t(held, number=new.number))
         await care.offer_care(req, offer_contact=False, language=crisis.language)
     elif status == "pending":
         await posts.queue_for_review(req.tx, req.vault, req.community, new, req.now)
-        req.say(
-            f"Thank you for sharing. Your share #{new.number} is waiting for a moderator; "
-            "I'll let you know when it's posted. Nobody will see your name."
-        )
+        req.say(req.t("sharing.share_pending", number=new.number))
     else:
         await posts.post_share(req.tx, req.vault, req.community, new, req.now)
-        req.say(f"Posted as Anonymous share #{new.number}. I'll pass on replies and support.")
+        req.say(req.t("sharing.share_posted", number=new.number))
 
 
 async def _hold_for_moderators(
     req: Request, noun: str, label: str, text: str, crisis: CrisisMatch
 ) -> None:
     """A possible crisis is never posted: the moderators get what and why, never who."""
+    # language: the community's (the mod queue reads it), not the author's
+    what = catalogue_text(
+        "sharing.what_share" if noun == "share" else "sharing.what_reply", label=label
+    )
     await care.alert_moderators(
         req.tx,
         req.vault,
         req.community,
-        what=f"{noun} #{label}",
+        what=what,
         reference=f"{noun}:{label}",
         text=neutralise_mentions(text),
         match=crisis,
         now=req.now,
         choices=(
-            Choice("Approve", f"mod approve {label}", "✅"),
-            Choice("Reject", f"mod reject {label}", "❌"),
+            Choice(catalogue_text("sharing.choice_approve"), f"mod approve {label}", "✅"),
+            Choice(catalogue_text("sharing.choice_reject"), f"mod reject {label}", "❌"),
         ),
     )
 
@@ -202,13 +186,15 @@ async def _needs_confirmation(
         req.vault.seal(DRAFT_WARNING, draft_id, warning) if warning else None,
         draft_id,
     )
-    noun = "share" if kind == "share" else "reply"
+    details = req.t(found[0])
+    for more in found[1:]:
+        details = req.t("sharing.details_and", first=details, second=req.t(more))
+    ask = "sharing.confirm_details_share" if kind == "share" else "sharing.confirm_details_reply"
     req.say(
-        f"Before I post it: your {noun} seems to include {' and '.join(found)}. Details like "
-        "that can tell people who wrote it, or who it is about. Post it anyway?",
+        req.t(ask, details=details),
         choices=(
-            Choice("Post anyway", "share confirm", "✅"),
-            Choice("Cancel", "share cancel", "✖️"),
+            Choice(req.t("sharing.choice_post_anyway"), "share confirm", "✅"),
+            Choice(req.t("sharing.choice_cancel"), "share cancel", "✖️"),
         ),
     )
     return True
@@ -217,10 +203,10 @@ async def _needs_confirmation(
 async def finish_draft(req: Request, *, confirmed: bool) -> None:
     row = await req.tx.fetchrow("SELECT * FROM share_drafts WHERE owner = $1", _draft_owner(req))
     if row is None:
-        raise Refusal("There's nothing waiting for your confirmation.")
+        raise Refusal(req.t("sharing.nothing_to_confirm"))
     await req.tx.execute("DELETE FROM share_drafts WHERE id = $1", row["id"])
     if not confirmed:
-        req.say("Cancelled; nothing was posted.")
+        req.say(req.t("sharing.draft_cancelled"))
         return
     text = req.vault.open(DRAFT_BODY, row["id"], row["body"])
     warning = (
@@ -237,20 +223,26 @@ async def finish_draft(req: Request, *, confirmed: bool) -> None:
 async def list_own(req: Request) -> None:
     mine = await store.shares_by_author(req.tx, req.vault, req.community.name, req.member.secret)
     if not mine:
-        req.say("You haven't shared anything here yet.")
+        req.say(req.t("sharing.own_none"))
         return
-    lines = ["Your shares (only you can see this):"]
+    lines = [req.t("sharing.own_heading")]
     for item in mine:
         preview = (item.body or "").replace("\n", " ")
         preview = preview[:60] + ("…" if len(preview) > 60 else "")
-        lines.append(f"#{item.number} — {item.status}" + (f": {preview}" if preview else ""))
+        status = status_word(req, item.status)
+        if preview:
+            lines.append(
+                req.t("sharing.own_item", number=item.number, status=status, preview=preview)
+            )
+        else:
+            lines.append(req.t("sharing.own_item_erased", number=item.number, status=status))
     req.say("\n".join(lines))
 
 
 async def delete_own(req: Request, word: str | None) -> None:
     reference = store.parse_reference(word)
     if reference is None or reference[1] is not None:
-        raise Refusal("Which share? `share delete N`, with the number of one of your shares.")
+        raise Refusal(req.t("sharing.delete_which"))
     number = reference[0]
     found = await store.find_share(req.tx, req.vault, req.community.name, number)
     if (
@@ -258,9 +250,10 @@ async def delete_own(req: Request, word: str | None) -> None:
         or not await _is_mine(req, found)
         or found.status in ("deleted", "removed", "rejected")
     ):
-        raise Refusal(NO_SUCH_SHARE.format(number=number))
+        # The same words for a share that is not theirs: no oracle.
+        raise Refusal(req.t("sharing.no_such_own_share", number=number))
     await take_down_share(req, found, "deleted")
-    req.say(f"Share #{number} is taken down and its words are erased.")
+    req.say(req.t("sharing.share_deleted", number=number))
 
 
 async def take_down_share(req: Request, target: store.Share, status: str) -> None:
@@ -307,32 +300,25 @@ async def published_share(req: Request, word: str | None, usage: str) -> store.S
         raise Refusal(usage)
     found = await store.find_share(req.tx, req.vault, req.community.name, reference[0])
     if found is None or found.status != "published":
-        raise Refusal(f"There's no share #{reference[0]} here to respond to.")
+        raise Refusal(req.t("sharing.no_share_to_respond", number=reference[0]))
     return found
 
 
 async def reply(req: Request) -> None:
     word = req.args.word(0)
     text = req.args.after(1)
-    target = await published_share(req, word, "Reply like this: `reply 4 your kind words`.")
+    target = await published_share(req, word, req.t("sharing.reply_how"))
     if is_blank(text):
-        req.say(_ask_for_reply(target.number))
+        req.say(req.t("sharing.reply_ask", number=target.number))
         return
     await submit_reply(req, target.number, text)
 
 
-def _ask_for_reply(number: int) -> str:
-    return (
-        f"What would you like to say to the author of share #{number}? "
-        f"`reply {number} YOUR WORDS` — it's posted without your name."
-    )
-
-
 async def submit_reply(req: Request, number: int, text: str, confirmed: bool = False) -> None:
     require_unseen(req, "reply")
-    target = await published_share(req, str(number), "Reply like this: `reply 4 your kind words`.")
+    target = await published_share(req, str(number), req.t("sharing.reply_how"))
     if is_blank(text):  # a form's text made only of invisible characters
-        raise Refusal(_ask_for_reply(number))
+        raise Refusal(req.t("sharing.reply_ask", number=number))
     crisis = care.crisis_in(text, req.community)
     await check_length(req, "reply", text, crisis)
     if not crisis:
@@ -356,11 +342,8 @@ async def submit_reply(req: Request, number: int, text: str, confirmed: bool = F
     await _count_submission(req, "reply")
     if crisis:
         await _hold_for_moderators(req, "reply", new.label, text, crisis)
-        req.say(
-            "Thank you for reaching out. Your reply wasn't posted: it's with the "
-            "moderators, who will look at it with care."
-            + (METHOD_DETAIL_REQUEST.format(what="reply") if crisis.method_detail else "")
-        )
+        held = "sharing.reply_held_method" if crisis.method_detail else "sharing.reply_held"
+        req.say(req.t(held))
         await care.offer_care(req, offer_contact=False, language=crisis.language)
         return
     await publish_reply(
@@ -372,7 +355,7 @@ async def submit_reply(req: Request, number: int, text: str, confirmed: bool = F
         req.now,
         to_author=not await _is_mine(req, target),
     )
-    req.say(f"Replied anonymously under share #{target.number}.")
+    req.say(req.t("sharing.reply_posted", number=target.number))
 
 
 async def _count_submission(req: Request, kind: str) -> None:
@@ -390,22 +373,20 @@ async def publish_reply(  # noqa: ANN001
     """Post a reply under its share and pass it to the share's author (unless they wrote it)."""
     await posts.post_reply(tx, vault, community, new, now)
     if to_author:
+        relayed = catalogue_text(  # language: the share's author's
+            "sharing.reply_relayed",
+            number=target.number,
+            reply=neutralise_mentions(new.body or ""),
+        )
         await posts.tell_author(
-            tx,
-            vault,
-            target.author(vault, now),
-            f"relay:reply:{new.id}",
-            f"💬 Someone replied to your share #{target.number}:\n"
-            f"{neutralise_mentions(new.body or '')}\n"
-            f"Answer with `reply {target.number} YOUR WORDS` — also anonymous.",
-            now,
+            tx, vault, target.author(vault, now), f"relay:reply:{new.id}", relayed, now
         )
 
 
 async def support(req: Request) -> None:
-    target = await published_share(req, req.args.word(0), "Which share? `support 4`.")
+    target = await published_share(req, req.args.word(0), req.t("sharing.support_how"))
     if await _is_mine(req, target):
-        req.say("That's your own share — be gentle with yourself today 💛")
+        req.say(req.t("sharing.support_own"))
         return
     added = await req.tx.execute(
         "INSERT INTO share_supports (share_id, supporter_key, created_at) VALUES ($1, $2, $3) "
@@ -415,12 +396,10 @@ async def support(req: Request) -> None:
         day_floor(req.now, req.community.zone),
     )
     if added != 1:
-        req.say(f"You've already sent support to share #{target.number} 💛")
+        req.say(req.t("sharing.support_already", number=target.number))
         return
     await add_relay(req.tx, "support", target.id, req.now)
-    req.say(
-        f"Sent 🤝 to the author of share #{target.number}. They'll know someone cares — never who."
-    )
+    req.say(req.t("sharing.support_sent", number=target.number))
 
 
 async def relay_support(ctx: RelayContext, share_id: int, count: int, batch_id: int) -> None:
@@ -428,13 +407,12 @@ async def relay_support(ctx: RelayContext, share_id: int, count: int, batch_id: 
     target = await store.share_by_id(ctx.tx, ctx.vault, share_id)
     if target is None:
         return
-    who = "Someone" if count == 1 else f"{count} people"
     await posts.tell_author(
         ctx.tx,
         ctx.vault,
         target.author(ctx.vault, ctx.now),
         f"relay:support:{batch_id}",
-        f"🤝 {who} sent support to your share #{target.number}.",
+        plural("sharing.support_relayed", count, number=target.number),
         ctx.now,
     )
 
@@ -443,14 +421,9 @@ async def report(req: Request) -> None:
     reference = store.parse_reference(req.args.word(0))
     reason = req.args.after(1)
     if reference is None:
-        raise Refusal(
-            "Report like this: `report 4 why it worries you` (or `report 4.2 …` for a reply)."
-        )
+        raise Refusal(req.t("sharing.report_how"))
     if not reason:
-        raise Refusal(
-            "Please add a few words on why, so moderators know what to look for: "
-            f"`report {req.args.word(0)} REASON`."
-        )
+        raise Refusal(req.t("sharing.report_needs_reason", reference=req.args.word(0)))
     number, reply_number = reference
     target = await store.find_share(req.tx, req.vault, req.community.name, number)
     if (
@@ -461,23 +434,19 @@ async def report(req: Request) -> None:
             and await store.find_reply(req.tx, req.vault, target, reply_number) is None
         )
     ):
-        raise Refusal(
-            f"There's no {'reply' if reply_number else 'share'} #{req.args.word(0)} here to report."
-        )
+        missing = "sharing.report_no_reply" if reply_number else "sharing.report_no_share"
+        raise Refusal(req.t(missing, reference=req.args.word(0)))
     reporter = target_token(req.member.secret, "report", target.id, reply_number or 0)
     recent = await ratelimits.hits(
         req.tx, req.vault, "report", req.community.name, req.event.member, req.now
     )
     if recent >= req.community.sharing.reports_per_day:
-        raise Refusal(
-            "You've sent several reports today; moderators have them. If someone is in "
-            "danger, please contact a moderator directly."
-        )
+        raise Refusal(req.t("sharing.report_limit"))
     same = await req.tx.fetchval(
         "SELECT count(*) FROM share_reports WHERE reporter_key = $1", reporter
     )
     if same:
-        req.say("You've reported this already; the moderators have it. Thank you.")
+        req.say(req.t("sharing.report_already"))
         return
     report_id = await req.tx.fetchval(
         "INSERT INTO share_reports (community, share_id, reply_number, reporter_key, status, "
@@ -496,19 +465,15 @@ async def report(req: Request) -> None:
         req.vault.seal(REPORT_REASON, report_id, reason[:500]),
         report_id,
     )
-    label = f"reply #{number}.{reply_number}" if reply_number else f"share #{number}"
-    choices = (
-        Choice(
-            "Remove it", f"mod remove {number}" + (f".{reply_number}" if reply_number else ""), "🗑️"
-        ),
-    )
+    # language: the community's (the mod queue reads it), not the reporter's
+    about = f"{number}.{reply_number}" if reply_number else str(number)
+    why = neutralise_mentions(reason[:500])
+    if reply_number:
+        note = catalogue_text("sharing.report_to_mods_reply", label=about, reason=why)
+    else:
+        note = catalogue_text("sharing.report_to_mods_share", number=number, reason=why)
+    choices = (Choice(catalogue_text("sharing.choice_remove"), f"mod remove {about}", "🗑️"),)
     await posts.tell_moderators(
-        req.tx,
-        req.vault,
-        req.community,
-        f"report:{report_id}",
-        f"🚩 Report on {label}: {neutralise_mentions(reason[:500])}",
-        req.now,
-        choices,
+        req.tx, req.vault, req.community, f"report:{report_id}", note, req.now, choices
     )
-    req.say("Thank you. The moderators have your report; they won't see who sent it.")
+    req.say(req.t("sharing.report_sent"))

@@ -12,21 +12,19 @@ from bot.anonymity import seal_member
 from bot.commands import Args, Refusal, Request, preview
 from bot.feature import Wiring
 from bot.features.sharing import posts, store
-from bot.features.sharing.commands import publish_reply, take_down_reply, take_down_share
+from bot.features.sharing.commands import (
+    publish_reply,
+    status_word,
+    take_down_reply,
+    take_down_share,
+)
 from bot.localtime import day_floor, epoch
 from bot.moderators import HeldKind
 from bot.port import Message
 from bot.safety import care
+from bot.texts import text
 from bot.vault import BLOCKED_IDENTITY, REPLY_BODY, REPORT_REASON, SHARE_BODY
 
-USAGE = (
-    "mod queue — everything waiting for review: shares, held replies and celebrations, reports\n"
-    "mod approve N / mod reject N [REASON] — publish or refuse a pending share (N.M: a reply, "
-    "cN: a held celebration)\n"
-    "mod remove N — take down a share (N.M: a reply)\n"
-    "mod block N [DAYS] — stop the unknown author of share #N from sharing here\n"
-    "mod unblock BLOCK_ID — lift a block"
-)
 BLOCK_MAX_DAYS = 3650
 # Block ids are short and random, so they say nothing about whom they block.
 _BLOCK_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -56,7 +54,7 @@ def add_to(wiring: Wiring) -> None:
         block=block,
         unblock=unblock,
     )
-    wiring.mod_usage.append(USAGE)
+    wiring.mod_usage.append(text("sharing.mod_usage"))  # what `help mod` lists: English for now
 
 
 async def log_action(req: Request, action: str, number: int | None, detail: str = "") -> None:
@@ -70,16 +68,16 @@ async def _target(
 ) -> tuple[store.Share, store.Reply | None]:
     reference = store.parse_reference(word)
     if reference is None:
-        raise Refusal(f"Which one? `mod {verb} N` (or N.M for a reply).")
+        raise Refusal(req.t("sharing.mod_which", verb=verb))
     number, reply_number = reference
     share = await store.find_share(req.tx, req.vault, req.community.name, number)
     if share is None:
-        raise Refusal(f"There's no share #{number}.")
+        raise Refusal(req.t("sharing.mod_no_share", number=number))
     if reply_number is None:
         return share, None
     found = await store.find_reply(req.tx, req.vault, share, reply_number)
     if found is None:
-        raise Refusal(f"There's no reply #{number}.{reply_number}.")
+        raise Refusal(req.t("sharing.mod_no_reply", label=f"{number}.{reply_number}"))
     return share, found
 
 
@@ -113,31 +111,30 @@ async def queue(req: Request, args: Args, held: Sequence[HeldKind] = ()) -> None
     )
     lines = []
     for row in pending:
-        why = "held ⚠️ possible crisis" if row["crisis"] else "waiting for review"
+        line = "sharing.queue_share_held" if row["crisis"] else "sharing.queue_share_pending"
         words = preview(req.vault.open(SHARE_BODY, row["id"], row["body"])) if row["body"] else ""
-        lines.append(f"Share #{row['number']} — {why}: {words}{_choices(str(row['number']))}")
+        lines.append(req.t(line, number=row["number"], words=words))
     for row in held_replies:
         label = f"{row['number']}.{row['reply']}"
         words = preview(req.vault.open(REPLY_BODY, row["id"], row["body"])) if row["body"] else ""
-        lines.append(f"Reply #{label} — held ⚠️ possible crisis: {words}{_choices(label)}")
+        lines.append(req.t("sharing.queue_reply_held", label=label, words=words))
     for row in reports:
-        target = f"#{row['number']}" + (f".{row['reply_number']}" if row["reply_number"] else "")
+        target = f"{row['number']}" + (f".{row['reply_number']}" if row["reply_number"] else "")
         reason = req.vault.open(REPORT_REASON, row["id"], row["reason"]) if row["reason"] else ""
-        lines.append(f"Report on {target}: {reason}")
+        lines.append(req.t("sharing.queue_report", reference=target, reason=reason))
     for kind in held:
         lines += await kind.pending(req)
-    req.say("\n".join(["The queue:", *lines]) if lines else "The queue is empty. 🌿")
-
-
-def _choices(reference: str) -> str:
-    return f" (`mod approve {reference}` / `mod reject {reference}`)"
+    if not lines:
+        req.say(req.t("sharing.queue_empty"))
+        return
+    req.say("\n".join([req.t("sharing.queue_heading"), *lines]))
 
 
 async def approve(req: Request, args: Args) -> None:
     share, reply = await _target(req, args.word(0), "approve")
     if reply is not None:
         if reply.status != "held":
-            raise Refusal(f"Reply #{reply.label} isn't waiting for review.")
+            raise Refusal(req.t("sharing.mod_reply_not_held", label=reply.label))
         await store.set_reply_status(req.tx, reply.id, "published")
         await publish_reply(
             req.tx,
@@ -149,10 +146,9 @@ async def approve(req: Request, args: Args) -> None:
             to_author=share.author(req.vault, req.now) != reply.author(req.vault, req.now),
         )
         await log_action(req, "approve", share.number, f"reply {reply.label}")
-        req.say(f"Reply #{reply.label} is posted.")
+        req.say(req.t("sharing.mod_reply_posted", label=reply.label))
         return
-    if share.status not in ("pending", "held"):
-        raise Refusal(f"Share #{share.number} isn't waiting for review (it is {share.status}).")
+    _require_waiting(req, share)
     await store.set_status(req.tx, share.id, "published")
     await posts.post_share(req.tx, req.vault, req.community, share, req.now)
     await posts.tell_author(
@@ -160,20 +156,25 @@ async def approve(req: Request, args: Args) -> None:
         req.vault,
         share.author(req.vault, req.now),
         f"decision:{share.id}:published",
-        f"Your share #{share.number} is now posted. Thank you for sharing 💛",
+        text("sharing.approved_author", number=share.number),  # language: the author's
         req.now,
     )
     await log_action(req, "approve", share.number)
-    req.say(f"Share #{share.number} is posted.")
+    req.say(req.t("sharing.mod_share_posted", number=share.number))
+
+
+def _require_waiting(req: Request, share: store.Share) -> None:
+    if share.status not in ("pending", "held"):
+        status = status_word(req, share.status)
+        raise Refusal(req.t("sharing.mod_share_not_waiting", number=share.number, status=status))
 
 
 async def reject(req: Request, args: Args) -> None:
     share, reply = await _target(req, args.word(0), "reject")
     reason = args.after(1)[:300]
-    because = f" The moderator's note: {reason}" if reason else ""
     if reply is not None:
         if reply.status != "held":
-            raise Refusal(f"Reply #{reply.label} isn't waiting for review.")
+            raise Refusal(req.t("sharing.mod_reply_not_held", label=reply.label))
         author = reply.author(req.vault, req.now)
         # A reply is held only when it sounded like a crisis: answered with care.
         await posts.tell_author(
@@ -181,50 +182,52 @@ async def reject(req: Request, args: Args) -> None:
             req.vault,
             author,
             f"decision:reply:{reply.id}",
-            await care.declined_with_care(req, author, f"reply #{reply.label}", reason),
+            await care.declined_with_care(
+                req, author, text("sharing.what_reply", label=reply.label), reason
+            ),
             req.now,
         )
         await store.set_reply_status(req.tx, reply.id, "rejected", erase=True)
         await log_action(req, "reject", share.number, f"reply {reply.label}")
-        req.say(
-            f"Reply #{reply.label} won't be posted"
-            + (" and its author has been told, with care." if author else ".")
-        )
+        told = "sharing.mod_reply_rejected_told" if author else "sharing.mod_reply_rejected"
+        req.say(req.t(told, label=reply.label))
         return
-    if share.status not in ("pending", "held"):
-        raise Refusal(f"Share #{share.number} isn't waiting for review (it is {share.status}).")
+    _require_waiting(req, share)
     author = share.author(req.vault, req.now)
     await store.set_status(req.tx, share.id, "rejected", erase=True)
+    # language: the author's
     if share.crisis:
-        words = await care.declined_with_care(req, author, f"share #{share.number}", reason)
+        what = text("sharing.what_share", label=share.number)
+        words = await care.declined_with_care(req, author, what, reason)
+    elif reason:
+        words = Message(text("sharing.rejected_author_note", number=share.number, note=reason))
     else:
-        words = Message(
-            f"A moderator decided not to post your share #{share.number}.{because} "
-            "You're still welcome here — `resources` is always there if you need it."
-        )
+        words = Message(text("sharing.rejected_author", number=share.number))
     key = f"decision:{share.id}:rejected"
     await posts.tell_author(req.tx, req.vault, author, key, words, req.now)
     await log_action(req, "reject", share.number, reason)
-    told = (
-        " and its author has been told, with care."
-        if share.crisis
-        else " and its author has been told."
-    )
-    req.say(f"Share #{share.number} won't be posted" + (told if author else "."))
+    if not author:
+        told = "sharing.mod_share_rejected"
+    elif share.crisis:
+        told = "sharing.mod_share_rejected_told_care"
+    else:
+        told = "sharing.mod_share_rejected_told"
+    req.say(req.t(told, number=share.number))
 
 
 async def remove(req: Request, args: Args) -> None:
     share, reply = await _target(req, args.word(0), "remove")
     if reply is not None:
         if reply.status != "published":
-            raise Refusal(f"Reply #{reply.label} isn't posted.")
+            raise Refusal(req.t("sharing.mod_reply_not_posted", label=reply.label))
         await take_down_reply(req, reply)
         await _close_reports(req, share, reply.number)
         await log_action(req, "remove", share.number, f"reply {reply.label}")
-        req.say(f"Reply #{reply.label} is taken down.")
+        req.say(req.t("sharing.mod_reply_removed", label=reply.label))
         return
     if share.status != "published":
-        raise Refusal(f"Share #{share.number} isn't posted (it is {share.status}).")
+        status = status_word(req, share.status)
+        raise Refusal(req.t("sharing.mod_share_not_posted", number=share.number, status=status))
     author = share.author(req.vault, req.now)
     await take_down_share(req, share, "removed")
     await posts.tell_author(
@@ -232,12 +235,12 @@ async def remove(req: Request, args: Args) -> None:
         req.vault,
         author,
         f"decision:{share.id}:removed",
-        f"A moderator took down your share #{share.number}.",
+        text("sharing.removed_author", number=share.number),  # language: the author's
         req.now,
     )
     await _close_reports(req, share, None)
     await log_action(req, "remove", share.number)
-    req.say(f"Share #{share.number} is taken down.")
+    req.say(req.t("sharing.mod_share_removed", number=share.number))
 
 
 async def _close_reports(req: Request, share: store.Share, reply_number: int | None) -> None:
@@ -262,15 +265,15 @@ async def block(req: Request, args: Args) -> None:
     elif days_word.isdecimal() and 1 <= int(days_word) <= BLOCK_MAX_DAYS:
         until = req.now + timedelta(days=int(days_word))
     else:
-        raise Refusal(f"Block for a number of days from 1 to {BLOCK_MAX_DAYS}, or leave it out.")
+        raise Refusal(req.t("sharing.mod_block_days", most=BLOCK_MAX_DAYS))
     item = reply or share
-    label = f"reply #{reply.label}" if reply else f"share #{share.number}"
+    label = reply.label if reply else share.number
     author = item.author(req.vault, req.now)
     if author is None:
-        raise Refusal(
-            f"I can't block the author of {label}: Hearth no longer keeps who wrote it "
-            f"(links last {req.community.sharing.link_days} days). `mod remove` still works."
+        unlinked = (
+            "sharing.mod_block_unlinked_reply" if reply else "sharing.mod_block_unlinked_share"
         )
+        raise Refusal(req.t(unlinked, label=label, days=req.community.sharing.link_days))
     code = "B-" + "".join(secrets.choice(_BLOCK_ALPHABET) for _ in range(6))
     block_id = await req.tx.fetchval(
         "INSERT INTO share_blocks (code, community, identity, until, created_at) "
@@ -285,23 +288,20 @@ async def block(req: Request, args: Args) -> None:
         seal_member(req.vault, BLOCKED_IDENTITY, block_id, author),
         block_id,
     )
-    span = f"for {days_word} days" if until else "until a moderator lifts it"
-    await posts.tell_author(
-        req.tx,
-        req.vault,
-        author,
-        f"block:{code}",
-        f"A moderator has paused your sharing and replies in {req.community.name} {span}. "
-        "Nobody was told who you are. Check-ins, support and `resources` still work for you.",
-        req.now,
-    )
+    # language: the author's
+    if until:
+        told = text("sharing.blocked_author_days", community=req.community.name, days=days_word)
+    else:
+        told = text("sharing.blocked_author", community=req.community.name)
+    await posts.tell_author(req.tx, req.vault, author, f"block:{code}", told, req.now)
     await log_action(
         req, "block", share.number, code if reply is None else f"{code} reply {reply.label}"
     )
-    req.say(
-        f"The author of {label} can no longer share or reply here {span}. "
-        f"Block id: {code} (`mod unblock {code}`). Nobody, you included, learns who it is."
-    )
+    if reply:
+        done = "sharing.mod_blocked_reply_days" if until else "sharing.mod_blocked_reply"
+    else:
+        done = "sharing.mod_blocked_share_days" if until else "sharing.mod_blocked_share"
+    req.say(req.t(done, label=label, days=days_word, code=code))
 
 
 async def unblock(req: Request, args: Args) -> None:
@@ -314,6 +314,7 @@ async def unblock(req: Request, args: Args) -> None:
         req.community.name,
     )
     if lifted != 1:
-        raise Refusal(f"There's no block {code or '(none given)'} in force here.")
+        no_block = "sharing.mod_no_block" if code else "sharing.mod_no_block_given"
+        raise Refusal(req.t(no_block, code=code))
     await log_action(req, "unblock", None, code)
-    req.say(f"Block {code} is lifted.")
+    req.say(req.t("sharing.mod_unblocked", code=code))

@@ -1,6 +1,9 @@
 """What sharing puts in channels and DMs, through the outbox: share and reply
 posts, the moderators' queue, take-downs, and relays to an anonymous author.
-Every text a member wrote has its mentions neutralised before it goes out."""
+Every text a member wrote has its mentions neutralised before it goes out.
+
+Channel posts are read by the whole community, DMs by one author: all in English
+for now (language: the community's, or the author's)."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from bot.port import Choice, Member, Message, Place, Spoiler
 from bot.safety.crisis import touches_topic
 from bot.safety.mentions import neutralise_mentions
 from bot.storage import Transaction
+from bot.texts import text
 from bot.vault import Vault
 
 
@@ -36,27 +40,24 @@ def queue_place(community: Community) -> Place:
     return Place.channel(community.platform, community.channels.mod_queue or "")
 
 
-# Under a post that speaks of suicide or self-harm (safe-messaging guidance, #chatsafe).
-HELP_LINE = (
-    "💛 If this brings up something hard for you, DM me `resources`: people who listen, any time."
-)
-
-
 def share_message(share: Share, community: Community) -> Message:
     body = neutralise_mentions(share.body or "")
     words = f"{share.content_warning or ''} {share.body or ''}"
-    # Outside any spoiler, so the pointer to help is seen before what it is about.
-    help_line = f"\n{HELP_LINE}" if touches_topic(words, community.safety.crisis_terms) else ""
-    title = f"📝 Anonymous share #{share.number}"
+    # Under a post that speaks of suicide or self-harm (safe-messaging guidance,
+    # #chatsafe); outside any spoiler, so the pointer to help is seen before what it is about.
+    topic = touches_topic(words, community.safety.crisis_terms)
+    help_line = "\n" + text("sharing.help_line") if topic else ""
     choices = (
-        Choice("🤝 Support", f"support {share.number}", "🤝"),
+        Choice(text("sharing.choice_support"), f"support {share.number}", "🤝"),
         # No emoji: on Matrix a reaction is public and would show who means to reply.
-        Choice("Reply anonymously", f"reply {share.number}"),
+        Choice(text("sharing.choice_reply"), f"reply {share.number}"),
     )
     if share.content_warning:
         warning = neutralise_mentions(share.content_warning)
+        title = text("sharing.post_share_title", number=share.number)
         return Message(title + help_line, choices=choices, spoiler=Spoiler(warning, body))
-    return Message(f"{title}\n{body}{help_line}", choices=choices)
+    post = text("sharing.post_share", number=share.number, body=body)
+    return Message(post + help_line, choices=choices)
 
 
 async def post_share(
@@ -75,13 +76,13 @@ async def post_share(
 async def post_reply(
     tx: Transaction, vault: Vault, community: Community, reply: Reply, now: datetime
 ) -> None:
-    text = f"↳ Anonymous reply #{reply.label}\n{neutralise_mentions(reply.body or '')}"
+    post = text("sharing.post_reply", label=reply.label, body=neutralise_mentions(reply.body or ""))
     await outbox.enqueue(
         tx,
         vault,
         reply_key(community.name, reply.label),
         shares_place(community),
-        Message(text),
+        Message(post),
         now,
         reply_to_key=share_key(community.name, reply.share_number),
     )
@@ -92,14 +93,15 @@ async def queue_for_review(
 ) -> None:
     """The moderators' view: number and words, never who wrote them."""
     number = share.number
-    lines = [f"🗂️ Share #{number} is waiting for review."]
+    lines = [text("sharing.queue_post", number=number)]
     if share.content_warning:
-        lines.append(f"Content warning: {neutralise_mentions(share.content_warning)}")
+        warning = neutralise_mentions(share.content_warning)
+        lines.append(text("sharing.queue_post_warning", warning=warning))
     lines.append(neutralise_mentions(share.body or ""))
     choices = (
-        Choice("Approve", f"mod approve {number}", "✅"),
-        Choice("Reject", f"mod reject {number}", "❌"),
-        Choice("Block author", f"mod block {number}", "⛔"),
+        Choice(text("sharing.choice_approve"), f"mod approve {number}", "✅"),
+        Choice(text("sharing.choice_reject"), f"mod reject {number}", "❌"),
+        Choice(text("sharing.choice_block_author"), f"mod block {number}", "⛔"),
     )
     await outbox.enqueue(
         tx,
