@@ -25,7 +25,7 @@ from bot.commands import (
 )
 from bot.config import Community, Config
 from bot.feature import Feature, Services, Subscriber, Wiring
-from bot.features import FEATURES, safety
+from bot.features import checkins, help, milestones, moderation_tools, mydata, safety, sharing
 from bot.housekeeping import Housekeeping
 from bot.localtime import day_floor
 from bot.members import MemberRecord
@@ -50,6 +50,17 @@ from bot.texts import text
 from bot.vault import Vault
 
 log = logging.getLogger(__name__)
+
+#: every feature, once; its order is the order of `help` (ARCHITECTURE.md)
+FEATURES: tuple[Feature, ...] = (
+    help.FEATURE,
+    checkins.FEATURE,
+    milestones.FEATURE,
+    safety.FEATURE,
+    mydata.FEATURE,
+    sharing.FEATURE,
+    moderation_tools.FEATURE,
+)
 
 # In English: a failure may come before the member (and their language) is known.
 SORRY = text("core.sorry")

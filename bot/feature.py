@@ -20,7 +20,6 @@ from bot.config import Config
 from bot.metrics import Metrics
 from bot.moderators import HeldKind, ModHandler
 from bot.relays import Resolver
-from bot.reload import ReloadPlan
 from bot.scheduler import Job
 from bot.storage import Database
 from bot.vault import Vault
@@ -29,9 +28,10 @@ Subscriber = Callable[[Request, Any], Awaitable[None]]
 
 
 class Reloader(Protocol):
-    """What `mod reload` needs of the running bot (bot/app.py is one)."""
+    """What `mod reload` needs of the running bot (bot/app.py is one): a plan
+    (bot/reload.py's `ReloadPlan`, read by the moderator tools) and applying it."""
 
-    def plan_reload(self) -> ReloadPlan: ...
+    def plan_reload(self) -> Any: ...
 
     def reload(self, config: Config) -> None: ...
 
