@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.commands import Refusal, Request, Router
 from bot.feature import Feature
+from bot.texts import text
 
 
 def register(router: Router) -> None:
@@ -12,15 +13,17 @@ def register(router: Router) -> None:
         if name:
             info = router.find(name.lstrip("/!"))
             if info is None:
-                raise Refusal(f"There's no `{name[:40]}` command. `help` lists them all.")
+                raise Refusal(req.t("help.no_such_command", name=name[:40]))
             req.say(info.usage)
             return
-        lines = ["Here's what I can do (everything private stays private):"]
-        lines += [f"`{info.name}` — {info.summary}" for info in router.listed]
-        lines.append("`help COMMAND` tells more about one.")
+        lines = [req.t("help.header")]
+        lines += [
+            req.t("help.line", command=info.name, summary=info.summary) for info in router.listed
+        ]
+        lines.append(req.t("help.footer"))
         req.say("\n".join(lines))
 
-    router.add("help", handle_help, "help [COMMAND] — the commands, briefly", "this list")
+    router.add("help", handle_help, text("help.usage"), text("help.summary"))
 
 
 FEATURE = Feature("help", commands=lambda router, wiring: register(router))

@@ -11,11 +11,9 @@ from bot.commands import Refusal, Request, Router
 from bot.feature import Feature, Wiring
 from bot.localtime import from_epoch
 from bot.port import Attachment, Choice, Message
+from bot.texts import text
 
-USAGE = (
-    "mydata export — everything Hearth holds about you, as a file\n"
-    "mydata delete — erase it all (asks you to confirm first)"
-)
+USAGE = text("mydata.usage")
 
 
 def register(router: Router, wiring: Wiring) -> None:
@@ -28,9 +26,9 @@ def register(router: Router, wiring: Wiring) -> None:
         elif action == "delete":
             await delete(req, parts, confirmed=req.args.word(1) == "confirm")
         else:
-            raise Refusal("Use `mydata export` or `mydata delete`.")
+            raise Refusal(req.t("mydata.unknown_action"))
 
-    router.add("mydata", mydata, USAGE, "export or delete your data")
+    router.add("mydata", mydata, USAGE, text("mydata.summary"))
 
 
 FEATURE = Feature("mydata", commands=register)
@@ -77,11 +75,9 @@ async def collect(req: Request, parts: Sequence[Feature]) -> dict[str, Any]:
 
 async def export(req: Request, parts: Sequence[Feature]) -> None:
     data = json.dumps(await collect(req, parts), ensure_ascii=False, indent=2).encode("utf-8")
-    count = len(data)
     req.say(
-        f"Here is everything Hearth holds about you ({count:,} bytes of JSON). "
-        "Keep it somewhere safe: it includes your private notes.",
-        attachment=Attachment("hearth-mydata.json", data, "your Hearth data"),
+        req.plural("mydata.exported", len(data)),
+        attachment=Attachment("hearth-mydata.json", data, req.t("mydata.export_description")),
     )
 
 
@@ -89,10 +85,8 @@ async def delete(req: Request, parts: Sequence[Feature], *, confirmed: bool) -> 
     if not confirmed:
         req.replies.append(
             Message(
-                "This erases everything Hearth holds about you: check-ins and notes, reminders, "
-                "milestones, history. It cannot be undone. `mydata export` first if you'd like "
-                "a copy.",
-                choices=(Choice("Yes, delete everything", "mydata delete confirm", "🗑️"),),
+                req.t("mydata.delete_warning"),
+                choices=(Choice(req.t("mydata.delete_choice"), "mydata delete confirm", "🗑️"),),
             )
         )
         return
@@ -105,7 +99,4 @@ async def delete(req: Request, parts: Sequence[Feature], *, confirmed: bool) -> 
     await outbox.erase_dms_to(req.tx, req.vault, req.member.dm)
     await req.tx.execute("DELETE FROM members WHERE id = $1", req.member.id)
     req.erased = True
-    req.say(
-        "Done. Everything Hearth held about you is erased. If you come back, you start "
-        "fresh. Take good care 💛"
-    )
+    req.say(req.t("mydata.deleted"))

@@ -7,7 +7,7 @@ import re
 from collections import defaultdict
 from datetime import date, timedelta
 
-from bot import members
+from bot import members, texts
 from bot.commands import Args, Refusal, Request, Router
 from bot.events import CheckinSaved
 from bot.features.checkins import prompts
@@ -28,6 +28,7 @@ from bot.localtime import (
 )
 from bot.port import Attachment, Message
 from bot.safety import care
+from bot.texts import day_short, text
 from bot.vault import CHECKIN_NOTE
 
 TAG = re.compile(r"#(\w[\w-]{0,31})")
@@ -35,23 +36,20 @@ HISTORY_DEFAULT_DAYS = 30
 HISTORY_MAX_DAYS = 365
 PAUSE_MAX_DAYS = 365
 TREND_ARROWS = {"rising": "↗", "falling": "↘", "steady": "→"}
+TREND_WORDS = {t: f"checkins.trend_{t}" for t in TREND_ARROWS}
 SUBCOMMANDS = ("schedule", "pause", "resume", "skip", "snooze", "quiet", "history", "stop")
 
-USAGE = """checkin [MOOD] [NOTE] — record how you feel now (1 = very low … 5 = very good)
-checkin schedule HH:MM [DAYS] [TIMEZONE] — a private prompt at your local time
-checkin pause [DAYS] / checkin resume — stop prompts for a while
-checkin skip — no prompt today · checkin quiet HH:MM-HH:MM (or off)
-checkin history [DAYS] — your private summary · checkin stop — forget the schedule"""
+USAGE = text("checkins.usage")
 
 
 def register(router: Router) -> None:
-    router.add("checkin", handle_checkin, USAGE, "private mood check-ins, reminders and history")
+    router.add("checkin", handle_checkin, USAGE, text("checkins.summary"))
 
 
 async def handle_checkin(req: Request) -> None:
     first = req.args.word(0)
     if first is None:
-        req.say("How are you feeling right now?", choices=prompts.mood_choices(req.community))
+        req.say(req.t("checkins.ask_mood"), choices=prompts.mood_choices(req.community))
         return
     if first in SUBCOMMANDS:
         await SUBCOMMAND_HANDLERS[first](req, req.args.shift())
@@ -60,8 +58,11 @@ async def handle_checkin(req: Request) -> None:
         await record(req, first, req.args.after(1))
         return
     raise Refusal(
-        f"I don't know `checkin {req.args.words[0][:40]}`. You can give a mood from 1 to 5 "
-        f"(`checkin 4 slept well`) or one of: {', '.join(SUBCOMMANDS)}."
+        req.t(
+            "checkins.unknown_subcommand",
+            word=req.args.words[0][:40],
+            subcommands=", ".join(SUBCOMMANDS),
+        )
     )
 
 
@@ -85,13 +86,12 @@ def _today(req: Request) -> date:
 async def record(req: Request, mood_text: str, note: str) -> None:
     labels = req.community.checkins.mood_labels
     if mood_text not in {"1", "2", "3", "4", "5"}:
-        raise Refusal(f"A mood is a whole number from 1 to 5 (1 = {labels[0]}, 5 = {labels[4]}).")
+        raise Refusal(req.t("checkins.mood_range", lowest=labels[0], highest=labels[4]))
     crisis = care.crisis_in(note, req.community)
     limit = req.community.checkins.max_note_length
     if len(note) > limit:
         raise Refusal(
-            f"That note is {len(note)} characters; notes can be up to {limit}. "
-            "Nothing was saved — could you shorten it a little?",
+            req.t("checkins.note_too_long", length=len(note), limit=limit),
             also=(await care.care_message(req),) if crisis else (),
         )
     mood = int(mood_text)
@@ -114,9 +114,12 @@ async def record(req: Request, mood_text: str, note: str) -> None:
             checkin_id,
         )
     streak = await _streak(req, day)
-    streak_text = f" Streak: {streak} days 🌱" if streak > 1 else ""
-    tag_text = f" Tags: {' '.join('#' + t for t in tags.split())}." if tags else ""
-    req.say(f"Saved — {labels[mood - 1]} for {day:%a %d %b}.{tag_text}{streak_text}")
+    sentences = [req.t("checkins.saved", mood=labels[mood - 1], day=day_short(day, req.locale))]
+    if tags:
+        sentences.append(req.t("checkins.saved_tags", tags=" ".join("#" + t for t in tags.split())))
+    if streak > 1:
+        sentences.append(req.plural("checkins.streak_days", streak))
+    req.say(" ".join(sentences))
     await req.publish(CheckinSaved(day, streak, hard_moment=bool(crisis) or mood == 1))
     if crisis:
         # Never forwarded: the member alone decides whether a moderator hears of it.
@@ -141,7 +144,7 @@ async def _streak(req: Request, today: date) -> int:
 
 async def schedule(req: Request, args: Args) -> None:
     if not args.words:
-        raise Refusal("Tell me a time, like `checkin schedule 09:00` (24-hour, your local time).")
+        raise Refusal(req.t("checkins.schedule_needs_time"))
     try:
         prompt_time = parse_hhmm(args.words[0])
         days, zone_name = EVERY_DAY, None
@@ -153,18 +156,16 @@ async def schedule(req: Request, args: Args) -> None:
             elif "," in word:
                 parse_days(word)  # a day list with a slip in it: says what a day list is
             else:  # `CET`, `funday`: it could have meant either
-                raise TimingError(
-                    f"“{word[:40]}” isn't a day list or a time zone I know. Days are daily, "
-                    "weekdays, weekends or a list like mon,wed,fri; a time zone is an IANA "
-                    "name like Europe/Berlin."
-                )
+                raise TimingError(req.t("checkins.schedule_unclear_word", word=word[:40]))
     except TimingError as exc:
         raise Refusal(str(exc)) from None
     if zone_name is None and req.member.timezone is None:
         raise Refusal(
-            "Which time zone are you in? Add it at the end so prompts come at your local "
-            f"time, e.g. `checkin schedule {format_hhmm(prompt_time)} {describe_days(days)} "
-            "Europe/Berlin` (or America/New_York, Asia/Kolkata, UTC …)."
+            req.t(
+                "checkins.schedule_needs_zone",
+                time=format_hhmm(prompt_time),
+                days=describe_days(days),
+            )
         )
     if zone_name is not None:
         await members.set_timezone(req.tx, req.member.id, zone_name)
@@ -181,9 +182,12 @@ async def schedule(req: Request, args: Args) -> None:
     await _resume_if_unreachable(req)
     await prompts.reschedule(req.tx, req.member, req.community, req.now)
     req.say(
-        f"Done. I'll check in with you by DM at {format_hhmm(prompt_time)} "
-        f"({describe_days(days)}, {_zone_name(req)}). Each prompt has Snooze 1h and Skip today; "
-        "`checkin pause` or `checkin stop` whenever you like."
+        req.t(
+            "checkins.scheduled",
+            time=format_hhmm(prompt_time),
+            days=describe_days(days),
+            zone=_zone_name(req),
+        )
     )
 
 
@@ -196,7 +200,7 @@ async def _resume_if_unreachable(req: Request) -> None:
 async def _require_schedule(req: Request) -> prompts.Schedule:
     found = await prompts.load_schedule(req.tx, req.member.id, req.community.name)
     if found is None:
-        raise Refusal("You have no check-in reminders yet. Start with `checkin schedule 09:00`.")
+        raise Refusal(req.t("checkins.no_schedule"))
     return found
 
 
@@ -208,9 +212,7 @@ async def pause(req: Request, args: Args) -> None:
     elif word.isdecimal() and 1 <= int(word) <= PAUSE_MAX_DAYS:
         end = today + timedelta(days=int(word) - 1)
     else:
-        raise Refusal(
-            f"Pause for a number of days from 1 to {PAUSE_MAX_DAYS}, or just `checkin pause`."
-        )
+        raise Refusal(req.t("checkins.pause_range", max=PAUSE_MAX_DAYS))
     await _end_open_breaks(req, today)
     await req.tx.execute(
         "INSERT INTO checkin_breaks (member_id, community, kind, start_date, end_date) "
@@ -221,8 +223,11 @@ async def pause(req: Request, args: Args) -> None:
         end and end.isoformat(),
     )
     await prompts.reschedule(req.tx, req.member, req.community, req.now)
-    until = f"until {end:%a %d %b}" if end else "until you say `checkin resume`"
-    req.say(f"Paused {until}. Paused days never break your streak. Take care of yourself 💛")
+    req.say(
+        req.t("checkins.paused_until", day=day_short(end, req.locale))
+        if end
+        else req.t("checkins.paused")
+    )
 
 
 async def _end_open_breaks(req: Request, today: date) -> int:
@@ -252,9 +257,9 @@ async def resume(req: Request, args: Args) -> None:
     await _resume_if_unreachable(req)
     found = await prompts.reschedule(req.tx, req.member, req.community, req.now)
     if not (was_paused or was_unreachable):
-        req.say("You weren't paused. " + ("Prompts are on." if found else ""))
+        req.say(req.t("checkins.not_paused_prompts_on" if found else "checkins.not_paused"))
         return
-    req.say("Welcome back. Prompts are on again." if found else "Welcome back.")
+    req.say(req.t("checkins.resumed_prompts_on" if found else "checkins.resumed"))
 
 
 async def skip(req: Request, args: Args) -> None:
@@ -280,41 +285,40 @@ async def skip(req: Request, args: Args) -> None:
         req.community.name,
     )
     await prompts.reschedule(req.tx, req.member, req.community, req.now)
-    req.say("Okay, no check-in today. It won't break your streak. See you tomorrow 🌙")
+    req.say(req.t("checkins.skipped"))
 
 
 async def snooze(req: Request, args: Args) -> None:
     await _require_schedule(req)
     until = await prompts.snooze(req.tx, req.member, req.community, req.now)
     local = until.astimezone(parse_zone(_zone_name(req)))
-    req.say(f"Sure — I'll ask again at {local:%H:%M}.")
+    req.say(req.t("checkins.snoozed", time=format_hhmm(local.time())))
 
 
 async def quiet(req: Request, args: Args) -> None:
-    text = args.text.strip()
-    if not text:
+    given = args.text.strip()
+    if not given:
         current = req.member.quiet
         req.say(
-            f"Quiet hours: {current}."
+            req.t("checkins.quiet_current", hours=current)
             if current
-            else "No quiet hours set. Set them with `checkin quiet 22:00-07:00`."
+            else req.t("checkins.quiet_none")
         )
         return
-    if text.lower() == "off":
+    if given.lower() == "off":
         quiet_hours = None
     else:
         try:
-            quiet_hours = QuietHours.parse(text)
+            quiet_hours = QuietHours.parse(given)
         except TimingError as exc:
             raise Refusal(str(exc)) from None
     await members.set_quiet(req.tx, req.member.id, quiet_hours)
     req.member = await members.by_id(req.tx, req.vault, req.member.id)  # type: ignore[assignment]
     await prompts.reschedule(req.tx, req.member, req.community, req.now)
     req.say(
-        f"Quiet hours set to {quiet_hours}: nothing from me in that window, it waits until "
-        "the window ends."
+        req.t("checkins.quiet_set", hours=quiet_hours)
         if quiet_hours
-        else "Quiet hours are off."
+        else req.t("checkins.quiet_off")
     )
 
 
@@ -324,11 +328,7 @@ async def stop(req: Request, args: Args) -> None:
         req.member.id,
         req.community.name,
     )
-    req.say(
-        "Reminders are off; your check-ins are kept. `checkin schedule` brings them back."
-        if removed
-        else "You had no reminders. Your check-ins are kept."
-    )
+    req.say(req.t("checkins.stopped" if removed else "checkins.stop_nothing"))
 
 
 async def history(req: Request, args: Args) -> None:
@@ -338,7 +338,7 @@ async def history(req: Request, args: Args) -> None:
     elif word.isdecimal() and 1 <= int(word) <= HISTORY_MAX_DAYS:
         span = int(word)
     else:
-        raise Refusal(f"History covers 1 to {HISTORY_MAX_DAYS} days, e.g. `checkin history 30`.")
+        raise Refusal(req.t("checkins.history_range", max=HISTORY_MAX_DAYS))
     today = _today(req)
     first = today - timedelta(days=span - 1)
     rows = await req.tx.fetch(
@@ -356,30 +356,48 @@ async def history(req: Request, args: Args) -> None:
         tags.extend(row["tags"].split())
     summary = summarise(first, today, moods, tags)
     if summary.count == 0:
-        req.say(f"No check-ins in the last {span} days yet. `checkin` whenever you're ready.")
+        req.say(req.t("checkins.history_empty", days=span))
         return
     labels = req.community.checkins.mood_labels
     streak = await _streak(req, today)
     average = summary.average or 0.0
-    trend = f", trend {summary.trend} {TREND_ARROWS[summary.trend]}" if summary.trend else ""
+    values = {"days": span, "average": average, "mood": labels[round(average) - 1]}
+    if summary.trend:
+        overview = req.plural(
+            "checkins.history_summary_trend",
+            summary.count,
+            **values,
+            trend=req.t(TREND_WORDS[summary.trend]),
+            arrow=TREND_ARROWS[summary.trend],
+        )
+    else:
+        overview = req.plural("checkins.history_summary", summary.count, **values)
     lines = [
-        f"Your last {span} days: {summary.count} check-in{'s' if summary.count != 1 else ''}, "
-        f"average {average} ({labels[round(average) - 1]}){trend}",
-        sparkline(summary.daily) + f"  ({first:%d %b} → {today:%d %b})",
-        f"Current streak: {streak} day{'s' if streak != 1 else ''}.",
+        overview,
+        req.t(
+            "checkins.history_sparkline",
+            sparkline=sparkline(summary.daily),
+            # a CLDR pattern: "02 Mar", as strftime's "%d %b" wrote it
+            first=texts.day(first, req.locale, "dd MMM"),
+            last=texts.day(today, req.locale, "dd MMM"),
+        ),
+        req.plural("checkins.history_streak", streak),
     ]
     if summary.top_tags:
-        lines.append("Top tags: " + ", ".join(f"#{t} ({n})" for t, n in summary.top_tags))
-    text = "\n".join(lines)
+        tag_list = ", ".join(f"#{t} ({n})" for t, n in summary.top_tags)
+        lines.append(req.t("checkins.history_top_tags", tags=tag_list))
+    reply = "\n".join(lines)
 
     if not req.attachments_shown:
-        req.say(text)
+        req.say(reply)
         return
 
     async def with_chart() -> Message:
-        png = await asyncio.to_thread(render_chart, summary)
-        chart = Attachment("checkin-history.png", png, f"Mood chart, {span} days")
-        return Message(text, attachment=chart)
+        png = await asyncio.to_thread(render_chart, summary, req.locale)
+        chart = Attachment(
+            "checkin-history.png", png, req.t("checkins.chart_description", days=span)
+        )
+        return Message(reply, attachment=chart)
 
     req.later(with_chart)
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from statistics import mean
 
+from bot.texts import ENGLISH, text
+
 SPARK = "▁▂▃▄▅▆▇█"
 NO_CHECKIN = "·"
 
@@ -71,8 +73,9 @@ def sparkline(daily: tuple[DayMood, ...]) -> str:
     return "".join(marks)
 
 
-def render_chart(summary: Summary) -> bytes:
-    """A small PNG of daily moods. Runs in a worker thread: matplotlib is slow."""
+def render_chart(summary: Summary, locale: str = ENGLISH) -> bytes:
+    """A small PNG of daily moods, its words in `locale`. Runs in a worker thread:
+    matplotlib is slow."""
     import matplotlib
 
     matplotlib.use("Agg")  # no display, ever
@@ -90,8 +93,8 @@ def render_chart(summary: Summary) -> bytes:
     last = datetime.combine(summary.daily[-1].day, time()) + timedelta(hours=12)
     axes.set_xlim(first, last)  # type: ignore[arg-type]
     axes.xaxis.set_major_formatter(DateFormatter("%d %b"))
-    axes.set_ylabel("mood")
-    axes.set_title(f"Mood, last {summary.days} days", fontsize=10)
+    axes.set_ylabel(text("checkins.chart_mood_axis", locale))
+    axes.set_title(text("checkins.chart_title", locale, days=summary.days), fontsize=10)
     axes.grid(axis="y", alpha=0.3)
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)

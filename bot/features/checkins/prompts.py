@@ -38,6 +38,7 @@ from bot.members import MemberRecord
 from bot.metrics import Metrics
 from bot.port import Choice, Message
 from bot.storage import Database, Transaction
+from bot.texts import text
 from bot.vault import Vault
 
 log = logging.getLogger(__name__)
@@ -57,10 +58,14 @@ def mood_choices(community: Community) -> tuple[Choice, ...]:
 
 
 def prompt_message(community: Community) -> Message:
+    # language: the member's, once members have one (PromptJob._claim has the member)
     return Message(
-        "Time for your check-in 🌱 How are you feeling right now?",
+        text("checkins.prompt"),
         choices=mood_choices(community)
-        + (Choice("Snooze 1h", "checkin snooze", "⏰"), Choice("Skip today", "checkin skip", "⏭️")),
+        + (
+            Choice(text("checkins.choice_snooze"), "checkin snooze", "⏰"),
+            Choice(text("checkins.choice_skip"), "checkin skip", "⏭️"),
+        ),
     )
 
 
