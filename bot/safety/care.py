@@ -18,9 +18,9 @@ from datetime import date, datetime, timedelta
 from importlib import resources as package_files
 
 from bot import outbox, ratelimits, texts
-from bot.commands import Request
 from bot.config import Community
 from bot.port import Choice, Member, Message, Place
+from bot.requests import Request
 from bot.safety.crisis import CrisisMatch, check_text
 from bot.safety.resources import format_resources, pick_resources
 from bot.storage import Transaction
@@ -83,27 +83,31 @@ def resources_text(
     )
 
 
+async def _marked(req: Request, mark: str, member: Member | None = None) -> bool:
+    """Whether `mark` (resources shown, contact answered) is on the member still."""
+    member = member or req.member.member
+    left = await ratelimits.seconds_left(
+        req.tx, req.vault, mark, req.community.name, member, req.now
+    )
+    return left > 0
+
+
+async def _mark(req: Request, mark: str, lasts: timedelta) -> None:
+    await ratelimits.count(
+        req.tx, req.vault, mark, req.community.name, req.member.member, req.now, lasts
+    )
+
+
 async def note_resources_shown(req: Request) -> None:
     """The member has just been given the whole list: for an hour, a pointer will do."""
-    await ratelimits.count(
-        req.tx,
-        req.vault,
-        _RESOURCES_SHOWN,
-        req.community.name,
-        req.member.member,
-        req.now,
-        RESOURCES_AGAIN_AFTER,
-    )
+    await _mark(req, _RESOURCES_SHOWN, RESOURCES_AGAIN_AFTER)
 
 
 async def care_message(req: Request, language: str | None = None) -> Message:
     """The crisis answer: the resources with a warm opening, or, when they reached
     this member within the hour, the short pointer to them. `language`: the one the
     crisis check heard, for a service that answers in it."""
-    shown = await ratelimits.seconds_left(
-        req.tx, req.vault, _RESOURCES_SHOWN, req.community.name, req.member.member, req.now
-    )
-    if shown:
+    if await _marked(req, _RESOURCES_SHOWN):
         return Message(req.t("safety.resources_pointer"))
     await note_resources_shown(req)
     listed = resources_text(req.community, req.member.timezone, language, locale=req.locale)
@@ -119,22 +123,11 @@ async def offer_care(req: Request, *, offer_contact: bool, language: str | None 
 
 async def contact_answered(req: Request, member: Member) -> bool:
     """Whether `member` answered the contact offer (yes or no) within the week."""
-    left = await ratelimits.seconds_left(
-        req.tx, req.vault, _CONTACT_ANSWERED, req.community.name, member, req.now
-    )
-    return left > 0
+    return await _marked(req, _CONTACT_ANSWERED, member)
 
 
 async def note_contact_answer(req: Request) -> None:
-    await ratelimits.count(
-        req.tx,
-        req.vault,
-        _CONTACT_ANSWERED,
-        req.community.name,
-        req.member.member,
-        req.now,
-        CONTACT_ASKED_AGAIN_AFTER,
-    )
+    await _mark(req, _CONTACT_ANSWERED, CONTACT_ASKED_AGAIN_AFTER)
 
 
 async def declined_with_care(req: Request, member: Member | None, what: str, note: str) -> Message:
@@ -168,10 +161,7 @@ async def gentle_low_mood_note(req: Request, day: date) -> None:
     and not when the member was given them within the hour."""
     if not await mark_cared_for(req, day):
         return
-    shown = await ratelimits.seconds_left(
-        req.tx, req.vault, _RESOURCES_SHOWN, req.community.name, req.member.member, req.now
-    )
-    if not shown:
+    if not await _marked(req, _RESOURCES_SHOWN):
         await note_resources_shown(req)
         listed = resources_text(req.community, req.member.timezone, locale=req.locale)
         req.say(req.t("safety.low_mood_opening") + "\n" + listed)
