@@ -13,13 +13,11 @@ import re
 import sys
 import threading
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import Protocol, TextIO
 
-from bot import texts
-from bot.clock import FakeClock
 from bot.port import (
     Adapter,
     CommandGiven,
@@ -28,12 +26,34 @@ from bot.port import (
     Message,
     MessagePosted,
     Place,
+    text,
 )
-from bot.storage import Database
 
 PLATFORM = "console"
-REMEMBERED = 10_000  # idempotency keys of printed messages kept (see `send`)
 _DURATION = re.compile(r"^\+(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
+
+
+class Ledger(Protocol):
+    """Where the playground remembers what it printed (bot/console_ledger.py)."""
+
+    async def claim(self, idempotency_key: str) -> tuple[int, bool]:
+        """The message's number, and whether it is printed for the first time."""
+        ...
+
+
+class Playground(Protocol):
+    """What the playground asks of the running bot: the port's `handle`, and, for
+    a script, running what is due and moving the virtual clock."""
+
+    async def handle(self, event: Event) -> None: ...
+
+    async def settle(self) -> None: ...
+
+    async def advance_to(self, when: datetime) -> None: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
 
 
 class ConsoleAdapter(Adapter):
@@ -44,16 +64,13 @@ class ConsoleAdapter(Adapter):
         self.out = out
         self.output_dir = output_dir
         self._sent = 0
-        self._deliveries: Database | None = None
-        self._hash: Callable[[str], str] = str
+        self._ledger: Ledger | None = None
 
-    def remember_deliveries(self, db: Database, hash_key: Callable[[str], str]) -> None:
+    def remember_deliveries(self, ledger: Ledger) -> None:
         """Honour idempotency keys across restarts, as a platform does: a message
         printed by a process killed before the outbox marked it sent is not
-        printed again when the outbox sends it a second time. Keys are kept as
-        `hash_key` makes them (keyed: "relay:reply:12" must not be readable)."""
-        self._deliveries = db
-        self._hash = hash_key
+        printed again when the outbox sends it a second time."""
+        self._ledger = ledger
 
     def _print(self, place: Place, message: Message) -> None:
         label = f"dm:{place.target}" if place.is_dm else f"#{place.target}"
@@ -62,11 +79,11 @@ class ConsoleAdapter(Adapter):
         lines = message.text.splitlines() or [""]
         if message.spoiler is not None:
             # A terminal can't hide text; mark it the way Discord would.
-            lines.append(texts.text("console.content_warning", warning=message.spoiler.warning))
+            lines.append(text("console.content_warning", warning=message.spoiler.warning))
             lines += [f"||{line}||" for line in message.spoiler.text.splitlines()]
         if message.attachment is not None:
             saved = self._save(message.attachment.filename, message.attachment.data)
-            lines.append(texts.text("console.file_saved", path=saved))
+            lines.append(text("console.file_saved", path=saved))
         lines += [f"→ /{choice.command}   {choice.label}" for choice in message.choices]
         self.out.write(f"[{label}] {lines[0]}\n")
         for line in lines[1:]:
@@ -83,30 +100,13 @@ class ConsoleAdapter(Adapter):
         return path
 
     async def send(self, place: Place, message: Message) -> str:
-        key = message.idempotency_key and self._hash(message.idempotency_key)
-        if self._deliveries is None or key is None:
+        if self._ledger is None or message.idempotency_key is None:
             self._print(place, message)
             self._sent += 1
             return f"m{self._sent}"
-        async with self._deliveries.transaction() as tx:
-            printed = await tx.fetchval(
-                "SELECT id FROM console_deliveries WHERE idempotency_key = $1", key
-            )
-            if printed is None:
-                number = await tx.fetchval(
-                    "INSERT INTO console_deliveries (idempotency_key) VALUES ($1) RETURNING id",
-                    key,
-                )
-                # Only a recent message can be sent again (its outbox row is still
-                # there): the table keeps the last REMEMBERED keys, not every one.
-                await tx.execute(
-                    "DELETE FROM console_deliveries WHERE id <= $1", number - REMEMBERED
-                )
-        if printed is not None:
-            return f"m{printed}"  # printed before a restart: the outbox is catching up
-        # Durable before it is printed: a kill in between loses this one message
-        # rather than printing it twice (at most once, as prompts promise).
-        self._print(place, message)
+        number, first = await self._ledger.claim(message.idempotency_key)
+        if first:
+            self._print(place, message)
         return f"m{number}"
 
     async def reply(self, event: Event, message: Message) -> None:
@@ -116,10 +116,10 @@ class ConsoleAdapter(Adapter):
         self._print(place, message)
 
     async def react(self, place: Place, message_id: str, emoji: str) -> None:
-        self._print(place, Message(texts.text("console.reacted", emoji=emoji, message=message_id)))
+        self._print(place, Message(text("console.reacted", emoji=emoji, message=message_id)))
 
     async def delete(self, place: Place, message_id: str) -> None:
-        self._print(place, Message(texts.text("console.deleted", message=message_id)))
+        self._print(place, Message(text("console.deleted", message=message_id)))
 
     async def close(self) -> None:
         self.connected = False
@@ -153,7 +153,9 @@ def parse_clock(text: str, now: datetime) -> datetime:
 class ConsoleSession:
     """Reads playground lines and turns them into events for Hearth."""
 
-    def __init__(self, hearth, adapter: ConsoleAdapter, clock: FakeClock | None, who: str) -> None:  # noqa: ANN001
+    def __init__(
+        self, hearth: Playground, adapter: ConsoleAdapter, clock: Clock | None, who: str
+    ) -> None:
         self.hearth = hearth
         self.adapter = adapter
         self.clock = clock
@@ -204,7 +206,7 @@ class ConsoleSession:
         elif word == "clock":
             if self.clock is None:
                 raise ConsoleError("this session runs on the real clock")
-            await self.hearth.scheduler.advance_to(parse_clock(rest, self.clock.now()))
+            await self.hearth.advance_to(parse_clock(rest, self.clock.now()))
         elif line[:1] in ("/", "!"):
             await self.hearth.handle(CommandGiven(_event_id(), member, self.place, line[1:]))
         else:

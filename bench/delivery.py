@@ -55,7 +55,7 @@ from checkins import format_table  # bench/ is on the path: run as a script or b
 
 from bot.app import Hearth
 from bot.clock import Clock, FakeClock
-from bot.config import Adapters, Community, Config, ConsoleAdapter, DiscordAdapter
+from bot.config import AdapterSettings, Community, Config, ConsoleSettings, DiscordSettings
 from bot.localtime import EVERY_DAY, epoch
 from bot.members import sealed_row
 from bot.port import Adapter, DeliveryError, Event, Member, Message, Place
@@ -126,9 +126,9 @@ def _remove(path: Path) -> None:
 def _config(path: Path, limit: int) -> Config:
     return Config(
         database=f"sqlite:///{path}",
-        adapters=Adapters(
-            console=ConsoleAdapter(enabled=False),
-            discord=DiscordAdapter(enabled=True, token="bench", sends_per_second=limit),
+        adapters=AdapterSettings(
+            console=ConsoleSettings(enabled=False),
+            discord=DiscordSettings(enabled=True, token="bench", sends_per_second=limit),
         ),
         communities=(Community(name="bench", platform="discord", guild_id="1"),),
     )

@@ -9,22 +9,17 @@ durable are the replies sent. Bad input rolls everything back.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import logging
 import os
 from collections.abc import Mapping
+from datetime import datetime
 
-from bot import members
+from bot import invocations, members, texts
+from bot.adapter_store import AdapterState
 from bot.clock import Clock
-from bot.commands import (
-    Refusal,
-    Request,
-    Router,
-    scope_choices,
-    split_command,
-    take_community_option,
-)
 from bot.config import Community, Config
-from bot.feature import Feature, Services, Subscriber, Wiring
+from bot.feature import Feature, Services, Subscriber, Suggester, Wiring
 from bot.features import checkins, help, milestones, moderation_tools, mydata, safety, sharing
 from bot.housekeeping import Housekeeping
 from bot.localtime import day_floor
@@ -33,17 +28,35 @@ from bot.metrics import Metrics
 from bot.moderators import add_mod_command
 from bot.outbox import OutboxDeliverer, find_sent
 from bot.port import (
+    SUGGEST_COMMAND,
+    SUGGEST_COMMUNITY,
+    SUGGEST_TIMEZONE,
     Adapter,
     ChoicePicked,
+    Command,
     CommandGiven,
+    Declarations,
     Event,
+    Group,
+    Invoked,
     Member,
     Message,
     MessagePosted,
     ReactionAdded,
+    Words,
 )
 from bot.relays import RelayJob
 from bot.reload import ReloadPlan, ReloadUnavailable, plan_reload
+from bot.requests import (
+    Args,
+    Handler,
+    Refusal,
+    Request,
+    Router,
+    scope_choices,
+    split_command,
+    take_community_option,
+)
 from bot.scheduler import Scheduler
 from bot.storage import Database, Transaction
 from bot.texts import text
@@ -61,6 +74,9 @@ FEATURES: tuple[Feature, ...] = (
     sharing.FEATURE,
     moderation_tools.FEATURE,
 )
+
+#: the core's own group: `mod …`, filled by the features (bot/moderators.py)
+MOD_GROUP = Group("mod", Words("discord.group_mod"), moderators=True)
 
 # In English: a failure may come before the member (and their language) is known.
 SORRY = text("core.sorry")
@@ -85,18 +101,26 @@ class Hearth:
         self.db = db
         self.vault = vault
         self.clock = clock
+        self.store = AdapterState(db, vault, clock)  # the adapters' own state (bot/port.py)
         self.adapters = dict(adapters)
         self.router = Router()
         self.features = features
+        for feature in features:
+            if feature.catalogue is not None:
+                texts.include(feature.catalogue)
         wiring = Wiring(
             held=tuple(kind for f in features for kind in f.held),
             data_parts=tuple(f for f in features if f.export or f.erase),
             reloader=self,
         )
         for feature in features:
-            feature.commands(self.router, wiring)
+            feature.handlers(self.router, wiring)
         add_mod_command(self.router, wiring.mod_commands, wiring.mod_usage)
-        self.mod_commands = wiring.mod_commands  # the Discord tree offers only these
+        self.mod_commands = wiring.mod_commands  # `declared` offers only these
+        self._declared: dict[str, Declarations] = {}  # by platform, until a reload
+        self._suggesters: dict[str, Suggester] = {
+            name: suggester for f in features for name, suggester in f.suggests.items()
+        }
         self.listeners: dict[type, list[Subscriber]] = {}
         for feature in features:
             for kind, listener in feature.listens.items():
@@ -110,7 +134,7 @@ class Hearth:
             config,
             resolvers={kind: r for f in features for kind, r in f.relays.items()},
         )
-        services = Services(db, config, vault, self.metrics)
+        services = self._services = Services(db, config, vault, self.metrics)
         jobs = [job for feature in features for job in feature.jobs(services)]
         housekeeping = Housekeeping(db, config, clock.now())
         # Everything that reads the config outside an event: `reload` swaps it in each.
@@ -125,9 +149,11 @@ class Hearth:
         kind = type(event).__name__
         self.metrics.event_handled(kind)
         config = self.config  # a reload meanwhile applies from the next event on
+        exposed: list[Event] = []  # a private command typed where others see it
         try:
-            request = await self._apply(event, config)
+            request = await self._apply(event, config, exposed)
         except Refusal as refusal:
+            await self._withdraw(adapter, exposed)
             self.metrics.error("refusal")
             for message in (Message(refusal.message), *refusal.also):
                 await adapter.reply(event, message)
@@ -137,6 +163,7 @@ class Hearth:
             log.exception("%s %s failed", kind, event.event_id)
             await adapter.reply(event, Message(SORRY))
             return
+        await self._withdraw(adapter, exposed)
         if request is None:
             return
         log.debug("%s %s handled", kind, event.event_id)
@@ -155,11 +182,19 @@ class Hearth:
         self.scheduler.wake()
 
     @staticmethod
+    async def _withdraw(adapter: Adapter, exposed: list[Event]) -> None:
+        for event in exposed:
+            try:
+                await adapter.withdraw(event)
+            except Exception:
+                log.warning("%s: the member's words could not be taken down", event.event_id)
+
+    @staticmethod
     def _scoped(message: Message, request: Request, several: bool) -> Message:
         """In a DM shared by several communities, a choice must say which one it is for."""
         return scope_choices(message, request.community.name) if several else message
 
-    async def _apply(self, event: Event, config: Config) -> Request | None:
+    async def _apply(self, event: Event, config: Config, exposed: list[Event]) -> Request | None:
         """Run the event's handler in one transaction; None when there is nothing to do."""
         now = self.clock.now()
         async with self.db.transaction() as tx:
@@ -178,12 +213,7 @@ class Hearth:
             if claimed != 1:
                 log.info("%s %s seen before; ignored", type(event).__name__, event.event_id)
                 return None
-            name, args = split_command(command)
-            info = self.router.find(name)
-            if info is None:
-                # language: English until the member (and their Request) is known
-                raise Refusal(text("core.unknown_command", command=name[:40]))
-            community_name, args = take_community_option(args)
+            handler, args, community_name, values = self._resolve(event, command, config)
             community = self._community_for(event, community_name, config)
             member = await members.get_or_create(tx, self.vault, event.member)
             request = Request(
@@ -196,11 +226,42 @@ class Hearth:
                 self.vault,
                 config,
                 attachments_shown=self.adapters[event.member.platform].shows_attachments,
+                values=values,
+                fields=event.fields if isinstance(event, Invoked) else {},
                 listeners=self.listeners,
             )
             await self._tell_if_unreachable(request)
-            await info.handler(request)
+            route = self.router.find(split_command(command_words(command))[0])
+            if route and route.private and route.private(args) and not event.unseen:
+                exposed.append(event)
+            await handler(request)
             return request
+
+    def _resolve(
+        self, event: Event, command: str | Command, config: Config
+    ) -> tuple[Handler, Args, str | None, dict[str, object]]:
+        """What answers the event: its handler, the words it reads, the community
+        named (`--community`, or picked on the platform) and typed values. Refusals
+        here are in English: the member (and their language) is not known yet."""
+        if isinstance(command, Command):
+            assert isinstance(event, Invoked)
+            values = invocations.checked_values(command, event.values)
+            form = command.form_for(values)
+            if event.fields and form is not None and form.name in self.router.forms:
+                args = Args(invocations.words_for(command, values))
+                return self.router.forms[form.name], args.shift(), event.community, values
+            words = invocations.words_for(command, values)
+            name, args = split_command(words)
+            route = self.router.find(name)
+            if route is None:
+                raise Refusal(text("core.unknown_command", command=name[:40]))
+            return route.handler, args, event.community, values
+        name, args = split_command(command)
+        route = self.router.find(name)
+        if route is None:
+            raise Refusal(text("core.unknown_command", command=name[:40]))
+        community_name, args = take_community_option(args)
+        return route.handler, args, community_name, {}
 
     async def _one_at_a_time(self, tx: Transaction, member: Member) -> None:
         """Serialise one member's events across processes (PostgreSQL): two `share`
@@ -214,8 +275,11 @@ class Hearth:
         number = int.from_bytes(base64.urlsafe_b64decode(lookup + "==")[:8], "big", signed=True)
         await tx.execute(tx.dialect.member_lock, number)
 
-    async def _command_for(self, tx: Transaction, event: Event) -> str | None:
-        """The command an event stands for, if any."""
+    async def _command_for(self, tx: Transaction, event: Event) -> str | Command | None:
+        """The command an event stands for, if any: words, or a declared command."""
+        if isinstance(event, Invoked):
+            platform = event.member.platform
+            return invocations.find(self.declared(platform).commands, event)
         if isinstance(event, CommandGiven):
             return event.text
         if isinstance(event, ChoicePicked):
@@ -269,6 +333,59 @@ class Hearth:
             await members.mark_told_unreachable(req.tx, member.id)
             req.say(req.t("core.unreachable_notice"))
 
+    # --- what adapters offer members -------------------------------------------
+
+    def declared(self, platform: str) -> Declarations:
+        """Every command the features declare and the router answers, in the
+        features' order, with their groups (the port's `Core.declared`)."""
+        found = self._declared.get(platform)
+        if found is None:
+            found = self._declared[platform] = self._declare(platform)
+        return found
+
+    def _declare(self, platform: str) -> Declarations:
+        here = dataclasses.replace(self.config, communities=self.config.communities_on(platform))
+        commands: list[Command] = []
+        groups: dict[str, Group] = {MOD_GROUP.name: MOD_GROUP}
+        for feature in self.features:
+            groups.update((group.name, group) for group in feature.groups)
+            commands += [c for c in feature.commands(here) if self._answered(c)]
+        return Declarations(tuple(commands), groups)
+
+    def _answered(self, command: Command) -> bool:
+        """Declared commands the core does not answer (a feature left out) are not offered."""
+        if self.router.find(command.root) is None:
+            return False
+        return command.root != MOD_GROUP.name or command.path[1] in self.mod_commands
+
+    async def suggest(
+        self,
+        member: Member,
+        source: str,
+        typed: str,
+        *,
+        command: tuple[str, ...] = (),
+        space: str | None = None,
+        community: str | None = None,
+    ) -> list[str]:
+        """Autocomplete for `source` (the port's `Core.suggest`)."""
+        mine = self.config.communities_on(member.platform)
+        if source == SUGGEST_TIMEZONE:
+            names: list[str] | tuple[str, ...] = invocations.zone_names()
+        elif source == SUGGEST_COMMUNITY:
+            names = [c.name for c in mine]
+        elif source == SUGGEST_COMMAND:
+            names = [route.name for route in self.router.listed]
+        elif source in self._suggesters:
+            # The community the command is for: the server's, else the one picked, else all.
+            chosen = [c for c in mine if space is not None and c.guild_id == space]
+            chosen = chosen or [c for c in mine if c.name == community] or list(mine)
+            found = [c.name for c in chosen]
+            names = await self._suggesters[source](self._services, member, found, command)
+        else:
+            names = []
+        return invocations.best_matches(names, typed)
+
     # --- configuration ---------------------------------------------------------
 
     def plan_reload(self) -> ReloadPlan:
@@ -276,18 +393,28 @@ class Hearth:
         `ConfigError` for an invalid file, `ReloadUnavailable` without one."""
         if self.config_path is None:
             raise ReloadUnavailable("started without a config file")
-        return plan_reload(self.config, self.config_path)
+        read_at_start = {
+            platform: adapter.community_keys_read_at_start
+            for platform, adapter in self.adapters.items()
+        }
+        return plan_reload(self.config, self.config_path, read_at_start=read_at_start)
 
     def reload(self, config: Config) -> None:
         """Run with `config` from now on. Events already in hand finish with the one
         they started with; the outbox, schedules and queues live in the database
         and are not touched."""
         self.config = config
+        self._services = dataclasses.replace(self._services, config=config)
+        self._declared.clear()  # mood labels may have changed
         for reader in self._config_readers:
             reader.config = config
         self.scheduler.wake()  # thresholds or times may have changed what is due
 
     # --- lifecycle ------------------------------------------------------------
+
+    async def advance_to(self, when: datetime) -> None:
+        """Move the virtual clock (the console playground, tests) and run what falls due."""
+        await self.scheduler.advance_to(when)
 
     async def settle(self) -> None:
         """Run whatever is due now (prompts, outbox): used after each console line."""
@@ -299,3 +426,7 @@ class Hearth:
     async def stop(self) -> None:
         await self.scheduler.stop()
         await self.scheduler.run_due()  # flush what is due before closing
+
+
+def command_words(command: str | Command) -> str:
+    return command if isinstance(command, str) else command.command_words

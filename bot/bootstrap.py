@@ -14,6 +14,7 @@ from typing import TextIO
 from bot.app import Hearth
 from bot.clock import Clock, FakeClock, SystemClock
 from bot.config import Config
+from bot.console_ledger import ConsoleLedger
 from bot.crypto import load_or_create_secret
 from bot.keys import refuse_if_rotation_unfinished
 from bot.metrics import Metrics
@@ -111,9 +112,8 @@ async def run(
     async with await open_database(config.database, converters=converters(vault)) as db:
         await db.mark_in_use()  # until it closes: `hearth keys rotate` waits for us
         if console is not None:
-            console.remember_deliveries(
-                db, lambda key: vault.lookup("console", key)
-            )  # a message printed before a crash stays printed once
+            # a message printed before a crash stays printed once
+            console.remember_deliveries(ConsoleLedger(db, lambda key: vault.lookup("console", key)))
         hearth = Hearth(config, db, clock, adapters, vault, Metrics(), config_path)
         with stop_on_signals(stopping), reload_on_hangup(hearth):
             async with serving(config.http, hearth, background=background):

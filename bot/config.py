@@ -136,7 +136,7 @@ class Community:
 
 
 @dataclass(frozen=True)
-class ConsoleAdapter:
+class ConsoleSettings:
     enabled: bool = True
     output_dir: str = "data/console"  # where charts and exports are written
     # Outbox sends and take-downs a second, `send_burst` of them at once (bot/pacing.py).
@@ -151,7 +151,7 @@ class DiscordShards:
 
 
 @dataclass(frozen=True)
-class DiscordAdapter:
+class DiscordSettings:
     enabled: bool = False
     token: str = ""
     sync_global: bool = False  # also register commands globally, for DMs (slow to appear)
@@ -161,7 +161,7 @@ class DiscordAdapter:
 
 
 @dataclass(frozen=True)
-class MatrixAdapter:
+class MatrixSettings:
     enabled: bool = False
     homeserver: str = ""
     user_id: str = ""
@@ -174,10 +174,10 @@ class MatrixAdapter:
 
 
 @dataclass(frozen=True)
-class Adapters:
-    console: ConsoleAdapter = field(default_factory=ConsoleAdapter)
-    discord: DiscordAdapter = field(default_factory=DiscordAdapter)
-    matrix: MatrixAdapter = field(default_factory=MatrixAdapter)
+class AdapterSettings:
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)
+    discord: DiscordSettings = field(default_factory=DiscordSettings)
+    matrix: MatrixSettings = field(default_factory=MatrixSettings)
 
 
 @dataclass(frozen=True)
@@ -197,7 +197,7 @@ class Log:
 class Config:
     database: str = "sqlite:///data/hearth.db"
     secret_key_file: str = "data/hearth.key"
-    adapters: Adapters = field(default_factory=Adapters)
+    adapters: AdapterSettings = field(default_factory=AdapterSettings)
     communities: tuple[Community, ...] = ()
     http: Http = field(default_factory=Http)
     log: Log = field(default_factory=Log)

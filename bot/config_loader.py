@@ -24,16 +24,16 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
 from bot.config import (
-    Adapters,
+    AdapterSettings,
     Checkins,
     Community,
     Config,
-    ConsoleAdapter,
-    DiscordAdapter,
+    ConsoleSettings,
+    DiscordSettings,
     Http,
     LanguageTerms,
     Log,
-    MatrixAdapter,
+    MatrixSettings,
     Milestones,
     Moderation,
     Privacy,
@@ -231,14 +231,14 @@ FIELD_CHECKS: dict[tuple[type, str], Check] = {
     (Moderation, "log_days"): _positive,
     (Resource, "name"): lambda name: None if name.strip() else "must not be empty",
     (Resource, "url"): _web_url,
-    (ConsoleAdapter, "sends_per_second"): _at_least(MIN_SENDS_PER_SECOND),
-    (ConsoleAdapter, "send_burst"): _positive,
-    (DiscordAdapter, "sends_per_second"): _at_least(MIN_SENDS_PER_SECOND),
-    (DiscordAdapter, "send_burst"): _positive,
-    (MatrixAdapter, "sends_per_second"): _at_least(MIN_SENDS_PER_SECOND),
-    (MatrixAdapter, "send_burst"): _positive,
-    (MatrixAdapter, "homeserver"): _web_url,
-    (MatrixAdapter, "user_id"): _matrix_user_id,
+    (ConsoleSettings, "sends_per_second"): _at_least(MIN_SENDS_PER_SECOND),
+    (ConsoleSettings, "send_burst"): _positive,
+    (DiscordSettings, "sends_per_second"): _at_least(MIN_SENDS_PER_SECOND),
+    (DiscordSettings, "send_burst"): _positive,
+    (MatrixSettings, "sends_per_second"): _at_least(MIN_SENDS_PER_SECOND),
+    (MatrixSettings, "send_burst"): _positive,
+    (MatrixSettings, "homeserver"): _web_url,
+    (MatrixSettings, "user_id"): _matrix_user_id,
     (Http, "port"): lambda port: None if 1 <= port <= 65535 else f"must be 1–65535 (got {port})",
     (Log, "level"): _one_of(*LOG_LEVELS),
     (Log, "format"): _one_of("text", "json"),
@@ -246,7 +246,7 @@ FIELD_CHECKS: dict[tuple[type, str], Check] = {
 
 
 def _cross_checks(
-    communities: list[tuple[str, Community]], adapters: Adapters
+    communities: list[tuple[str, Community]], adapters: AdapterSettings
 ) -> Iterator[tuple[str, str]]:
     """Rules that span several keys, as (key path, message)."""
     first_use: dict[str, str] = {}

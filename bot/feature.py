@@ -13,18 +13,22 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
-from bot.commands import Request, Router
 from bot.config import Config
 from bot.metrics import Metrics
 from bot.moderators import HeldKind, ModHandler
+from bot.port import Command, Group, Member
 from bot.relays import Resolver
+from bot.requests import Request, Router
 from bot.scheduler import Job
 from bot.storage import Database
 from bot.vault import Vault
 
 Subscriber = Callable[[Request, Any], Awaitable[None]]
+#: autocomplete values for a member: (services, member, community names, command path)
+Suggester = Callable[["Services", Member, Sequence[str], tuple[str, ...]], Awaitable[list[str]]]
 
 
 class Reloader(Protocol):
@@ -59,8 +63,12 @@ class Wiring:
     mod_usage: list[str] = field(default_factory=list)
 
 
-def _no_commands(router: Router, wiring: Wiring) -> None:
+def _no_handlers(router: Router, wiring: Wiring) -> None:
     return None
+
+
+def _no_commands(config: Config) -> Sequence[Command]:
+    return ()
 
 
 def _no_jobs(services: Services) -> Sequence[Job]:
@@ -70,8 +78,17 @@ def _no_jobs(services: Services) -> Sequence[Job]:
 @dataclass(frozen=True)
 class Feature:
     name: str
-    #: adds the feature's commands (and `mod` subcommands) to the router
-    commands: Callable[[Router, Wiring], None] = _no_commands
+    #: adds the handlers of its commands (and `mod` subcommands) to the router
+    handlers: Callable[[Router, Wiring], None] = _no_handlers
+    #: its commands as members invoke them: typed options, limits, forms (bot/port.py);
+    #: Discord's slash commands are made from these
+    commands: Callable[[Config], Sequence[Command]] = _no_commands
+    #: first words its commands share (`checkin …`), with what they are for
+    groups: tuple[Group, ...] = ()
+    #: autocomplete sources it answers (`Option.suggest`), by name
+    suggests: Mapping[str, Suggester] = field(default_factory=dict)
+    #: a folder of its own catalogue (`<locale>/LC_MESSAGES/*.po`), beside bot/texts'
+    catalogue: Path | None = None
     #: its scheduled jobs; each has a `config` the bot replaces on reload
     jobs: Callable[[Services], Sequence[Job]] = _no_jobs
     #: resolvers for its kinds of batched relay (bot/relays.py), by kind

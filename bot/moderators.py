@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.commands import Args, Refusal, Request, Router
 from bot.config import Community
 from bot.port import Event
+from bot.requests import Args, Refusal, Request, Router
 from bot.texts import text
 
 
@@ -30,7 +30,8 @@ def is_moderator(event: Event, community: Community) -> bool:
         return True
     if any(role in moderators.roles for role in event.roles):
         return True
-    return event.power_level is not None and event.power_level >= moderators.power_level
+    level = event.power_levels.get(community.name)
+    return level is not None and level >= moderators.power_level
 
 
 ModHandler = Callable[[Request, Args], Awaitable[None]]

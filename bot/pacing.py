@@ -19,7 +19,7 @@ import dataclasses
 import math
 from datetime import UTC, datetime, timedelta
 
-from bot.config import Adapters
+from bot.config import AdapterSettings
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -88,11 +88,11 @@ class Pacing:
     """A bucket for each platform whose adapter config names a rate; any other
     platform (the console by default) sends unpaced."""
 
-    def __init__(self, adapters: Adapters | None = None) -> None:
+    def __init__(self, adapters: AdapterSettings | None = None) -> None:
         self._buckets: dict[str, TokenBucket] = {}
-        self.configure(adapters or Adapters())
+        self.configure(adapters or AdapterSettings())
 
-    def configure(self, adapters: Adapters) -> None:
+    def configure(self, adapters: AdapterSettings) -> None:
         """Apply the rates in `adapters` (at start, and on a reload)."""
         for platform in (f.name for f in dataclasses.fields(adapters)):
             settings = getattr(adapters, platform)

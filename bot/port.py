@@ -8,8 +8,19 @@ decides anything a member could notice differently on another platform.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
+
+from bot.config import Config
+from bot.texts import ENGLISH, LOCALES, plural, text
+
+__all__ = [  # what adapters read of the catalogue, through the port
+    "ENGLISH",
+    "LOCALES",
+    "plural",
+    "text",
+]
 
 # --- who and where ---------------------------------------------------------
 
@@ -63,9 +74,10 @@ class Event:
     #: only the member saw what they typed (a Discord modal or ephemeral command),
     #: even though `place` is a channel; DMs are private by nature
     private: bool = field(default=False, kw_only=True)
-    #: facts the core needs to tell a moderator: Discord role ids, Matrix power level
+    #: facts the core needs to tell a moderator: Discord role ids, and Matrix power
+    #: levels by community name (the highest the member holds in its rooms)
     roles: tuple[str, ...] = field(default=(), kw_only=True)
-    power_level: int | None = field(default=None, kw_only=True)
+    power_levels: Mapping[str, int] = field(default_factory=dict, kw_only=True)
 
     @property
     def unseen(self) -> bool:
@@ -78,6 +90,21 @@ class CommandGiven(Event):
     """`!checkin 4 good day` or a Discord slash command, as words after the prefix."""
 
     text: str
+
+
+@dataclass(frozen=True)
+class Invoked(Event):
+    """A declared command with typed values (a Discord slash command or its form).
+
+    `command` is the declaration's path (`("checkin", "schedule")`), `values` its
+    options as the platform typed them, `fields` what the member wrote in the
+    command's form, and `community` one the member picked (a DM shared by several
+    communities). The core checks them against the declaration, once."""
+
+    command: tuple[str, ...]
+    values: Mapping[str, object] = field(default_factory=dict)
+    fields: Mapping[str, str] = field(default_factory=dict)
+    community: str | None = None
 
 
 @dataclass(frozen=True)
@@ -170,6 +197,9 @@ class Adapter(ABC):
     shows_attachments: bool = True
     #: whether events can arrive and sends can go out right now (`/healthz`)
     connected: bool = True
+    #: community keys this adapter reads once, at start (Matrix maps its rooms
+    #: then): `mod reload` keeps their running values until a restart
+    community_keys_read_at_start: tuple[str, ...] = ()
 
     @abstractmethod
     async def send(self, place: Place, message: Message) -> str:
@@ -185,6 +215,210 @@ class Adapter(ABC):
     @abstractmethod
     async def delete(self, place: Place, message_id: str) -> None: ...
 
+    async def withdraw(self, event: Event) -> None:  # noqa: B027 - most platforms need nothing
+        """Take down what the member typed where others could see it (a private
+        command in a room): the core asks; the platform does what it may."""
+
     async def close(self) -> None:  # noqa: B027 - an adapter holding no connection needs nothing
         """At shutdown, after the last send: save what resuming needs (a sync
         token, say) and disconnect."""
+
+
+# --- what the core declares: commands with typed options --------------------------
+
+
+@dataclass(frozen=True)
+class Words:
+    """A catalogue message an adapter shows as a label, in the reader's language."""
+
+    id: str
+    values: tuple[tuple[str, object], ...] = ()
+
+    def __call__(self, locale: str = ENGLISH, /, **more: object) -> str:
+        return text(self.id, locale, **dict(self.values), **more)
+
+
+#: where an option's autocomplete comes from (`Core.suggest`)
+SUGGEST_TIMEZONE = "timezone"
+SUGGEST_COMMAND = "command"
+SUGGEST_COMMUNITY = "community"
+
+
+@dataclass(frozen=True)
+class Option:
+    """One typed option of a command, with the limits the core holds it to."""
+
+    name: str
+    description: Words
+    kind: type = str  # str, int or bool
+    required: bool = False
+    choices: tuple[tuple[Words, str], ...] = ()  # (what the member sees, the value)
+    suggest: str | None = None  # an autocomplete source
+    min_value: int | None = None
+    max_value: int | None = None
+    max_length: int | None = None
+    flag: str | None = None  # a bool option: the word it adds when true
+    opens: str | None = None  # a bool option: when true, the command's form opens
+    prefill: str | None = None  # not a word: it fills in the form's field of this name
+
+
+@dataclass(frozen=True)
+class Field:
+    """One box of a command's form (a Discord modal)."""
+
+    name: str
+    label: Words
+    long: bool = False
+    required: bool = True
+    max_length: int = 4000
+    placeholder: Words | None = None
+    #: shown only when the invocation left this option out (a mood not yet picked)
+    unless: str | None = None
+
+
+@dataclass(frozen=True)
+class Form:
+    """Where a member writes a command's free text. `title` may use the
+    invocation's values (`{number}`); `title_if` swaps it when a flag is on."""
+
+    name: str
+    title: Words
+    fields: tuple[Field, ...]
+    title_if: tuple[tuple[str, Words], ...] = ()
+
+    def title_for(self, values: Mapping[str, object], locale: str = ENGLISH) -> str:
+        chosen = next((w for flag, w in self.title_if if values.get(flag)), self.title)
+        shown = {k: v for k, v in values.items() if isinstance(v, str | int)}
+        return chosen(locale, **shown)
+
+
+@dataclass(frozen=True)
+class Command:
+    """One invocable command: `checkin schedule`, `support`. `words` are the core's
+    words for it when they differ from the path (`checkin now` is `checkin`)."""
+
+    path: tuple[str, ...]
+    description: Words
+    options: tuple[Option, ...] = ()
+    words: str | None = None
+    form: Form | None = None  # always opens; an option's `opens` opens it on demand
+
+    @property
+    def root(self) -> str:
+        return self.path[0]
+
+    @property
+    def qualified_name(self) -> str:
+        return " ".join(self.path)
+
+    @property
+    def command_words(self) -> str:
+        return self.words if self.words is not None else self.qualified_name
+
+    def option(self, name: str) -> Option | None:
+        return next((o for o in self.options if o.name == name), None)
+
+    def form_for(self, values: Mapping[str, object]) -> Form | None:
+        """The form this invocation opens, if any (`/reply`, `/checkin now note:True`)."""
+        if self.form is None:
+            return None
+        if not any(o.opens for o in self.options):
+            return self.form
+        return self.form if any(values.get(o.name) for o in self.options if o.opens) else None
+
+
+@dataclass(frozen=True)
+class Group:
+    """Commands sharing a first word (`checkin …`). A `moderators` group is shown
+    only to members whose platform permissions suggest they moderate; the core
+    still checks every use."""
+
+    name: str
+    description: Words
+    moderators: bool = False
+
+
+@dataclass(frozen=True)
+class Declarations:
+    commands: tuple[Command, ...]
+    groups: Mapping[str, Group]
+
+    def find(self, path: Sequence[str]) -> Command | None:
+        path = tuple(path)
+        return next((c for c in self.commands if c.path == path), None)
+
+    def form_for_choice(self, command: str) -> tuple[Command, dict[str, object]] | None:
+        """A choice (`reply 4`) whose command still needs the member's words: the
+        command and its values, so the platform can open its form."""
+        words = command.split()
+        for declared in self.commands:
+            head = declared.command_words.split()
+            if declared.form is None or any(o.opens for o in declared.options):
+                continue
+            if words[: len(head)] != head:
+                continue
+            rest = words[len(head) :]
+            wanted = [o for o in declared.options if not o.prefill and o.kind is not bool]
+            if len(rest) != len([o for o in wanted if o.required]):
+                continue
+            return declared, {o.name: value for o, value in zip(wanted, rest, strict=False)}
+        return None
+
+
+# --- what an adapter may call --------------------------------------------------------
+
+
+class AdapterStore(Protocol):
+    """A small key-value store for an adapter's own state, kept by the core's
+    storage: `state` for the adapter's (a sync token), `member_state` for one
+    member's (a DM room id), sealed and erased with the member."""
+
+    async def state(self, platform: str, key: str) -> str | None: ...
+
+    async def save_state(self, platform: str, key: str, value: str) -> None: ...
+
+    async def member_state(self, member: Member, key: str) -> str | None: ...
+
+    async def save_member_state(self, member: Member, key: str, value: str) -> None: ...
+
+
+class Secrets(Protocol):
+    """What an adapter may ask of the deployment secret: a key of its own, and
+    sealing what it keeps outside the database (a login token)."""
+
+    def derive_key(self, purpose: str) -> bytes: ...
+
+    def seal_text(self, context: str, value: str) -> str: ...
+
+    def open_text(self, context: str, token: str) -> str | None:
+        """None when `token` does not open with this secret (a rotated key)."""
+        ...
+
+
+class Core(Protocol):
+    """The core as an adapter sees it (bot/app.py's `Hearth` is one)."""
+
+    @property
+    def config(self) -> Config: ...
+
+    @property
+    def store(self) -> AdapterStore: ...
+
+    async def handle(self, event: Event) -> None: ...
+
+    def declared(self, platform: str) -> Declarations:
+        """The commands to offer members on `platform` (slash commands, autocomplete)."""
+        ...
+
+    async def suggest(
+        self,
+        member: Member,
+        source: str,
+        typed: str,
+        *,
+        command: tuple[str, ...] = (),
+        space: str | None = None,
+        community: str | None = None,
+    ) -> list[str]:
+        """Autocomplete values for `source`, best first."""
+        ...

@@ -28,6 +28,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from bot.adapter_store import carry_matrix_over
 from bot.anonymity import item_token, seal_member, target_token
 from bot.crypto import pseudonym as _old_pseudonym
 from bot.localtime import from_epoch
@@ -51,8 +52,9 @@ DAY = 86_400
 
 
 def converters(vault: Vault) -> dict[int, Callable[[Transaction], Awaitable[None]]]:
-    """The migration steps that rewrite rows under the key, for `open_database`."""
-    return {7: lambda tx: upgrade(tx, vault)}
+    """The migration steps that rewrite rows under the key, for `open_database`:
+    7 (this module) and 9 (the Matrix DM rooms, into the adapters' store)."""
+    return {7: lambda tx: upgrade(tx, vault), 9: lambda tx: carry_matrix_over(tx, vault)}
 
 
 def _unfindable() -> str:

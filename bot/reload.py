@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.config import Adapters, Community, Config
+from bot.config import AdapterSettings, Community, Config
 from bot.config_loader import load_config
 
 # Top-level keys only a restart applies.
@@ -40,15 +40,28 @@ class ReloadPlan:
     kept: tuple[str, ...]
 
 
+# What decides where a community lives: its adapter sets that up at start.
+PINNED = ("platform", "guild_id")
+
+
 def plan_reload(
-    running: Config, path: str | os.PathLike[str], environ: Mapping[str, str] | None = None
+    running: Config,
+    path: str | os.PathLike[str],
+    environ: Mapping[str, str] | None = None,
+    *,
+    read_at_start: Mapping[str, tuple[str, ...]] | None = None,
 ) -> ReloadPlan:
     """Read and validate `path` against the running config; raises `ConfigError`
-    (every problem, with its line and key path) and changes nothing if it is invalid."""
-    return plan_for(running, load_config(path, environ))
+    (every problem, with its line and key path) and changes nothing if it is invalid.
+    `read_at_start` names, by platform, the community keys its adapter reads only
+    at start (the port's `Adapter.community_keys_read_at_start`)."""
+    return plan_for(running, load_config(path, environ), read_at_start or {})
 
 
-def plan_for(running: Config, new: Config) -> ReloadPlan:
+def plan_for(
+    running: Config, new: Config, read_at_start: Mapping[str, tuple[str, ...]] | None = None
+) -> ReloadPlan:
+    read_at_start = read_at_start or {}
     adapters = _with_live_keys(running.adapters, new.adapters)
     kept: list[str] = []
     for key in RESTART_ONLY:
@@ -64,7 +77,8 @@ def plan_for(running: Config, new: Config) -> ReloadPlan:
             kept.append(f"{path} (gone from the file)")
             communities.append(old)
             continue
-        pinned = {key: getattr(old, key) for key in _pinned(old)}
+        keys = PINNED + read_at_start.get(old.platform, ())
+        pinned = {key: getattr(old, key) for key in keys}
         for key, value in pinned.items():
             kept += _diff(value, getattr(fresh, key), f"{path}.{key}")
         merged = dataclasses.replace(fresh, **pinned)
@@ -77,7 +91,7 @@ def plan_for(running: Config, new: Config) -> ReloadPlan:
     return ReloadPlan(config, tuple(applied), tuple(kept))
 
 
-def _with_live_keys(running: Adapters, new: Adapters) -> Adapters:
+def _with_live_keys(running: AdapterSettings, new: AdapterSettings) -> AdapterSettings:
     """The running adapters' settings, with the new file's LIVE_ADAPTER_KEYS."""
     fresh = {}
     for f in dataclasses.fields(running):
@@ -85,13 +99,6 @@ def _with_live_keys(running: Adapters, new: Adapters) -> Adapters:
         live = {key: getattr(getattr(new, f.name), key) for key in LIVE_ADAPTER_KEYS}
         fresh[f.name] = dataclasses.replace(old, **live)
     return dataclasses.replace(running, **fresh)
-
-
-def _pinned(community: Community) -> tuple[str, ...]:
-    """A community's keys that decide where it lives, set up by its adapter at start."""
-    if community.platform == "matrix":
-        return ("platform", "guild_id", "channels")  # the adapter maps its rooms once
-    return ("platform", "guild_id")
 
 
 def _diff(old: Any, new: Any, path: str) -> list[str]:

@@ -41,6 +41,14 @@ def is_blank(text: str) -> bool:
     return not any(ch.isprintable() and not ch.isspace() for ch in text)
 
 
+def require_unseen(req: Request, refusal: str) -> None:
+    """Anonymous words are only taken where nobody watched them being typed: a DM,
+    or a platform's private input (a Discord slash command). `refusal` is the
+    catalogue id that says where to write instead."""
+    if not req.event.unseen:
+        raise Refusal(req.t(refusal))
+
+
 class Refusal(Exception):
     """Bad input or a request we won't do: the message is shown to the member
     and the transaction is rolled back, so nothing changes. `also` carries
@@ -103,6 +111,9 @@ class Request:
     deferred: list[Callable[[], Awaitable[Message]]] = field(default_factory=list)
     #: the member's language for replies (bot/texts); English until they choose
     locale: str = texts.ENGLISH
+    #: a typed invocation's option values and its form's fields (bot/port.py `Invoked`)
+    values: Mapping[str, object] = field(default_factory=dict)
+    fields: Mapping[str, str] = field(default_factory=dict)
     #: the features listening to each core event (bot/events.py), set by the app
     listeners: Mapping[type, Sequence[Callable[[Request, Any], Awaitable[None]]]] = field(
         default_factory=dict
@@ -130,34 +141,60 @@ class Request:
 Handler = Callable[[Request], Awaitable[None]]
 
 
+#: which words of a command others must not see being typed (an anonymous share)
+Private = Callable[[Args], bool]
+
+
 @dataclass(frozen=True)
-class CommandInfo:
+class Route:
+    """A command's first word and what answers it. `private` says which of its
+    uses must be typed where nobody else sees (a DM, a Discord slash command);
+    elsewhere the core refuses with `private_refusal` and asks the platform to
+    take the member's message down."""
+
     name: str
     usage: str  # one line per form, e.g. "checkin [MOOD] [NOTE]"
     summary: str
     handler: Handler
     hidden: bool = False
+    private: Private | None = None
+    private_refusal: str = ""  # a catalogue id
 
 
 class Router:
     def __init__(self) -> None:
-        self.commands: dict[str, CommandInfo] = {}
+        self.routes: dict[str, Route] = {}
+        #: what answers a submitted form (bot/port.py `Form`), by the form's name
+        self.forms: dict[str, Handler] = {}
 
     def add(
-        self, name: str, handler: Handler, usage: str, summary: str, *, hidden: bool = False
+        self,
+        name: str,
+        handler: Handler,
+        usage: str,
+        summary: str,
+        *,
+        hidden: bool = False,
+        private: Private | None = None,
+        private_refusal: str = "",
     ) -> None:
         """Register a command; a `hidden` one is not listed by `help`."""
-        if name in self.commands:
+        if name in self.routes:
             raise ValueError(f"command {name!r} registered twice")
-        self.commands[name] = CommandInfo(name, usage, summary, handler, hidden)
+        self.routes[name] = Route(name, usage, summary, handler, hidden, private, private_refusal)
+
+    def add_form(self, name: str, handler: Handler) -> None:
+        if name in self.forms:
+            raise ValueError(f"form {name!r} registered twice")
+        self.forms[name] = handler
 
     @property
-    def listed(self) -> list[CommandInfo]:
-        """The commands members are shown (help, slash commands, autocomplete)."""
-        return [info for info in self.commands.values() if not info.hidden]
+    def listed(self) -> list[Route]:
+        """The commands members are shown (help, autocomplete)."""
+        return [route for route in self.routes.values() if not route.hidden]
 
-    def find(self, name: str) -> CommandInfo | None:
-        return self.commands.get(name.lower())
+    def find(self, name: str) -> Route | None:
+        return self.routes.get(name.lower())
 
 
 def split_command(text: str) -> tuple[str, Args]:

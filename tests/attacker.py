@@ -35,7 +35,7 @@ MEMBER_TABLES = (
     "contact_requests",
     "milestone_counters",
     "streak_milestones",
-    "matrix_dm_rooms",
+    "adapter_member_state",
 )
 # Rows written for something anonymous, whoever wrote it.
 ANONYMOUS_TABLES = (

@@ -11,20 +11,24 @@ import asyncio
 import dataclasses
 import itertools
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cache
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import aiohttp
 from discord.http import Route
+from jsonschema import Draft202012Validator
 from multidict import CIMultiDict
 
 from adapters.discord import DiscordAdapter
-from bot.app import Hearth
+from bot.app import FEATURES, Hearth
 from bot.clock import FakeClock
-from bot.config import Adapters, Channels, Community, Config, Moderators
-from bot.config import DiscordAdapter as DiscordSettings
+from bot.config import AdapterSettings, Channels, Community, Config, DiscordSettings, Moderators
+from bot.feature import Feature
 from bot.storage import open_database
 from bot.vault import Vault
 from tests.discord_payloads import (
@@ -327,7 +331,7 @@ def discord_config(db_url: str, *communities: Community, **adapter: Any) -> Conf
     settings = dataclasses.replace(base, **adapter)
     return Config(
         database=db_url,
-        adapters=Adapters(discord=settings),
+        adapters=AdapterSettings(discord=settings),
         communities=communities or (harbour(),),
     )
 
@@ -377,9 +381,10 @@ async def start(
     fake: FakeDiscord | None = None,
     defer_after: float = 1.5,
     connect: bool = True,
+    features: tuple[Feature, ...] = FEATURES,
 ) -> Harness:
-    """Hearth with the Discord adapter, logged in through `fake`, and (with
-    `connect`) READY and GUILD_CREATE fed through discord.py's parser."""
+    """Hearth (with `features`) and the Discord adapter, logged in through `fake`,
+    and (with `connect`) READY and GUILD_CREATE fed through discord.py's parser."""
     fake = fake or FakeDiscord()
     clock = clock or FakeClock(START)
     adapter = DiscordAdapter(
@@ -387,7 +392,7 @@ async def start(
     )
     install(adapter.client, fake)
     db = await open_database(config.database)
-    hearth = Hearth(config, db, clock, {"discord": adapter}, Vault(SECRET))
+    hearth = Hearth(config, db, clock, {"discord": adapter}, Vault(SECRET), features=features)
     await adapter.login(hearth)
     harness = Harness(hearth, adapter, fake, clock)
     if connect:
@@ -397,3 +402,45 @@ async def start(
             harness.feed("GUILD_CREATE", guild_create(guild_id, [MOD_ROLE]))
         await settle()
     return harness
+
+
+# --- Discord's own description of its API ------------------------------------------------
+
+OPENAPI = Path(__file__).resolve().parents[2] / "shared" / "discord-openapi.json"
+
+
+@cache
+def _openapi() -> dict[str, Any]:
+    described = json.loads(OPENAPI.read_text(encoding="utf-8"))
+    # The description types ids as strings; Discord takes them as JSON numbers too,
+    # and discord.py sends some so (`recipient_id`).
+    schemas = described["components"]["schemas"]
+    schemas["SnowflakeType"] = {"anyOf": [schemas["SnowflakeType"], {"type": "integer"}]}
+    return described
+
+
+@cache
+def _routes() -> tuple[tuple[re.Pattern[str], dict[str, Any]], ...]:
+    """Each path template as a pattern; the most literal first (`/users/@me/…`)."""
+    templates = sorted(_openapi()["paths"].items(), key=lambda item: item[0].count("{"))
+    return tuple(
+        (re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$"), operations)
+        for template, operations in templates
+    )
+
+
+def openapi_problems(request: Request) -> list[str]:
+    """What Discord's OpenAPI description (../shared/discord-openapi.json) finds wrong
+    with a JSON request body as discord.py sent it; [] for a body it accepts."""
+    if request.json is None or request.files:
+        return []  # no body, or a multipart one (its payload_json has its own schema)
+    found = [ops for pattern, ops in _routes() if pattern.match(request.path)]
+    operation = found[0].get(request.method.lower()) if found else None
+    if operation is None:
+        return [f"{request.method} {request.path}: not in Discord's API"]
+    schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    validator = Draft202012Validator({**schema, "components": _openapi()["components"]})
+    return [
+        f"{request.method} {request.path} {'/'.join(map(str, e.absolute_path))}: {e.message[:300]}"
+        for e in validator.iter_errors(request.json)
+    ]

@@ -5,8 +5,9 @@ An honest heuristic over the syntax tree, not a proof. A string literal (an
 f-string is one literal, its placeholders shown as `{}`) is reported when it is
 - the text of `x.say(...)`, `Refusal(...)`, `Message(...)`, a `Choice(...)`
   label, `TimingError(...)` (shown as a Refusal), the usage and summary of
-  `router.add(...)` (what `help` lists), or a Discord `Option`, `Leaf`,
-  `Field` or `Form` description, label, placeholder or title: any letter counts;
+  `router.add(...)` (what `help` lists), or a declared `Command`, `Group`,
+  `Option`, `Field` or `Form` description, label, placeholder or title (those
+  take `Words`, a catalogue id): any letter counts;
 - in the value of a module-level UPPER_CASE constant and has two or more words
   with letters (`TOO_FEW = "too few members to show"`, the labels in a tuple,
   the lines of a `"\\n".join([...])`), so `ENV_VAR = "HEARTH_KEY"` stays out;
@@ -61,9 +62,10 @@ SHOWN_CALLS: dict[str, _Shown] = {
     "Choice": _Shown((0,), ("label",)),
     "TimingError": _Shown((0,), ()),  # checkins/commands.py: raise Refusal(str(exc))
     "router.add": _Shown((2, 3), ("usage", "summary")),
-    # adapters/discord: slash commands and their forms
+    # command declarations (bot/port.py) and their forms: labels are `Words`, never text
     "Option": _Shown((1,), ("description",)),
-    "Leaf": _Shown((1,), ("description",)),
+    "Command": _Shown((1,), ("description",)),
+    "Group": _Shown((1,), ("description",)),
     "Field": _Shown((1,), ("label", "placeholder")),
     "Form": _Shown((1,), ("title",)),
 }

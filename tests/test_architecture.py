@@ -9,15 +9,17 @@ functions alike (a function-level import still ties two modules), but not those 
 from __future__ import annotations
 
 import ast
+import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.app import FEATURES
 from bot.clock import FakeClock
-from bot.commands import Request, Router
 from bot.config import Config
 from bot.feature import Feature, Services, Wiring
+from bot.port import Command, Option, Words
+from bot.requests import Request, Router
 from tests.conftest import START, Harness, RecordingAdapter, community
 from tests.literal_scan import member_facing_literals
 
@@ -133,8 +135,8 @@ def test_the_import_reader_sees_what_it_should():
     edges = graph()
     assert "bot.storage" in edges["bot.app"] and "bot.features.sharing" in edges["bot.app"]
     assert "bot.features.checkins.prompts" in edges["bot.features.checkins"]
-    # `if TYPE_CHECKING:` imports are not followed: bot.commands names MemberRecord so.
-    assert "bot.members" not in edges["bot.commands"]
+    # `if TYPE_CHECKING:` imports are not followed: bot.requests names MemberRecord so.
+    assert "bot.members" not in edges["bot.requests"]
 
 
 def test_no_feature_imports_another():
@@ -149,6 +151,82 @@ def test_no_feature_imports_another():
 
 def test_no_import_circles():
     assert cycles(graph()) == []
+
+
+#: what an adapter imports of the project besides its own package (issue 17); the
+#: standard library, aiohttp and its platform library are not the project's modules
+ADAPTERS_MAY_IMPORT = {"bot.port", "bot.config"}
+
+
+def test_the_matrix_adapter_imports_only_the_port_and_the_config():
+    crossings = [
+        f"{module} -> {target}"
+        for module, targets in graph().items()
+        if module.startswith("adapters.matrix")
+        for target in targets
+        if not target.startswith("adapters.matrix") and target not in ADAPTERS_MAY_IMPORT
+    ]
+    assert crossings == []
+
+
+# What each adapter may import besides the standard library and its own package: the
+# port, the config types, and its platform's library (ARCHITECTURE.md, "The port").
+CORE_FOR_ADAPTERS = {"bot.port", "bot.config"}
+PLATFORM_LIBRARIES = {
+    "adapters.console": set(),
+    "adapters.discord": {"discord", "aiohttp"},
+    "adapters.matrix": {"nio", "aiohttp"},
+}
+
+
+def every_import(path: Path) -> Iterator[str]:
+    """Every module `path` names in an import, `if TYPE_CHECKING:` ones too (a
+    type an adapter borrows from the core's insides is a tie all the same)."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            if node.module == "__future__":
+                continue
+            yield node.module
+            yield from (f"{node.module}.{alias.name}" for alias in node.names)
+
+
+def test_adapters_import_only_the_port_the_config_and_their_platform():
+    known = modules()
+    wrong = []
+    for name, path in known.items():
+        if not name.startswith("adapters."):
+            continue
+        package = next(p for p in PLATFORM_LIBRARIES if name == p or name.startswith(p + "."))
+        for target in every_import(path):
+            top = target.split(".")[0]
+            if top == "bot":
+                if target in known and target not in CORE_FOR_ADAPTERS:
+                    wrong.append(f"{name} -> {target}")
+            elif top == "adapters":
+                if target in known and not target.startswith(package):
+                    wrong.append(f"{name} -> {target}")
+            elif top not in sys.stdlib_module_names and top not in PLATFORM_LIBRARIES[package]:
+                wrong.append(f"{name} -> {target}")
+    assert wrong == []
+
+
+def test_the_core_names_no_platform():
+    """The core decides alike for every platform: no `platform == "discord"` in bot/.
+    The config loader may: it checks each platform's own YAML keys (a Discord
+    community needs its `guild_id`)."""
+    found = []
+    for name, path in modules().items():
+        if not name.startswith("bot.") or name == "bot.config_loader":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Compare) and any(
+                isinstance(side, ast.Constant) and side.value in {"discord", "matrix"}
+                for side in (node.left, *node.comparators)
+            ):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert found == []
 
 
 def test_the_cycle_finder_finds_one():
@@ -189,10 +267,10 @@ JOBS: list[GratitudeJob] = []
 
 
 async def thanks(req: Request) -> None:
-    req.say(f"Thank you for noticing {req.args.text or 'that'} 💛")
+    req.say(req.t("gratitude.thank_you", what=req.args.text or req.t("gratitude.that")))
 
 
-def _gratitude_commands(router: Router, wiring: Wiring) -> None:
+def _gratitude_handlers(router: Router, wiring: Wiring) -> None:
     router.add("thanks", thanks, "thanks TEXT — note something you're grateful for", "gratitude")
 
 
@@ -205,8 +283,19 @@ async def _gratitude_export(req: Request) -> dict[str, object]:
     return {"gratitude": {"member": req.member.user_id}}
 
 
+THANKS = Command(
+    ("thanks",),
+    Words("gratitude.thanks"),
+    (Option("text", Words("gratitude.option_text"), required=True, max_length=200),),
+)
+
 GRATITUDE = Feature(
-    "gratitude", commands=_gratitude_commands, jobs=_gratitude_jobs, export=_gratitude_export
+    "gratitude",
+    handlers=_gratitude_handlers,
+    commands=lambda config: (THANKS,),
+    jobs=_gratitude_jobs,
+    export=_gratitude_export,
+    catalogue=Path(__file__).parent / "gratitude",
 )
 
 
@@ -225,6 +314,8 @@ async def test_a_feature_is_its_declaration_plus_one_line(db_url):
         )
         h = Harness(hearth, adapter, clock)
         assert await h.command("ana", "thanks the sun") == ["Thank you for noticing the sun 💛"]
+        # declared once: offered to the platforms (Discord's slash commands) with the rest
+        assert THANKS in hearth.declared("console").commands
         assert "`thanks` — gratitude" in (await h.command("ana", "help"))[0]
         await h.advance(hours=2)
         assert JOBS[-1].runs == 1

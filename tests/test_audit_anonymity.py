@@ -194,8 +194,6 @@ def discord_url(tmp_path: Path) -> str:
 
 async def test_discord_requests_keep_every_anonymous_author_hidden(discord_url, caplog):
     pytest.importorskip("discord")
-    from adapters.discord import commands as spec
-    from bot.config import DEFAULT_MOOD_LABELS
     from tests.discord_payloads import (
         CELEBRATIONS,
         MOD_QUEUE,
@@ -212,10 +210,11 @@ async def test_discord_requests_keep_every_anonymous_author_hidden(discord_url, 
         name: user(400000000000000100 + n, name)
         for n, name in enumerate((*HIDDEN, PUBLIC, MODERATOR))
     }
-    leaves = {leaf.qualified_name: leaf for leaf in spec.leaves(DEFAULT_MOOD_LABELS)}
     h = await start(
         discord_config(discord_url, harbour(sharing=Sharing(vetting=True, cooldown_minutes=1)))
     )
+    # the slash commands as the adapter offers them: what the core declares
+    leaves = {command.qualified_name: command for command in h.adapter.declared.commands}
     try:
 
         async def say(who: str, place: str, text: str) -> None:
@@ -347,9 +346,8 @@ async def test_matrix_contents_keep_every_anonymous_author_hidden(tmp_path, capl
             "origin_server_ts": 1772434800000,
             "event_id": f"$in{next(counter)}",
         }
-        where = translate.Where(
-            room, sender if place == "dm" else None, 50 if who == MODERATOR else 0
-        )
+        levels = {"lighthouse": 50 if who == MODERATOR else 0}  # the adapter's power levels
+        where = translate.Where(room, sender if place == "dm" else None, levels)
         event = translate.inbound(NioEvent.parse_event(source), where)
         assert isinstance(event, CommandGiven) and event.member == Member("matrix", sender)
         await hearth.handle(event)

@@ -182,7 +182,7 @@ async def test_plain_dm_words_of_crisis_are_met_with_care_not_a_help_card(harnes
 
 
 async def test_unexpected_error_is_kind_and_rolls_back(harness, monkeypatch):
-    from bot.features.checkins import commands
+    from bot.features.checkins import handlers
 
     async def broken(req, mood, note):
         await req.tx.execute(
@@ -192,7 +192,7 @@ async def test_unexpected_error_is_kind_and_rolls_back(harness, monkeypatch):
         )
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(commands, "record", broken)
+    monkeypatch.setattr(handlers, "record", broken)
     replies = await harness.command("ana", "checkin 3")
     assert replies == [
         "Sorry — something went wrong on my side and nothing was changed. "

@@ -11,6 +11,7 @@ import pytest
 
 from adapters import console as playground
 from adapters.console import ConsoleError, parse_clock
+from bot.console_ledger import ConsoleLedger
 from bot.port import Member, Message, Place
 from bot.storage import open_database
 
@@ -163,11 +164,13 @@ def test_bad_clock_lines(text):
 
 
 async def test_the_playground_remembers_recent_printed_keys_only(tmp_path, monkeypatch):
-    monkeypatch.setattr(playground, "REMEMBERED", 3)
+    from bot import console_ledger
+
+    monkeypatch.setattr(console_ledger, "REMEMBERED", 3)
     out = io.StringIO()
     adapter = playground.ConsoleAdapter(out, tmp_path / "console")
     async with await open_database(f"sqlite:///{tmp_path}/hearth.db") as db:
-        adapter.remember_deliveries(db, lambda key: f"hashed-{key}")
+        adapter.remember_deliveries(ConsoleLedger(db, lambda key: f"hashed-{key}"))
         place = Place.dm(Member("console", "ana"))
         for n in range(5):
             await adapter.send(place, Message(f"message {n}", idempotency_key=f"k{n}"))

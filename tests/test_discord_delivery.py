@@ -32,7 +32,7 @@ from tests.discord_support import (
 ALICE = user(400000000000000001, "alice")
 BOB = user(400000000000000002, "bob")
 MONA = user(400000000000000003, "mona")
-SHARE_FORM = "hearth-form:share:share"
+SHARE_FORM = 'hearth-form:["share post",{}]'
 NO_MENTIONS = {"parse": []}
 
 
@@ -126,8 +126,9 @@ async def test_a_reply_is_threaded_under_its_share_and_a_take_down_deletes_both(
     await h.interact(submit(BOB, SHARE_FORM, {"text": "Evenings are hard."}))
     await h.flush()
     (share,) = posted(h, SHARES)
-    await h.interact(press(ALICE, share, buttons(share)["Reply anonymously"]))
-    await h.interact(submit(ALICE, "hearth-form:reply:reply 1", {"text": "They were for me too."}))
+    (form,) = await h.interact(press(ALICE, share, buttons(share)["Reply anonymously"]))
+    reply_form = form.json["data"]["custom_id"]
+    await h.interact(submit(ALICE, reply_form, {"text": "They were for me too."}))
     await h.flush()
     reply = h.fake.sent("POST", f"/channels/{SHARES}/messages")[-1].json
     assert reply["message_reference"]["message_id"] == int(share["id"])

@@ -25,6 +25,7 @@ from tests.discord_support import (
     Harness,
     discord_config,
     harbour,
+    openapi_problems,
     start,
 )
 
@@ -32,6 +33,7 @@ ALICE = user(400000000000000001, "alice")
 BOB = user(400000000000000002, "bob")
 CAROL = user(400000000000000003, "carol")
 MONA = user(400000000000000004, "mona")
+SHARE_FORM = 'hearth-form:["share post",{}]'
 
 
 def said(requests) -> str:
@@ -127,6 +129,9 @@ async def test_a_week_on_discord(db_url):
             assert who["id"] not in text and who["username"] not in text
     for text in dm_texts(h, BOB):
         assert CAROL["id"] not in text and "carol" not in text and "alice" not in text
+
+    # Every request of the week is one Discord's own API description accepts.
+    assert [problem for r in h.fake.requests for problem in openapi_problems(r)] == []
     await h.stop()
 
 
@@ -138,7 +143,7 @@ def url(tmp_path) -> str:
 async def test_buttons_and_forms_outlive_a_restart(url):
     config = discord_config(url, harbour(sharing=Sharing(vetting=False)))
     first = await start(config)
-    await first.interact(submit(BOB, "hearth-form:share:share", {"text": "A hard week."}))
+    await first.interact(submit(BOB, SHARE_FORM, {"text": "A hard week."}))
     await first.flush()
     (share,) = in_channel(first, SHARES)
     (form,) = await first.interact(press(ALICE, share, buttons(share)["Reply anonymously"]))

@@ -1,165 +1,211 @@
-"""The Discord adapter's pure part: slash command → core words, Message →
-what a Discord message is made of, forms and custom ids (no discord.py needed)."""
+"""The Discord adapter's pure part: the core's forms drawn as modals whose
+custom ids carry the invocation, Message → what a Discord message is made of,
+and custom ids (no discord.py needed)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from adapters.discord import commands as spec
 from adapters.discord import translate
-from bot.config import DEFAULT_MOOD_LABELS
-from bot.port import Attachment, Choice, Message, Spoiler
+from bot.port import (
+    Attachment,
+    Choice,
+    Command,
+    Declarations,
+    Field,
+    Form,
+    Invoked,
+    Message,
+    Option,
+    Spoiler,
+    Words,
+)
 
-LEAVES = {leaf.qualified_name: leaf for leaf in spec.leaves(DEFAULT_MOOD_LABELS)}
-
-# Every declared command, with what a Matrix or console member would type for it.
-INVOCATIONS = [
-    ("help", {}, "help"),
-    ("help", {"command": "checkin"}, "help checkin"),
-    ("checkin now", {}, "checkin"),
-    ("checkin now", {"mood": "4"}, "checkin 4"),
+# Declarations shaped like the core's (bot/features): the drawing is the adapter's,
+# whatever the core declares.
+SHARE_FORM = Form(
+    "share",
+    Words("discord.form_share_title"),
     (
-        "checkin schedule",
-        {"time": "09:00", "days": "weekdays", "timezone": "Europe/Berlin"},
-        "checkin schedule 09:00 weekdays Europe/Berlin",
+        Field(
+            "warning",
+            Words("discord.form_share_warning_label"),
+            required=False,
+            max_length=200,
+            placeholder=Words("discord.form_share_warning_placeholder"),
+        ),
+        Field("text", Words("discord.form_share_text_label"), long=True),
     ),
-    ("checkin schedule", {"time": "07:30"}, "checkin schedule 07:30"),
-    ("checkin pause", {"days": 3}, "checkin pause 3"),
-    ("checkin resume", {}, "checkin resume"),
-    ("checkin skip", {}, "checkin skip"),
-    ("checkin snooze", {}, "checkin snooze"),
-    ("checkin quiet", {"hours": "22:00-07:00"}, "checkin quiet 22:00-07:00"),
-    ("checkin history", {"days": 14}, "checkin history 14"),
-    ("checkin stop", {}, "checkin stop"),
-    ("resources", {}, "resources"),
-    ("privacy", {}, "privacy"),
-    ("contact", {"answer": "yes"}, "contact yes"),
-    ("mydata export", {}, "mydata export"),
-    ("mydata delete", {}, "mydata delete"),
-    ("mydata delete", {"confirm": True}, "mydata delete confirm"),
-    ("share post", {"content_warning": "grief"}, "share"),  # opens the form; see below
-    ("share list", {}, "share list"),
-    ("share delete", {"number": 2}, "share delete 2"),
-    ("share confirm", {}, "share confirm"),
-    ("share cancel", {}, "share cancel"),
-    ("reply", {"number": 4}, "reply 4"),  # opens the form
-    ("support", {"number": 4}, "support 4"),
-    ("report", {"number": "4.2", "reason": "unkind  words"}, "report 4.2 unkind words"),
-    ("mod queue", {}, "mod queue"),
-    ("mod approve", {"number": "4"}, "mod approve 4"),
-    ("mod reject", {"number": "4", "reason": "names a person"}, "mod reject 4 names a person"),
-    ("mod remove", {"number": "4.1"}, "mod remove 4.1"),
-    ("mod block", {"number": 4, "days": 7}, "mod block 4 7"),
-    ("mod unblock", {"block_id": "B-7KQ2MX"}, "mod unblock B-7KQ2MX"),
-    ("mod stats", {}, "mod stats"),
-    ("mod reload", {}, "mod reload"),
-    ("mod log", {"count": 20}, "mod log 20"),
+)
+SHARE = Command(
+    ("share", "post"),
+    Words("discord.command_share_post"),
     (
-        "milestone set",
-        {
-            "name": "sober",
-            "date": "2026-01-03",
-            "visibility": "anonymous",
-            "timezone": "Europe/Berlin",
-        },
-        "milestone set sober 2026-01-03 anonymous Europe/Berlin",
+        Option(
+            "content_warning",
+            Words("discord.option_share_post_content_warning"),
+            max_length=200,
+            prefill="warning",
+        ),
     ),
-    ("milestone list", {}, "milestone list"),
+    words="share",
+    form=SHARE_FORM,
+)
+NUMBER = Option("number", Words("discord.option_number_share"), int, required=True, min_value=1)
+REPLY = Command(
+    ("reply",),
+    Words("discord.command_reply"),
+    (NUMBER,),
+    form=Form(
+        "reply",
+        Words("discord.form_reply_title"),
+        (Field("text", Words("discord.form_reply_text_label"), long=True),),
+    ),
+)
+NOTE = Command(
+    ("checkin", "now"),
+    Words("discord.command_checkin_now"),
     (
-        "milestone reset",
-        {"name": "sober", "date": "2026-02-01"},
-        "milestone reset sober 2026-02-01",
+        Option("mood", Words("discord.option_mood"), choices=((Words("discord.days_mon"), "1"),)),
+        Option("note", Words("discord.option_checkin_now_note"), bool, opens="note"),
     ),
-    (
-        "milestone visibility",
-        {"name": "sober", "visibility": "public"},
-        "milestone visibility sober public",
+    words="checkin",
+    form=Form(
+        "note",
+        Words("discord.form_note_title"),
+        (
+            Field("mood", Words("discord.form_note_mood_label"), max_length=1, unless="mood"),
+            Field("note", Words("discord.form_note_label"), long=True),
+        ),
     ),
-    ("milestone remove", {"name": "sober", "confirm": True}, "milestone remove sober confirm"),
-    ("celebrate", {"anonymous": True}, "celebrate anonymous"),  # opens the form
-    ("cheer", {"number": 3}, "cheer 3"),
-]
+)
+WIN = Command(
+    ("celebrate",),
+    Words("discord.command_celebrate"),
+    (Option("anonymous", Words("discord.option_celebrate_anonymous"), bool, flag="anonymous"),),
+    form=Form(
+        "win",
+        Words("discord.form_win_title"),
+        (Field("text", Words("discord.form_win_text_label"), long=True),),
+        title_if=(("anonymous", Words("discord.form_win_title_anonymous")),),
+    ),
+)
+SUPPORT = Command(("support",), Words("discord.command_support"), (NUMBER,))
+DECLARED = Declarations((SHARE, REPLY, NOTE, WIN, SUPPORT), {})
 
 
-def test_every_declared_command_has_a_translation_case():
-    assert {path for path, _, _ in INVOCATIONS} == set(LEAVES)
+class _Interaction:
+    id = 800000000000000001
+    guild_id = 100000000000000001
+    channel_id = 200000000000000001
 
-
-@pytest.mark.parametrize(("path", "values", "expected"), INVOCATIONS)
-def test_a_slash_command_becomes_the_words_a_member_would_type(path, values, expected):
-    assert spec.words_for(LEAVES[path], values) == expected
-
-
-def test_a_community_picked_in_a_dm_follows_the_command_words():
-    leaf = LEAVES["checkin history"]
-    assert spec.words_for(leaf, {"days": 7}, "harbour") == "checkin history --community harbour 7"
-
-
-def test_commands_that_take_private_words_open_forms():
-    assert spec.form_for(LEAVES["share post"], {}) == spec.SHARE_FORM
-    assert spec.form_for(LEAVES["reply"], {"number": 4}) == spec.REPLY_FORM
-    assert spec.form_for(LEAVES["celebrate"], {}) == spec.WIN_FORM
-    assert spec.form_for(LEAVES["checkin now"], {"mood": "4", "note": True}) == spec.NOTE_FORM
-    assert spec.form_for(LEAVES["checkin now"], {"mood": "4"}) is None
-    assert spec.form_for(LEAVES["support"], {"number": 4}) is None
+    class user:  # noqa: N801 - a discord.Member's shape
+        id = 400000000000000001
+        _roles = [300000000000000001]
 
 
 @pytest.mark.parametrize(
-    ("kind", "head", "values", "expected"),
+    ("command", "values", "community"),
     [
-        (spec.SHARE_FORM, "share", {"text": " Three weeks today. "}, "share Three weeks today."),
-        (
-            spec.SHARE_FORM,
-            "share",
-            {"warning": "grief | loss", "text": "I miss him."},
-            "share cw grief / loss | I miss him.",
-        ),
-        (
-            spec.SHARE_FORM,
-            "share --community harbour",
-            {"warning": "", "text": "hi"},
-            "share --community harbour hi",
-        ),
-        (
-            spec.REPLY_FORM,
-            "reply 4",
-            {"text": "Sending love\nfrom here"},
-            "reply 4 Sending love\nfrom here",
-        ),
-        (spec.NOTE_FORM, "checkin 4", {"note": "slept well #sleep"}, "checkin 4 slept well #sleep"),
-        (spec.NOTE_FORM, "checkin", {"mood": "2", "note": "rough day"}, "checkin 2 rough day"),
-        (spec.WIN_FORM, "celebrate", {"text": "a walk"}, "celebrate a walk"),
-        (
-            spec.WIN_FORM,
-            "celebrate --community harbour anonymous",
-            {"text": "30 days"},
-            "celebrate --community harbour 30 days anonymous",
-        ),
+        (SHARE, {}, None),
+        (REPLY, {"number": 4}, None),
+        (NOTE, {"mood": "3", "note": True}, None),
+        (NOTE, {"note": True}, "harbour"),
+        (WIN, {"anonymous": True}, "lighthouse"),
     ],
 )
-def test_a_submitted_form_becomes_the_command_with_the_members_words(kind, head, values, expected):
-    form = translate.form(kind, head)
-    assert form is not None and form.custom_id.startswith(translate.FORM_PREFIX)
-    assert translate.form_text(form.custom_id, values) == expected
+def test_a_form_carries_its_invocation_through_the_custom_id(command, values, community):
+    custom_id = translate.form_custom_id(command, values, community)
+    assert custom_id is not None and custom_id.startswith(translate.FORM_PREFIX)
+    assert len(custom_id) <= translate.CUSTOM_ID_MAX
+    carried = translate.form_invocation(custom_id)
+    assert carried == translate.FormInvocation(command.path, values, community)
 
 
-def test_forms_fit_discords_limits_and_ask_for_a_mood_only_when_missing():
-    with_mood = translate.form(spec.NOTE_FORM, "checkin 4")
-    without = translate.form(spec.NOTE_FORM, "checkin")
-    assert [f.name for f in with_mood.fields] == ["note"]
-    assert [f.name for f in without.fields] == ["mood", "note"]
-    share = translate.form(spec.SHARE_FORM, "share", {"content_warning": "grief"})
-    assert share.fields[0].default == "grief"
-    for form in (with_mood, without, share, translate.form(spec.REPLY_FORM, "reply 12345")):
-        assert len(form.title) <= 45 and len(form.custom_id) <= 100
-        assert all(len(f.label) <= 45 and f.max_length <= 4000 for f in form.fields)
-    assert translate.form(spec.REPLY_FORM, "reply " + "9" * 100) is None
+def test_the_custom_id_is_compact_and_leaves_prefilled_options_to_their_field():
+    assert translate.form_custom_id(REPLY, {"number": 4}) == 'hearth-form:["reply",{"number":4}]'
+    shared = translate.form_custom_id(SHARE, {"content_warning": "grief"})
+    assert shared == 'hearth-form:["share post",{}]'  # the warning box holds it
+    assert translate.form_custom_id(WIN, {"anonymous": False}) == 'hearth-form:["celebrate",{}]'
+    assert translate.form_custom_id(REPLY, {"number": "9" * 100}) is None
 
 
-def test_only_a_reply_button_needs_a_form():
-    assert translate.form_for_choice("reply 4").custom_id == "hearth-form:reply:reply 4"
-    for command in ("support 4", "checkin 4", "mod approve 4", "share confirm"):
-        assert translate.form_for_choice(command) is None
+@pytest.mark.parametrize(
+    "custom_id",
+    [
+        "hearth-form:share:share",  # the words-era id: not an invocation
+        "hearth-form:",
+        "hearth-form:[]",
+        'hearth-form:["", {}]',
+        'hearth-form:["reply", {"number": [4]}]',
+        'hearth-form:["reply", {"number": 4.5}]',
+        'hearth-form:["reply", {}, 7]',
+        'hearth-form:{"reply": 4}',
+        'hearth:["reply", {}]',
+    ],
+)
+def test_a_custom_id_hearth_did_not_make_is_no_invocation(custom_id):
+    assert translate.form_invocation(custom_id) is None
+
+
+def test_a_modal_draws_the_declared_form_with_what_the_command_already_says():
+    share = translate.modal(SHARE, SHARE_FORM, {"content_warning": "grief"})
+    assert share.title == "Share anonymously"
+    warning, words = share.boxes
+    assert (warning.name, warning.default, warning.required) == ("warning", "grief", False)
+    assert warning.placeholder and warning.max_length == 200
+    assert (words.name, words.long, words.default) == ("text", True, None)
+    reply = translate.modal(REPLY, REPLY.form, {"number": 12})
+    assert "12" in reply.title
+    win = translate.modal(WIN, WIN.form, {"anonymous": True})
+    assert win.title != translate.modal(WIN, WIN.form, {}).title
+
+
+def test_a_note_form_asks_for_a_mood_only_when_the_command_left_it_out():
+    with_mood = translate.modal(NOTE, NOTE.form, {"mood": "4", "note": True})
+    without = translate.modal(NOTE, NOTE.form, {"note": True})
+    assert [b.name for b in with_mood.boxes] == ["note"]
+    assert [b.name for b in without.boxes] == ["mood", "note"]
+
+
+def test_modals_fit_discords_limits():
+    long_cw = {"content_warning": "x" * 500}
+    for modal in (
+        translate.modal(SHARE, SHARE_FORM, long_cw),
+        translate.modal(REPLY, REPLY.form, {"number": 12345}),
+        translate.modal(NOTE, NOTE.form, {"note": True}, "a-community-name-of-32-characters"),
+    ):
+        assert len(modal.title) <= translate.TITLE_MAX
+        assert len(modal.custom_id) <= translate.CUSTOM_ID_MAX
+        for box in modal.boxes:
+            assert len(box.label) <= translate.FIELD_LABEL_MAX and box.max_length <= 4000
+            assert box.placeholder is None or len(box.placeholder) <= translate.PLACEHOLDER_MAX
+            assert box.default is None or len(box.default) <= box.max_length
+    assert translate.modal(REPLY, REPLY.form, {"number": "9" * 100}) is None
+
+
+def test_only_a_button_whose_command_still_needs_words_opens_a_form():
+    command, values = DECLARED.form_for_choice("reply 4")
+    modal = translate.modal(command, command.form, values)
+    assert json.loads(modal.custom_id.removeprefix(translate.FORM_PREFIX)) == [
+        "reply",
+        {"number": "4"},
+    ]
+    for pressed in ("support 4", "checkin 4", "mod approve 4", "share confirm"):
+        assert DECLARED.form_for_choice(pressed) is None
+
+
+def test_an_invocation_is_private_and_carries_the_members_roles():
+    event = translate.invoked(
+        _Interaction(), ("reply",), {"number": 4}, fields={"text": "hi"}, community=None
+    )
+    assert isinstance(event, Invoked) and event.unseen
+    assert (event.command, event.values) == (("reply",), {"number": 4})
+    assert event.fields == {"text": "hi"} and event.community is None
+    assert event.space == "100000000000000001" and event.roles == ("300000000000000001",)
+    assert event.place.target == "200000000000000001" and event.member.platform == "discord"
 
 
 def test_submitted_values_read_labels_and_action_rows():

@@ -31,19 +31,19 @@ pytest.importorskip("nio")
 
 from nio import Event as NioEvent  # noqa: E402
 
-from adapters.discord import commands as spec  # noqa: E402
 from adapters.discord import translate as discord_translate  # noqa: E402
 from adapters.matrix import translate as matrix_translate  # noqa: E402
 from adapters.matrix.sync import SyncLoop  # noqa: E402
 from adapters.matrix.translate import Where  # noqa: E402
 from bot.app import SORRY  # noqa: E402
-from bot.config import DEFAULT_MOOD_LABELS  # noqa: E402
 from bot.port import (  # noqa: E402
     Choice,
     CommandGiven,
+    Declarations,
     Event,
     Message,
     MessagePosted,
+    Option,
     ReactionAdded,
     Spoiler,  # noqa: E402
 )
@@ -84,15 +84,17 @@ def test_modal_components_of_any_shape_give_text_fields_or_nothing(components: A
 
 
 @FUZZ
-@given(custom_id=st.text() | words, values=st.dictionaries(st.text(max_size=8), st.text()))
-def test_any_custom_id_and_form_values_become_words_or_nothing(custom_id, values) -> None:
+@given(custom_id=st.text() | words | JSON.map(json.dumps))
+def test_any_custom_id_becomes_a_well_typed_invocation_or_nothing(custom_id) -> None:
     for prefix in ("", discord_translate.CHOICE_PREFIX, discord_translate.FORM_PREFIX):
-        text = discord_translate.form_text(prefix + custom_id, values)
-        assert text is None or isinstance(text, str)
+        carried = discord_translate.form_invocation(prefix + custom_id)
+        if carried is not None:
+            assert carried.command and all(isinstance(word, str) for word in carried.command)
+            assert all(isinstance(k, str) for k in carried.values)
+            assert all(isinstance(v, str | int | bool) for v in carried.values.values())
+            assert carried.community is None or isinstance(carried.community, str)
         command = discord_translate.command_from_custom_id(prefix + custom_id)
         assert command is None or command.strip() == command
-        form = discord_translate.form_for_choice(prefix + custom_id)
-        assert form is None or len(form.custom_id) <= discord_translate.CUSTOM_ID_MAX
 
 
 emoji = st.none() | st.text(max_size=3)
@@ -127,7 +129,6 @@ def test_any_message_renders_within_discords_limits(message: Message) -> None:
 
 # --- Discord: payloads through discord.py into Hearth ----------------------------------------
 
-LEAVES = {leaf.qualified_name: leaf for leaf in spec.leaves(DEFAULT_MOOD_LABELS)}
 PEOPLE = (user(400000000000000001, "alice"), user(400000000000000002, "bob"))
 
 
@@ -159,7 +160,7 @@ def discord_world(tmp_path) -> Iterator[tuple[Harness, asyncio.AbstractEventLoop
     loop.close()
 
 
-def option_value(option: spec.Option) -> st.SearchStrategy[object]:
+def option_value(option: Option) -> st.SearchStrategy[object]:
     if option.kind is bool:
         return st.booleans()
     if option.kind is int:  # Discord carries integers up to 2**53
@@ -168,13 +169,13 @@ def option_value(option: spec.Option) -> st.SearchStrategy[object]:
 
 
 @st.composite
-def slash_payloads(draw: st.DrawFn) -> dict[str, Any]:
-    leaf = LEAVES[draw(st.sampled_from(sorted(LEAVES)))]
+def slash_payloads(draw: st.DrawFn, declared: Declarations) -> dict[str, Any]:
+    command = draw(st.sampled_from(declared.commands))
     values = {
-        o.name: draw(option_value(o)) for o in leaf.options if o.required or draw(st.booleans())
+        o.name: draw(option_value(o)) for o in command.options if o.required or draw(st.booleans())
     }
     roles = draw(st.sampled_from(([], [MOD_ROLE])))
-    return slash(draw(st.sampled_from(PEOPLE)), leaf.qualified_name, values, roles=roles)
+    return slash(draw(st.sampled_from(PEOPLE)), command.qualified_name, values, roles=roles)
 
 
 @st.composite
@@ -188,36 +189,40 @@ def button_payloads(draw: st.DrawFn) -> dict[str, Any]:
 
 
 @st.composite
-def form_payloads(draw: st.DrawFn) -> dict[str, Any]:
-    kind = draw(st.sampled_from((spec.SHARE_FORM, spec.REPLY_FORM, spec.NOTE_FORM, spec.WIN_FORM)))
-    head = draw(
-        st.sampled_from(("share", "reply 1", "checkin 3", "checkin", "celebrate anonymous"))
-    )
-    custom_id = draw(
-        st.just(f"{discord_translate.FORM_PREFIX}{kind}:{head}") | st.text(max_size=100)
-    )
-    fields = draw(st.dictionaries(st.sampled_from(("text", "warning", "note", "mood")), words))
+def form_payloads(draw: st.DrawFn, declared: Declarations) -> dict[str, Any]:
+    """A submitted form: one Hearth opened (any declared form, any values), or any id."""
+    command = draw(st.sampled_from([c for c in declared.commands if c.form is not None]))
+    values = {o.name: draw(option_value(o)) for o in command.options if draw(st.booleans())}
+    community = draw(st.none() | st.sampled_from(("harbour", "elsewhere")))
+    made = discord_translate.form_custom_id(command, values, community)
+    custom_id = draw(st.just(made or "") | st.text(max_size=100))
+    names = sorted({f.name for c in declared.commands if c.form for f in c.form.fields})
+    fields = draw(st.dictionaries(st.sampled_from(names), words))
     payload = submit(draw(st.sampled_from(PEOPLE)), custom_id, fields)
     if draw(st.booleans()):  # a client that mangles the components themselves
         payload["data"]["components"] = draw(JSON)
     return payload
 
 
-@FUZZ
-@given(
-    event=st.one_of(
-        slash_payloads().map(lambda p: ("INTERACTION_CREATE", p)),
+def interactions_and_dms(declared: Declarations) -> st.SearchStrategy[tuple[str, dict]]:
+    return st.one_of(
+        slash_payloads(declared).map(lambda p: ("INTERACTION_CREATE", p)),
         button_payloads().map(lambda p: ("INTERACTION_CREATE", p)),
-        form_payloads().map(lambda p: ("INTERACTION_CREATE", p)),
+        form_payloads(declared).map(lambda p: ("INTERACTION_CREATE", p)),
         st.builds(
             lambda who, text: ("MESSAGE_CREATE", dm_message(who, text, "700000000000000500")),
             st.sampled_from(PEOPLE),
             words,
         ),
     )
-)
-def test_any_interaction_or_dm_is_answered_without_an_error(discord_world, event) -> None:
+
+
+@FUZZ
+@given(data=st.data())
+def test_any_interaction_or_dm_is_answered_without_an_error(discord_world, data) -> None:
     harness, loop, errors = discord_world
+    # the slash commands and forms as the adapter offers them: what the core declares
+    event = data.draw(interactions_and_dms(harness.adapter.declared))
     errors.records.clear()
     registry = harness.hearth.metrics.registry
     failures = registry.get_sample_value("hearth_errors_total", {"kind": "failure"})
@@ -270,7 +275,7 @@ def parsed(source: dict[str, Any]) -> object:
 @given(source=mutated_events(), dm=st.booleans())
 def test_a_mutated_matrix_event_becomes_a_well_formed_event_or_nothing(source, dm) -> None:
     event = parsed(source)
-    where = Where("!room:hearth.test", "@ann:hearth.test" if dm else None, 50)
+    where = Where("!room:hearth.test", "@ann:hearth.test" if dm else None, {"circle": 50})
     core = matrix_translate.inbound(event, where)  # type: ignore[arg-type]
     assert core is None or isinstance(core, CommandGiven | MessagePosted | ReactionAdded)
     if core is not None:
@@ -297,7 +302,7 @@ async def test_a_malformed_event_is_dropped_with_a_log_line_and_the_sync_goes_on
         handled.append(event)
 
     adapter = adapter_for("http://127.0.0.1:9", tmp_path, password="unused")
-    loop = SyncLoop(adapter, handle, tables=None, timeline_limit=10)  # type: ignore[arg-type]
+    loop = SyncLoop(adapter, handle, state=None, timeline_limit=10)  # type: ignore[arg-type]
     caplog.set_level(logging.INFO, logger="adapters.matrix.sync")
     malformed = copy.deepcopy(TEXT)
     malformed["content"]["body"] = 4  # a number where the spec says text

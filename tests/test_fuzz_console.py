@@ -21,6 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from adapters.console import ConsoleAdapter, ConsoleError, ConsoleSession, parse_clock
+from bot.console_ledger import ConsoleLedger
 from tests.conftest import START
 from tests.test_fuzz_commands import FUZZ, WORDS, World, run
 
@@ -36,7 +37,9 @@ def session(tmp_path: Path) -> Iterator[Playground]:
     out = io.StringIO()
     console = ConsoleAdapter(out, tmp_path / "console")
     vault = hearth_world.hearth.vault
-    console.remember_deliveries(hearth_world.hearth.db, lambda key: vault.lookup("console", key))
+    console.remember_deliveries(
+        ConsoleLedger(hearth_world.hearth.db, lambda key: vault.lookup("console", key))
+    )
     hearth_world.hearth.adapters["console"] = console  # the outbox sends through it too
     yield ConsoleSession(hearth_world.hearth, console, hearth_world.clock, "ana"), loop, out
     loop.run_until_complete(hearth_world.close())

@@ -24,11 +24,11 @@ from adapters.matrix.errors import MatrixLoginError  # noqa: E402
 from adapters.matrix.logs import WITHHELD, contain_library_logs  # noqa: E402
 from adapters.matrix.rooms import Rooms  # noqa: E402
 from adapters.matrix.session import SESSION_FILE, Session, SessionStore  # noqa: E402
-from adapters.matrix.tables import MatrixTables  # noqa: E402
+from adapters.matrix.state import MatrixState  # noqa: E402
 from adapters.matrix.translate import CREATOR_POWER  # noqa: E402
-from bot.config import Adapters, Channels, Community, Config  # noqa: E402
-from bot.config import MatrixAdapter as MatrixSettings  # noqa: E402
-from bot.port import DeliveryError, Message, Place, Unreachable  # noqa: E402
+from bot.adapter_store import AdapterState  # noqa: E402
+from bot.config import AdapterSettings, Channels, Community, Config, MatrixSettings  # noqa: E402
+from bot.port import CommandGiven, DeliveryError, Member, Message, Place, Unreachable  # noqa: E402
 from bot.vault import Vault  # noqa: E402
 
 SECRET = bytes(range(32))
@@ -108,17 +108,13 @@ def _line(text: str) -> int:
 
 
 async def test_the_sync_position_and_dm_rooms_are_kept_in_the_database(harness) -> None:
-    tables = MatrixTables(harness.db, harness.hearth.vault, harness.clock, HEARTH)
+    store = AdapterState(harness.db, harness.hearth.vault, harness.clock)  # the app's `store`
+    tables = MatrixState(store, HEARTH)
     assert await tables.sync_token() is None
     await tables.save_sync_token("s1_first")
     await tables.save_sync_token("s2_second")
     assert await tables.sync_token() == "s2_second"
-    assert (
-        await MatrixTables(
-            harness.db, harness.hearth.vault, harness.clock, "@new:h.test"
-        ).sync_token()
-        is None
-    )
+    assert await MatrixState(store, "@new:h.test").sync_token() is None
 
     await tables.remember_dm(ANN, "!old:h.test")
     await tables.remember_dm(ANN, "!new:h.test")
@@ -169,10 +165,24 @@ def test_a_dm_is_a_room_shared_with_exactly_one_member(rooms: Rooms) -> None:
 def test_a_moderator_is_judged_by_power_in_the_community_rooms(rooms: Rooms) -> None:
     assert rooms.level_in(SHARES, MOD) == 50
     assert rooms.level_in(SHARES, OWNER) == CREATOR_POWER  # room version 12 creator
-    assert rooms.level_for_dm(MOD, "mod approve 1") == 50  # by DM: their power in the rooms
-    assert rooms.level_for_dm(MOD, "mod approve 1 --community elsewhere") is None
-    assert rooms.level_for_dm(ANN, None) == 0
+    # By DM or in a room: their power in each community's rooms, for the core to pick
+    # the community the command is for; none for a community they are not in.
+    assert rooms.levels_of(MOD) == {"circle": 50}
+    assert rooms.levels_of(MOD).get("elsewhere") is None
+    assert rooms.levels_of(ANN) == {"circle": 0}
+    assert rooms.levels_of("@eve:h.test") == {}
     assert rooms.can_redact(SHARES)
+
+
+def test_power_is_the_highest_in_the_community_and_never_borrowed(rooms: Rooms) -> None:
+    queue, other = "!queue:h.test", "!other:h.test"
+    rooms.client.rooms[queue] = _room(queue, {HEARTH: 50, ANN: 20})
+    rooms.client.rooms[other] = _room(other, {HEARTH: 50, ANN: 100})
+    rooms.community_rooms[queue] = rooms.community_rooms[SHARES]
+    rooms.community_rooms[other] = Community("elsewhere", "matrix", channels=Channels(other))
+    assert rooms.levels_of(ANN) == {"circle": 20, "elsewhere": 100}
+    rooms.client.rooms[other].users[ANN].invited = True  # invited is not in it
+    assert rooms.levels_of(ANN) == {"circle": 20}
 
 
 # --- sending through a homeserver that says "slow down" --------------------------------------
@@ -196,9 +206,14 @@ async def homeserver() -> AsyncIterator[tuple[str, list[str]]]:
     async def whoami(request: web.Request) -> web.Response:
         return web.json_response({"user_id": HEARTH, "device_id": "HEARTHDEVICE"})
 
+    async def redact(request: web.Request) -> web.Response:
+        seen.append(request.path)
+        return web.json_response({"event_id": "$redaction"})
+
     app = web.Application()
     app.router.add_put("/_matrix/client/v3/rooms/{room}/send/{kind}/{txn}", send)
     app.router.add_get("/_matrix/client/v3/account/whoami", whoami)
+    app.router.add_put("/_matrix/client/v3/rooms/{room}/redact/{event}/{txn}", redact)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -212,7 +227,7 @@ def adapter_for(url: str, store: Path, secret: bytes = SECRET, **login: str) -> 
     settings = MatrixSettings(
         enabled=True, homeserver=url, user_id=HEARTH, store_path=str(store), **login
     )
-    return MatrixAdapter(Config(adapters=Adapters(matrix=settings)), Vault(secret))
+    return MatrixAdapter(Config(adapters=AdapterSettings(matrix=settings)), Vault(secret))
 
 
 async def test_a_rate_limited_send_waits_and_posts_once(
@@ -236,6 +251,34 @@ async def test_a_rate_limited_send_waits_and_posts_once(
     assert first == again == "$event1"
     assert seen[:3] == [seen[0]] * 3 and seen[0].endswith(f"/m.room.message/{txn}")
     assert txn != transaction_id(bytes(32), "share:circle:1", "message")  # keyed: unguessable
+
+
+async def test_a_private_command_typed_in_a_room_is_redacted_when_hearth_may(
+    homeserver: tuple[str, list[str]], tmp_path: Path
+) -> None:
+    """The core says which commands are private and asks (`withdraw`); the adapter
+    redacts where its power level allows, and never touches a DM."""
+    url, seen = homeserver
+    adapter = adapter_for(url, tmp_path, password="x")
+    adapter.client.access_token, adapter.client.user_id = "token", HEARTH
+    adapter.client.rooms = {
+        SHARES: _room(SHARES, {HEARTH: 50, ANN: 0}),  # redacting needs 50
+        GROUP: _room(GROUP, {HEARTH: 0, ANN: 0}),
+    }
+    ann = Member("matrix", ANN)
+
+    def typed(place: Place) -> CommandGiven:
+        return CommandGiven("$typed", ann, place, "share nobody should read this here")
+
+    try:
+        await adapter.withdraw(typed(Place.channel("matrix", GROUP)))  # no power: left as is
+        await adapter.withdraw(typed(Place.dm(ann)))  # only Ann saw it
+        assert seen == []
+        await adapter.withdraw(typed(Place.channel("matrix", SHARES)))
+    finally:
+        await adapter.client.close()
+    (redaction,) = seen
+    assert redaction.startswith(f"/_matrix/client/v3/rooms/{SHARES}/redact/$typed/")
 
 
 async def test_the_crypto_store_opens_only_with_the_deployments_secret(

@@ -29,19 +29,21 @@ from synapse_support import Synapse  # noqa: E402
 
 from adapters.matrix.client import MatrixAdapter  # noqa: E402
 from adapters.matrix.session import SESSION_FILE  # noqa: E402
+from adapters.matrix.state import sync_token_key  # noqa: E402
 from adapters.matrix.translate import CREATOR_POWER  # noqa: E402
+from bot.adapter_store import AdapterState  # noqa: E402
 from bot.app import Hearth  # noqa: E402
 from bot.clock import FakeClock  # noqa: E402
 from bot.config import (  # noqa: E402
-    Adapters,
+    AdapterSettings,
     Channels,
     Community,
     Config,
-    ConsoleAdapter,
+    ConsoleSettings,
+    MatrixSettings,
     Moderators,
     Sharing,
 )
-from bot.config import MatrixAdapter as MatrixSettings  # noqa: E402
 from bot.storage import Database, open_database  # noqa: E402
 from bot.vault import Vault  # noqa: E402
 
@@ -132,7 +134,7 @@ class World:
         )
         self.config = Config(
             database=f"sqlite:///{self.folder}/hearth.db",
-            adapters=Adapters(console=ConsoleAdapter(enabled=False), matrix=settings),
+            adapters=AdapterSettings(console=ConsoleSettings(enabled=False), matrix=settings),
             communities=(community,),
         )
 
@@ -351,7 +353,7 @@ async def test_a_restart_keeps_the_device_and_handles_each_event_once(
     bot = await world.build()
     ann = world.ann
     dm = await world.dm(ann)
-    before = await bot.adapter.tables.sync_token()
+    before = await bot.adapter.state.sync_token()
     device = bot.adapter.client.device_id
     await ann.say(dm, "!checkin 4 before the restart")
     await ann.wait_for(lambda: len(world.saved(ann, dm)) == 1)
@@ -363,7 +365,8 @@ async def test_a_restart_keeps_the_device_and_handles_each_event_once(
         await ann.say(dm, f"!checkin {mood} while it was away")
     # As if Hearth had died before saving its place: everything since `before` replays.
     db = await open_database(world.config.database)
-    await db.execute("UPDATE matrix_sync SET next_batch = $1", before)
+    store = AdapterState(db, Vault(SECRET), world.clock)
+    await store.save_state("matrix", sync_token_key(world.bot_id), before)
     await db.close()
     bot = await world.start(timeline_limit=2)  # a limited timeline: the gap is fetched back
 

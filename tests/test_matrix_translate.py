@@ -69,13 +69,13 @@ def parsed(payload: dict, **content: object) -> NioEvent:
 
 
 def test_a_dm_command_is_the_words_after_the_bang() -> None:
-    event = translate.inbound(parsed(TEXT), Where(DM, dm_with=ANN, power_level=0))
+    event = translate.inbound(parsed(TEXT), Where(DM, dm_with=ANN, power_levels={"circle": 0}))
     assert event == CommandGiven(
         TEXT["event_id"],
         Member("matrix", ANN),
         Place.dm(Member("matrix", ANN)),
         "checkin 4 slept well",
-        power_level=0,
+        power_levels={"circle": 0},
     )
     assert event.unseen
 
@@ -86,10 +86,10 @@ def test_a_number_typed_in_a_dm_is_a_message_for_the_core() -> None:
 
 
 def test_in_a_room_commands_count_and_chatter_is_left_alone() -> None:
-    command = translate.inbound(parsed(TEXT), Where(SHARES, power_level=50))
+    command = translate.inbound(parsed(TEXT), Where(SHARES, power_levels={"circle": 50}))
     assert isinstance(command, CommandGiven)
     assert command.place == Place.channel("matrix", SHARES) and not command.unseen
-    assert command.power_level == 50
+    assert command.power_levels == {"circle": 50}
     assert translate.inbound(parsed(TEXT, body="hello all"), Where(SHARES)) is None
 
 
@@ -122,20 +122,8 @@ def test_a_keycap_without_its_selector_still_matches_the_choice() -> None:
     assert event.emoji == "3️⃣"
 
 
-@pytest.mark.parametrize(
-    ("text", "anonymous"),
-    [
-        ("share I had a hard week", True),
-        ("share cw grief | my dog died", True),
-        ("Reply 3 you are not alone", True),
-        ("celebrate 90 days sober anonymous", True),
-        ("celebrate 90 days sober", False),
-        ("checkin 4", False),
-        ("support 3", False),
-    ],
-)
-def test_which_room_commands_are_taken_down(text: str, anonymous: bool) -> None:
-    assert translate.is_anonymous_command(text) is anonymous
+# Which commands typed in a room are taken down is the core's to say now: see
+# tests/test_private_commands.py; how the adapter takes one down, test_matrix_client.py.
 
 
 # --- power levels --------------------------------------------------------------------

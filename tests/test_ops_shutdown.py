@@ -17,8 +17,7 @@ from ops_support import HEARTH, Running, deployment_config
 from adapters.console import ConsoleSession
 from bot import bootstrap
 from bot.clock import SystemClock
-from bot.config import Adapters, Config
-from bot.config import ConsoleAdapter as ConsoleAdapterConfig
+from bot.config import AdapterSettings, Config, ConsoleSettings
 from bot.ops.health import check_health
 from bot.ops.shutdown import FLUSH_WITHIN, finish, until_stopped
 from bot.port import Message, Place
@@ -152,7 +151,7 @@ async def test_without_a_console_it_runs_on_the_real_clock_until_stopped(tmp_pat
     config = Config(
         database=f"sqlite:///{tmp_path}/hearth.db",
         secret_key_file=str(tmp_path / "hearth.key"),
-        adapters=Adapters(console=ConsoleAdapterConfig(enabled=False)),
+        adapters=AdapterSettings(console=ConsoleSettings(enabled=False)),
     )
     stopping = asyncio.Event()
     caplog.set_level(logging.INFO, logger="bot")

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from bot import outbox
 from bot.app import Hearth
 from bot.clock import FakeClock
-from bot.config import Adapters, Config, ConsoleAdapter, MatrixAdapter
+from bot.config import AdapterSettings, Config, ConsoleSettings, MatrixSettings
 from bot.pacing import TokenBucket
 from bot.port import Member, Message, Place
 from bot.reload import plan_for
@@ -63,8 +63,8 @@ class LimitedPlatform(RecordingAdapter):
 
 def paced(db_url: str, rate: float, burst: int = 1, **more: object) -> Config:
     """The Harness's config, with the console paced at `rate`."""
-    console = ConsoleAdapter(sends_per_second=rate, send_burst=burst)
-    adapters = Adapters(console=console, **more)  # type: ignore[arg-type]
+    console = ConsoleSettings(sends_per_second=rate, send_burst=burst)
+    adapters = AdapterSettings(console=console, **more)  # type: ignore[arg-type]
     return Config(database=db_url, adapters=adapters, communities=(community(),))
 
 
@@ -229,7 +229,7 @@ async def test_a_second_platform_is_not_held_back_by_the_first(make_harness, db_
     clock = FakeClock(START)
     slow = LimitedPlatform(clock, limit=1, platform="console")
     fast = LimitedPlatform(clock, limit=10, platform="matrix")
-    config = paced(db_url, 1, matrix=MatrixAdapter(sends_per_second=10))
+    config = paced(db_url, 1, matrix=MatrixSettings(sends_per_second=10))
     h = await make_harness(config=config, clock=clock, adapter=slow)
     hearth = Hearth(config, h.db, clock, {"console": slow, "matrix": fast}, Vault(SECRET))
     await queue(hearth, [f"slow{n}" for n in range(20)], platform="console")

@@ -1,6 +1,7 @@
 """The Discord adapter's thin client part: discord.py's client, the port's
 actions (send, reply, react, delete) and the handlers that feed interactions
-and DMs to the core. What things mean lives in `translate` and `commands`.
+and DMs to the core. What commands there are and what they mean is the core's
+(`Core.declared`); `tree` draws them as slash commands, `translate` the rest.
 """
 
 from __future__ import annotations
@@ -8,24 +9,30 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import zoneinfo
-from collections.abc import Iterator
-from functools import cache
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import aiohttp
 import discord
 
-from adapters.discord import commands as spec
 from adapters.discord import translate, views
 from adapters.discord.responder import DEFER_AFTER, Responder
 from adapters.discord.tree import build_tree
-from bot.config import DEFAULT_MOOD_LABELS, Community, Config
-from bot.features.milestones.names import counter_names
-from bot.port import Adapter, DeliveryError, Event, Message, Place, Unreachable
-
-if TYPE_CHECKING:
-    from bot.app import Hearth
+from bot.config import Community, Config
+from bot.port import (
+    SUGGEST_COMMUNITY,
+    Adapter,
+    Command,
+    Core,
+    Declarations,
+    DeliveryError,
+    Event,
+    Form,
+    Message,
+    Place,
+    Unreachable,
+    text,
+)
 
 log = logging.getLogger(__name__)
 
@@ -67,17 +74,9 @@ class HearthShardedClient(_HearthClient, discord.AutoShardedClient):
     pass
 
 
-@cache
-def _zones() -> tuple[str, ...]:
-    # The names the core accepts: Area/City, and UTC.
-    return tuple(sorted(z for z in zoneinfo.available_timezones() if "/" in z or z == "UTC"))
-
-
-def _match(names: list[str] | tuple[str, ...], typed: str) -> list[str]:
-    typed = typed.strip().lower()
-    starts = [n for n in names if n.lower().startswith(typed)]
-    inside = [n for n in names if typed in n.lower() and n not in starts]
-    return (starts + inside)[:25]
+# Discord shows at most 25 suggestions, each up to 100 characters (name and value).
+SUGGESTIONS_MAX = 25
+SUGGESTION_MAX_LENGTH = 100
 
 
 class DiscordAdapter(Adapter):
@@ -94,7 +93,8 @@ class DiscordAdapter(Adapter):
         self.config = config
         self.settings = config.adapters.discord
         self.defer_after = defer_after
-        self.hearth: Hearth | None = None
+        self.core: Core | None = None
+        self.declared: Declarations | None = None  # what the tree was built from
         self.tree: discord.app_commands.CommandTree[Any] | None = None
         self._logged_in = False
         self._runner: asyncio.Task[None] | None = None
@@ -126,17 +126,17 @@ class DiscordAdapter(Adapter):
     # --- lifecycle --------------------------------------------------------------
 
     def communities(self) -> tuple[Community, ...]:
-        source = self.hearth.config if self.hearth is not None else self.config
+        source = self.core.config if self.core is not None else self.config
         return source.communities_on(self.platform)
 
-    async def start(self, hearth: Hearth) -> None:
+    async def start(self, core: Core) -> None:
         """Log in (a bad token fails here, loudly), then keep the gateway open."""
-        await self.login(hearth)
+        await self.login(core)
         self._runner = asyncio.create_task(self._connect(), name="hearth-discord-gateway")
 
-    async def login(self, hearth: Hearth) -> None:
+    async def login(self, core: Core) -> None:
         """Log in over HTTP and set up (commands, buttons); sends work from here on."""
-        self.hearth = hearth
+        self.core = core
         try:
             await self.client.login(self.settings.token)
         except discord.LoginFailure:
@@ -167,15 +167,14 @@ class DiscordAdapter(Adapter):
 
     async def setup(self, client: discord.Client) -> None:
         """Called by discord.py once logged in: commands, lasting buttons, sync."""
-        assert self.hearth is not None, "start(hearth) before logging in"
+        assert self.core is not None, "start(core) before logging in"
         communities = self.communities()
-        labels = communities[0].checkins.mood_labels if communities else DEFAULT_MOOD_LABELS
-        leaves = [leaf for leaf in spec.leaves(labels) if self._exists(leaf)]
+        self.declared = self.core.declared(self.platform)
         guild_ids = sorted({int(c.guild_id) for c in communities if c.guild_id})
         self.tree = build_tree(
             client,
             self,
-            leaves,
+            self.declared,
             guild_ids,
             global_dm=self.settings.sync_global,
             pick_community=len(communities) > 1,
@@ -184,14 +183,6 @@ class DiscordAdapter(Adapter):
         ids = self.settings.shards.ids
         if not ids or 0 in ids:  # one process syncs, not every shard
             await self.sync(guild_ids)
-
-    def _exists(self, leaf: spec.Leaf) -> bool:
-        """Declared commands the core does not (yet) know are not offered."""
-        hearth = self.hearth
-        assert hearth is not None
-        if hearth.router.find(leaf.root) is None:
-            return False
-        return leaf.root != "mod" or leaf.path[1] in hearth.mod_commands
 
     async def sync(self, guild_ids: list[int]) -> None:
         assert self.tree is not None
@@ -211,57 +202,83 @@ class DiscordAdapter(Adapter):
     # --- inbound ----------------------------------------------------------------
 
     async def on_command(
-        self, interaction: discord.Interaction, leaf: spec.Leaf, values: dict[str, Any]
+        self, interaction: discord.Interaction, command: Command, values: dict[str, Any]
     ) -> None:
-        picked = values.pop("community", None)
+        # The tree's own option in a DM (`tree.COMMUNITY_OPTION`), not one the core declared.
+        picked = values.pop("community", None) if command.option("community") is None else None
         # In a server the server decides the community; the option is for DMs.
         community = picked if interaction.guild_id is None else None
-        kind = spec.form_for(leaf, values)
-        if kind is not None:
-            form = translate.form(kind, spec.words_for(leaf, values, community), values)
-            if form is not None:
-                await self._open(interaction, form)
-                return
-        text = spec.words_for(leaf, values, community)
-        await self._handle(interaction, translate.command_event(interaction, text))
+        given = {name: value for name, value in values.items() if value is not None}
+        form = command.form_for(given)
+        if form is not None and await self._open(interaction, command, form, given, community):
+            return
+        event = translate.invoked(interaction, command.path, given, community=community)
+        await self._handle(interaction, event)
 
     async def on_choice(self, interaction: discord.Interaction, command: str) -> None:
-        form = translate.form_for_choice(command)
-        if form is not None:
-            await self._open(interaction, form)
-            return
+        found = self.declared.form_for_choice(command) if self.declared is not None else None
+        if found is not None:
+            declared, values = found
+            form = declared.form_for(values)
+            if form is not None and await self._open(interaction, declared, form, values):
+                return
         await self._handle(interaction, translate.choice_event(interaction, command))
 
     async def on_form(self, interaction: discord.Interaction) -> None:
         data: dict[str, Any] = interaction.data or {}  # type: ignore[assignment]
-        values = translate.submitted_values(data.get("components", []))
-        text = translate.form_text(str(data.get("custom_id", "")), values)
-        if text is None:  # not a form Hearth opened (or a client's mangled copy of one)
+        invocation = translate.form_invocation(str(data.get("custom_id", "")))
+        if invocation is None:  # not a form Hearth opened (or a client's mangled copy of one)
             log.info("interaction %s: an unknown form; dropped", interaction.id)
+            # A form opened before an upgrade, say: what was written cannot be read back.
+            with contextlib.suppress(discord.HTTPException):
+                expired = text("discord.form_expired")
+                await interaction.response.send_message(expired, ephemeral=True)
             return
-        await self._handle(interaction, translate.command_event(interaction, text))
+        fields = translate.submitted_values(data.get("components", []))
+        event = translate.invoked(
+            interaction,
+            invocation.command,
+            invocation.values,
+            fields=fields,
+            community=invocation.community,
+        )
+        await self._handle(interaction, event)
 
     async def on_dm(self, message: discord.Message) -> None:
         event = translate.dm_event(message)
-        if event is None or self.hearth is None:
+        if event is None or self.core is None:
             return
         self._dm_channels[message.author.id] = message.channel.id
         try:
-            await self.hearth.handle(event)
+            await self.core.handle(event)
         except Exception:
             log.exception("discord DM %s failed", message.id)
 
-    async def _open(self, interaction: discord.Interaction, form: translate.Form) -> None:
-        drawn = views.HearthForm(form)
+    async def _open(
+        self,
+        interaction: discord.Interaction,
+        command: Command,
+        form: Form,
+        values: Mapping[str, object],
+        community: str | None = None,
+    ) -> bool:
+        """Show `form` for this invocation; False when Discord could not carry it
+        (then the invocation goes to the core as it is, without the member's words)."""
+        modal = translate.modal(command, form, values, community)
+        if modal is None:
+            log.info("interaction %s: form %s too long to open", interaction.id, form.name)
+            return False
+        drawn = views.HearthForm(modal)
         try:
             await interaction.response.send_modal(drawn)
         except discord.HTTPException as exc:
             log.warning("interaction %s: form not opened (%s)", interaction.id, exc.status)
         finally:
             drawn.stop()
+        return True
 
     async def _handle(self, interaction: discord.Interaction, event: Event) -> None:
-        if self.hearth is None:
+        if self.core is None:
             return
         if interaction.guild_id is None and interaction.channel_id is not None:
             self._dm_channels[interaction.user.id] = interaction.channel_id
@@ -269,7 +286,7 @@ class DiscordAdapter(Adapter):
         self._responders[event.event_id] = responder
         responder.start()
         try:
-            await self.hearth.handle(event)
+            await self.core.handle(event)
         except Exception:
             log.exception("discord interaction %s failed", interaction.id)
         finally:
@@ -279,33 +296,29 @@ class DiscordAdapter(Adapter):
     async def suggest(
         self, source: str, interaction: discord.Interaction, typed: str
     ) -> list[tuple[str, str]]:
-        """Autocomplete: (what the member sees, the value sent)."""
-        if source == spec.TIMEZONE:
-            names = _match(_zones(), typed)
-        elif source == spec.COMMUNITY:
-            names = _match([c.name for c in self.communities()], typed)
-        elif source == spec.COMMAND and self.hearth is not None:
-            names = _match([info.name for info in self.hearth.router.listed], typed)
-        elif source == spec.MILESTONE and self.hearth is not None:
-            names = _match(await self._counter_names(interaction), typed)
-        else:
-            names = []
-        return [(name, name) for name in names]
-
-    async def _counter_names(self, interaction: discord.Interaction) -> list[str]:
-        assert self.hearth is not None
-        communities = self.communities()
-        in_guild = [c for c in communities if c.guild_id == str(interaction.guild_id)]
-        picked = getattr(interaction.namespace, "community", None)
-        chosen = in_guild or [c for c in communities if c.name == picked] or communities
-        member = translate.member_of(interaction.user)
-        names = await counter_names(
-            self.hearth.db, self.hearth.vault, member, [c.name for c in chosen]
-        )
+        """Autocomplete, asked of the core: (what the member sees, the value sent)."""
+        if self.core is None:
+            return []
         command = interaction.command
-        if command is not None and command.qualified_name == "milestone visibility":
-            names.append("streak")  # the check-in streak's own name
-        return names
+        path = tuple(command.qualified_name.split()) if command is not None else ()
+        in_dm = interaction.guild_id is None
+        picked = getattr(interaction.namespace, "community", None)
+        try:
+            found = await self.core.suggest(
+                translate.member_of(interaction.user),
+                source,
+                typed,
+                command=path,
+                space=None if in_dm else str(interaction.guild_id),
+                # what the member picked so far, in a DM; not what they are typing now
+                community=picked if in_dm and source != SUGGEST_COMMUNITY else None,
+            )
+        except Exception:
+            log.exception("interaction %s: suggestions failed", interaction.id)
+            return []
+        # A longer value could not be sent back whole: better not offered than cut.
+        fitting = [value for value in found if 0 < len(value) <= SUGGESTION_MAX_LENGTH]
+        return [(value, value) for value in fitting[:SUGGESTIONS_MAX]]
 
     # --- outbound (the port) -------------------------------------------------------
 

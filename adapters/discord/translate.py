@@ -9,23 +9,26 @@ platform; `client.py` does the talking to Discord.
 from __future__ import annotations
 
 import hashlib
-import re
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.discord import commands as spec
-from bot import texts
 from bot.port import (
+    ENGLISH,
     Attachment,
     ChoicePicked,
+    Command,
     CommandGiven,
     Event,
+    Form,
+    Invoked,
     Member,
     Message,
     MessagePosted,
     Place,
 )
+from bot.port import text as catalogue_text
 
 PLATFORM = "discord"
 CHOICE_PREFIX = "hearth:"
@@ -37,7 +40,9 @@ EMBED_MAX = 4096
 LABEL_MAX = 80
 BUTTONS_MAX = 25
 NONCE_MAX = 25
-TITLE_MAX = 45
+TITLE_MAX = 45  # a modal's title
+FIELD_LABEL_MAX = 45  # a text input's label
+PLACEHOLDER_MAX = 100
 # "Cannot send messages to this user" (DMs closed, bot blocked) and "... no mutual guilds".
 UNREACHABLE_CODES = frozenset({50007, 50278})
 
@@ -114,7 +119,7 @@ def render(message: Message) -> Rendered:
     if message.spoiler is not None:
         warning = " ".join(_escape_pipes(message.spoiler.warning).split())
         hidden = _escape_pipes(message.spoiler.text)
-        cw = texts.text("discord.content_warning", warning=warning)
+        cw = catalogue_text("discord.content_warning", warning=warning)
         text = f"{text}\n{cw}" if text else cw
     full = f"{text} ||{hidden}||" if hidden is not None else text
     content: str | None = full
@@ -145,10 +150,16 @@ def render(message: Message) -> Rendered:
 
 
 # --- forms (modals) ---------------------------------------------------------------
+#
+# What a form means is the core's (`Form`, `Command.form_for`); how it is drawn is
+# ours: a modal whose custom id carries the command and its values, so the submit
+# becomes the same invocation with the member's words, even after a restart.
 
 
 @dataclass(frozen=True)
-class Field:
+class TextBox:
+    """One text input of a modal, in the words Discord shows."""
+
     name: str
     label: str
     long: bool = False
@@ -159,81 +170,106 @@ class Field:
 
 
 @dataclass(frozen=True)
-class Form:
+class Modal:
     custom_id: str
     title: str
-    fields: tuple[Field, ...]
+    boxes: tuple[TextBox, ...]
 
 
-def _form_fields(kind: str, head: str, prefill: Mapping[str, object]) -> tuple[str, list[Field]]:
-    if kind == spec.SHARE_FORM:
-        warning = prefill.get("content_warning")
-        return texts.text("discord.form_share_title"), [
-            Field(
-                "warning",
-                texts.text("discord.form_share_warning_label"),
-                required=False,
-                max_length=200,
-                placeholder=texts.text("discord.form_share_warning_placeholder"),
-                default=str(warning) if warning else None,
-            ),
-            Field(
-                "text",
-                texts.text("discord.form_share_text_label"),
-                long=True,
-                placeholder=texts.text("discord.form_share_text_placeholder"),
-            ),
-        ]
-    if kind == spec.REPLY_FORM:
-        number = head.split()[-1]
-        return texts.text("discord.form_reply_title", number=number), [
-            Field(
-                "text",
-                texts.text("discord.form_reply_text_label"),
-                long=True,
-                placeholder=texts.text("discord.form_reply_text_placeholder"),
-            ),
-        ]
-    if kind == spec.NOTE_FORM:
-        fields = [
-            Field(
-                "note",
-                texts.text("discord.form_note_label"),
-                long=True,
-                placeholder=texts.text("discord.form_note_placeholder"),
-            )
-        ]
-        if not any(word in {"1", "2", "3", "4", "5"} for word in head.split()):
-            label = texts.text("discord.form_note_mood_label")
-            fields.insert(0, Field("mood", label, max_length=1))
-        return texts.text("discord.form_note_title"), fields
-    if kind == spec.WIN_FORM:
-        anonymous = head.split()[-1] == "anonymous"
-        title = "discord.form_win_title_anonymous" if anonymous else "discord.form_win_title"
-        return texts.text(title), [
-            Field("text", texts.text("discord.form_win_text_label"), long=True),
-        ]
-    raise ValueError(f"unknown form {kind!r}")
+@dataclass(frozen=True)
+class FormInvocation:
+    """What a modal's custom id carries: the command, its values, a picked community."""
+
+    command: tuple[str, ...]
+    values: dict[str, str | int | bool]
+    community: str | None = None
 
 
-def form(kind: str, head: str, prefill: Mapping[str, object] | None = None) -> Form | None:
-    """The modal for `kind`, carrying `head` (the words before the member's text)."""
-    custom_id = f"{FORM_PREFIX}{kind}:{head}"
-    if len(custom_id) > CUSTOM_ID_MAX:
+def _given(value: object) -> bool:
+    return value is not None and value != ""
+
+
+def form_custom_id(
+    command: Command, values: Mapping[str, object], community: str | None = None
+) -> str | None:
+    """`hearth-form:["reply",{"number":4}]`; None when Discord could not carry it.
+    A prefilled option is left out: its form field carries it (edited or not)."""
+    prefilled = {o.name for o in command.options if o.prefill}
+    carried = {
+        name: value
+        for name, value in values.items()
+        if name not in prefilled
+        and isinstance(value, str | int | bool)
+        and _given(value)
+        and value is not False  # left out is the same, and shorter
+    }
+    parts: list[object] = [command.qualified_name, carried]
+    if community:
+        parts.append(community)
+    custom_id = FORM_PREFIX + json.dumps(parts, ensure_ascii=False, separators=(",", ":"))
+    return custom_id if len(custom_id) <= CUSTOM_ID_MAX else None
+
+
+def form_invocation(custom_id: str) -> FormInvocation | None:
+    """The invocation a submitted modal stands for; None if the form is not ours
+    (or a client's mangled copy of one)."""
+    if not custom_id.startswith(FORM_PREFIX):
         return None
-    title, fields = _form_fields(kind, head, prefill or {})
-    return Form(custom_id, _clip(title, TITLE_MAX), tuple(fields))
+    try:
+        parts = json.loads(custom_id[len(FORM_PREFIX) :])
+    except ValueError:
+        return None
+    if not isinstance(parts, list) or len(parts) not in (2, 3):
+        return None
+    path, values, *rest = parts
+    community = rest[0] if rest else None
+    if not isinstance(path, str) or not path.split() or not isinstance(values, dict):
+        return None
+    if community is not None and not isinstance(community, str):
+        return None
+    if not all(isinstance(v, str | int | bool) for v in values.values()):
+        return None  # floats, lists: nothing Hearth put there
+    return FormInvocation(tuple(path.split()), dict(values), community or None)
 
 
-_NEEDS_WORDS = ((re.compile(r"reply \d+"), spec.REPLY_FORM),)
+def _prefilled(command: Command, values: Mapping[str, object]) -> dict[str, str]:
+    """Field name → what an option typed with the command already put in it."""
+    return {
+        o.prefill: str(values[o.name])
+        for o in command.options
+        if o.prefill and _given(values.get(o.name))
+    }
 
 
-def form_for_choice(command: str) -> Form | None:
-    """A button whose command still needs the member's words opens a form for them."""
-    for pattern, kind in _NEEDS_WORDS:
-        if pattern.fullmatch(command):
-            return form(kind, command)
-    return None
+def modal(
+    command: Command,
+    form: Form,
+    values: Mapping[str, object],
+    community: str | None = None,
+    locale: str = ENGLISH,
+) -> Modal | None:
+    """The modal for `form`, opened by `command` with `values`; None when its custom
+    id would be too long for Discord."""
+    custom_id = form_custom_id(command, values, community)
+    if custom_id is None:
+        return None
+    prefill = _prefilled(command, values)
+    boxes = tuple(
+        TextBox(
+            field.name,
+            _clip(field.label(locale), FIELD_LABEL_MAX),
+            long=field.long,
+            required=field.required,
+            max_length=field.max_length,
+            placeholder=(
+                _clip(field.placeholder(locale), PLACEHOLDER_MAX) if field.placeholder else None
+            ),
+            default=prefill[field.name][: field.max_length] if field.name in prefill else None,
+        )
+        for field in form.fields
+        if field.unless is None or not _given(values.get(field.unless))
+    )
+    return Modal(custom_id, _clip(form.title_for(values, locale), TITLE_MAX), boxes)
 
 
 def submitted_values(components: Iterable[Mapping[str, Any]]) -> dict[str, str]:
@@ -255,30 +291,6 @@ def submitted_values(components: Iterable[Mapping[str, Any]]) -> dict[str, str]:
         ):
             values[component["custom_id"]] = component["value"]
     return values
-
-
-def form_text(custom_id: str, values: Mapping[str, str]) -> str | None:
-    """The command a submitted form stands for; None if the form is not ours."""
-    if not custom_id.startswith(FORM_PREFIX):
-        return None
-    kind, _, head = custom_id[len(FORM_PREFIX) :].partition(":")
-    text = values.get("text", "").strip()
-    if kind == spec.SHARE_FORM:
-        # `|` ends a content warning in the core's words, so it cannot be inside one.
-        warning = " ".join(values.get("warning", "").replace("|", "/").split())
-        return f"{head} cw {warning} | {text}" if warning else f"{head} {text}"
-    if kind == spec.REPLY_FORM:
-        return f"{head} {text}"
-    if kind == spec.NOTE_FORM:
-        mood = values.get("mood", "").strip()
-        note = values.get("note", "").strip()
-        return " ".join(part for part in (head, mood, note) if part)
-    if kind == spec.WIN_FORM:
-        words = head.split(" ")
-        anonymous = words[-1] == "anonymous"
-        base = " ".join(words[:-1]) if anonymous else head
-        return f"{base} {text}" + (" anonymous" if anonymous else "")
-    return None
 
 
 # --- events -----------------------------------------------------------------------
@@ -306,15 +318,25 @@ def _where(interaction: Any) -> tuple[Member, Place, str | None]:
     return member, Place.channel(PLATFORM, str(interaction.channel_id)), str(interaction.guild_id)
 
 
-def command_event(interaction: Any, text: str) -> CommandGiven:
-    """A slash command or form, as the words a member would type. Always private:
-    Hearth answers interactions ephemerally, so nobody else saw the input."""
+def invoked(
+    interaction: Any,
+    command: tuple[str, ...],
+    values: Mapping[str, object],
+    *,
+    fields: Mapping[str, str] | None = None,
+    community: str | None = None,
+) -> Invoked:
+    """A slash command (or its submitted form) with the values Discord typed. Always
+    private: Hearth answers interactions ephemerally, so nobody else saw the input."""
     member, place, space = _where(interaction)
-    return CommandGiven(
+    return Invoked(
         str(interaction.id),
         member,
         place,
-        text,
+        command,
+        dict(values),
+        dict(fields or {}),
+        community,
         space=space,
         private=True,
         roles=role_ids(interaction.user),

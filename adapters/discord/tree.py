@@ -1,41 +1,64 @@
-"""discord.py's command tree, built from the declaration in `commands.py`.
+"""discord.py's command tree, built from what the core declares (`Core.declared`).
 
 Server commands are registered per configured guild (they appear at once).
-Optionally the same commands, minus `/mod`, are registered globally for DMs
-only, so a server never shows them twice. Each callback hands the invocation
-back to the adapter; discord.py does the parsing, checks and autocomplete.
+Optionally the same commands, minus moderator groups, are registered globally
+for DMs only, so a server never shows them twice. Each callback hands the
+invocation back to the adapter with its typed values; discord.py does the
+parsing, the checks of each option's limits and the autocomplete.
 """
 
 from __future__ import annotations
 
 import inspect
+import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 
-from adapters.discord import commands as spec
-from bot.texts import text
+from bot.port import (
+    ENGLISH,
+    SUGGEST_COMMUNITY,
+    Command,
+    Declarations,
+    Group,
+    Option,
+    Words,
+)
 
 if TYPE_CHECKING:
     from adapters.discord.client import DiscordAdapter
 
+log = logging.getLogger(__name__)
+
 Suggest = Callable[[str, discord.Interaction, str], Awaitable[list[tuple[str, str]]]]
 
-COMMUNITY_OPTION = spec.Option(
+#: in a DM shared by several communities, the member says which one they mean
+COMMUNITY_OPTION = Option(
     "community",
-    text("discord.option_community"),
-    autocomplete=spec.COMMUNITY,
+    Words("discord.option_community"),
+    suggest=SUGGEST_COMMUNITY,
     max_length=32,
 )
-# Members never see /mod in their command list; the core still checks every use.
+# Members never see moderator groups in their command list; the core still checks every use.
 MODERATOR_PERMISSIONS = discord.Permissions(manage_messages=True)
 DM_ONLY = app_commands.AppCommandContext(guild=False, dm_channel=True, private_channel=False)
 SERVER_INSTALL = app_commands.AppInstallationType(guild=True, user=False)
+DESCRIPTION_MAX = 100  # a command's, an option's, a choice's name
+TopLevel = app_commands.Command[Any, ..., Any] | app_commands.Group
 
 
-def _annotation(option: spec.Option) -> Any:
+def shown(words: Words, limit: int = DESCRIPTION_MAX) -> app_commands.locale_str:
+    """What Discord shows for `words`: English for now. The catalogue reference
+    rides along (`extras["words"]`), so a `Translator` can give each locale its own."""
+    english = words(ENGLISH)
+    if len(english) > limit:
+        english = english[: limit - 1] + "…"
+    return app_commands.locale_str(english, words=words)
+
+
+def _annotation(option: Option) -> Any:
     if option.kind is bool:
         return bool
     if option.kind is int and (option.min_value is not None or option.max_value is not None):
@@ -48,16 +71,16 @@ def _annotation(option: spec.Option) -> Any:
 def _autocompleter(source: str, suggest: Suggest) -> Callable[..., Awaitable[list[Any]]]:
     async def complete(interaction: discord.Interaction, current: str) -> list[Any]:
         found = await suggest(source, interaction, current)
-        return [app_commands.Choice(name=name[:100], value=value) for name, value in found[:25]]
+        return [app_commands.Choice(name=name, value=value) for name, value in found]
 
     return complete
 
 
 def _callback(
-    adapter: DiscordAdapter, leaf: spec.Leaf, options: tuple[spec.Option, ...]
+    adapter: DiscordAdapter, command: Command, options: tuple[Option, ...]
 ) -> Callable[..., Awaitable[None]]:
     async def invoke(interaction: discord.Interaction, **values: Any) -> None:
-        await adapter.on_command(interaction, leaf, values)
+        await adapter.on_command(interaction, command, values)
 
     parameters = [
         inspect.Parameter(
@@ -75,77 +98,116 @@ def _callback(
         )
     # discord.py reads the options from the callback's signature.
     invoke.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
-    invoke.__qualname__ = invoke.__name__ = leaf.qualified_name.replace(" ", "_")
-    descriptions = {o.name: o.description for o in options}
+    invoke.__qualname__ = invoke.__name__ = "_".join(command.path)
+    app_commands.describe(**{o.name: shown(o.description) for o in options})(invoke)
     choices = {
-        o.name: [app_commands.Choice(name=name, value=value) for name, value in o.choices]
+        o.name: [app_commands.Choice(name=shown(label), value=value) for label, value in o.choices]
         for o in options
         if o.choices
     }
-    completers = {
-        o.name: _autocompleter(o.autocomplete, adapter.suggest) for o in options if o.autocomplete
-    }
-    app_commands.describe(**descriptions)(invoke)
     if choices:
         app_commands.choices(**choices)(invoke)
+    completers = {o.name: _autocompleter(o.suggest, adapter.suggest) for o in options if o.suggest}
     if completers:
         app_commands.autocomplete(**completers)(invoke)
     return invoke
 
 
-def _commands(
-    adapter: DiscordAdapter, leaves: Iterable[spec.Leaf], *, dm: bool, pick_community: bool
-) -> list[app_commands.Command[Any, ..., Any] | app_commands.Group]:
-    """One scope's top-level commands and groups."""
-    scope: dict[str, Any] = (
-        {"allowed_contexts": DM_ONLY, "allowed_installs": SERVER_INSTALL} if dm else {}
-    )
-    top: dict[str, app_commands.Command[Any, ..., Any] | app_commands.Group] = {}
-    for leaf in leaves:
-        if dm and leaf.root in spec.MODERATOR_GROUPS:
-            continue  # moderating needs the server's roles: never from a DM
-        options = leaf.options + ((COMMUNITY_OPTION,) if dm and pick_community else ())
-        callback = _callback(adapter, leaf, options)
-        if len(leaf.path) == 1:
-            top[leaf.root] = app_commands.Command(
-                name=leaf.root, description=leaf.description, callback=callback, **scope
+class _Scope:
+    """One scope's top-level commands and groups (the servers', or DMs')."""
+
+    def __init__(self, declared: Declarations, *, dm: bool) -> None:
+        self.declared = declared
+        self.dm = dm
+        self.top: dict[str, TopLevel] = {}
+        self._groups: dict[tuple[str, ...], app_commands.Group] = {}
+
+    def moderators_only(self, command: Command) -> bool:
+        group = self.declared.groups.get(command.root)
+        return group is not None and group.moderators
+
+    def _declared_group(self, path: tuple[str, ...]) -> Group | None:
+        groups = self.declared.groups
+        return groups.get(" ".join(path)) or groups.get(path[-1])
+
+    def group(self, path: tuple[str, ...]) -> app_commands.Group:
+        """The group for `path` (`("checkin",)`), made on first use, parents first."""
+        if path in self._groups:
+            return self._groups[path]
+        parent = self.group(path[:-1]) if len(path) > 1 else None
+        declared = self._declared_group(path)
+        if declared is None:
+            log.warning("no group declared for %r: described by its name", " ".join(path))
+            description: str | app_commands.locale_str = path[-1]
+        else:
+            description = shown(declared.description)
+        moderators = declared is not None and declared.moderators and parent is None
+        scope: dict[str, Any] = {}
+        if parent is None:
+            scope = self._scope() | {
+                "default_permissions": MODERATOR_PERMISSIONS if moderators else None,
+                "guild_only": moderators,
+            }
+        made = app_commands.Group(name=path[-1], description=description, parent=parent, **scope)
+        self._groups[path] = made
+        if parent is None:
+            self.top[path[0]] = made
+        return made
+
+    def _scope(self) -> dict[str, Any]:
+        if not self.dm:
+            return {}
+        return {"allowed_contexts": DM_ONLY, "allowed_installs": SERVER_INSTALL}
+
+    def add(self, command: Command, callback: Callable[..., Awaitable[None]]) -> None:
+        if len(command.path) == 1:
+            self.top[command.root] = app_commands.Command(
+                name=command.root,
+                description=shown(command.description),
+                callback=callback,
+                **self._scope(),
             )
-            continue
-        group = top.get(leaf.root)
-        if group is None:
-            moderators = leaf.root in spec.MODERATOR_GROUPS
-            group = top[leaf.root] = app_commands.Group(
-                name=leaf.root,
-                description=spec.GROUPS[leaf.root],
-                default_permissions=MODERATOR_PERMISSIONS if moderators else None,
-                guild_only=moderators,
-                **scope,
-            )
-        assert isinstance(group, app_commands.Group)
-        group.add_command(
+            return
+        parent = self.group(command.path[:-1])
+        parent.add_command(
             app_commands.Command(
-                name=leaf.path[1], description=leaf.description, callback=callback, parent=group
+                name=command.path[-1],
+                description=shown(command.description),
+                callback=callback,
+                parent=parent,
             )
         )
-    return list(top.values())
+
+
+def _commands(
+    adapter: DiscordAdapter, declared: Declarations, *, dm: bool, pick_community: bool
+) -> list[TopLevel]:
+    """One scope's top-level commands and groups, in the order the core declared them."""
+    scope = _Scope(declared, dm=dm)
+    for command in declared.commands:
+        if dm and scope.moderators_only(command):
+            continue  # moderating needs the server's roles: never from a DM
+        picks = dm and pick_community and command.option(COMMUNITY_OPTION.name) is None
+        options = command.options + ((COMMUNITY_OPTION,) if picks else ())
+        scope.add(command, _callback(adapter, command, options))
+    return list(scope.top.values())
 
 
 def build_tree(
     client: discord.Client,
     adapter: DiscordAdapter,
-    leaves: Iterable[spec.Leaf],
+    declared: Declarations,
     guild_ids: Iterable[int],
     *,
     global_dm: bool,
     pick_community: bool,
 ) -> app_commands.CommandTree[Any]:
-    leaves = tuple(leaves)
     tree: app_commands.CommandTree[Any] = app_commands.CommandTree(client)
     guilds = [discord.Object(id=guild_id) for guild_id in guild_ids]
     if guilds:
-        for command in _commands(adapter, leaves, dm=False, pick_community=False):
+        for command in _commands(adapter, declared, dm=False, pick_community=False):
             tree.add_command(command, guilds=guilds)
     if global_dm:
-        for command in _commands(adapter, leaves, dm=True, pick_community=pick_community):
+        for command in _commands(adapter, declared, dm=True, pick_community=pick_community):
             tree.add_command(command)
     return tree

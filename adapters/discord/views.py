@@ -71,18 +71,18 @@ class HearthForm(discord.ui.Modal):
     restart still arrives; this object only draws it, and is stopped once
     sent, so discord.py keeps nothing of it and never parses a submit twice."""
 
-    def __init__(self, spec: translate.Form) -> None:
-        super().__init__(title=spec.title, custom_id=spec.custom_id, timeout=None)
-        for field in spec.fields:
+    def __init__(self, modal: translate.Modal) -> None:
+        super().__init__(title=modal.title, custom_id=modal.custom_id, timeout=None)
+        for box in modal.boxes:
             text_input: discord.ui.TextInput[Any] = discord.ui.TextInput(
-                custom_id=field.name,
-                style=discord.TextStyle.paragraph if field.long else discord.TextStyle.short,
-                required=field.required,
-                max_length=field.max_length,
-                placeholder=field.placeholder,
-                default=field.default,
+                custom_id=box.name,
+                style=discord.TextStyle.paragraph if box.long else discord.TextStyle.short,
+                required=box.required,
+                max_length=box.max_length,
+                placeholder=box.placeholder,
+                default=box.default,
             )
-            self.add_item(discord.ui.Label(text=field.label, component=text_input))
+            self.add_item(discord.ui.Label(text=box.label, component=text_input))
 
 
 def embed(description: str | None) -> discord.Embed | None:

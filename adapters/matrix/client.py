@@ -16,7 +16,7 @@ import io
 import logging
 import uuid
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from nio import (
     AsyncClient,
@@ -38,23 +38,21 @@ from adapters.matrix.errors import NETWORK_ERRORS, MatrixLoginError
 from adapters.matrix.logs import contain_library_logs
 from adapters.matrix.rooms import Rooms
 from adapters.matrix.session import Session, SessionStore
+from adapters.matrix.state import MatrixState
 from adapters.matrix.sync import SyncLoop
-from adapters.matrix.tables import MatrixTables
 from bot.config import Config
 from bot.port import (
     Adapter,
     Attachment,
     Choice,
+    Core,
     DeliveryError,
     Event,
     Message,
     Place,
+    Secrets,
     Unreachable,
 )
-from bot.vault import Vault
-
-if TYPE_CHECKING:
-    from bot.app import Hearth
 
 log = logging.getLogger(__name__)
 
@@ -82,12 +80,14 @@ def transaction_id(secret: bytes, key: str | None, part: str) -> str:
 class MatrixAdapter(Adapter):
     platform = translate.PLATFORM
     shows_attachments = True
+    # Its rooms are joined and mapped to communities once, at start.
+    community_keys_read_at_start = ("channels",)
 
-    def __init__(self, config: Config, vault: Vault, *, timeline_limit: int = 100) -> None:
+    def __init__(self, config: Config, secrets: Secrets, *, timeline_limit: int = 100) -> None:
         contain_library_logs()
         self.settings = config.adapters.matrix
-        self.sessions = SessionStore(self.settings.store_path, vault)
-        self._txn_secret = vault.derive_key("matrix transaction ids")
+        self.sessions = SessionStore(self.settings.store_path, secrets)
+        self._txn_secret = secrets.derive_key("matrix transaction ids")
         self.client = AsyncClient(
             self.settings.homeserver.rstrip("/"),
             self.settings.user_id,
@@ -104,7 +104,7 @@ class MatrixAdapter(Adapter):
         self.rooms = Rooms(self.client, config.communities_on(self.platform))
         self.timeline_limit = timeline_limit
         self.connected = False
-        self.tables: MatrixTables | None = None
+        self.state: MatrixState | None = None
         self.sync: SyncLoop | None = None
         self._dm_rooms: dict[str, str] = {}
         self._opening_dm = asyncio.Lock()  # the outbox and a reply must not open two
@@ -115,11 +115,11 @@ class MatrixAdapter(Adapter):
 
     # --- lifecycle ----------------------------------------------------------------
 
-    async def start(self, hearth: Hearth) -> None:
+    async def start(self, core: Core) -> None:
         """Log in, catch up once, then keep syncing in the background."""
         await self._log_in()
-        self.tables = MatrixTables(hearth.db, hearth.vault, hearth.clock, self.client.user_id)
-        self.sync = SyncLoop(self, hearth.handle, self.tables, self.timeline_limit)
+        self.state = MatrixState(core.store, self.client.user_id)
+        self.sync = SyncLoop(self, core.handle, self.state, self.timeline_limit)
         await self.sync.start()
 
     async def _log_in(self) -> None:
@@ -198,6 +198,20 @@ class MatrixAdapter(Adapter):
 
     async def delete(self, place: Place, message_id: str) -> None:
         await self.redact(await self._room_for(place), message_id)
+
+    async def withdraw(self, event: Event) -> None:
+        """A private command typed in a room: redacted, when Hearth has the power to.
+        Best effort: the core answers by DM either way."""
+        if event.place.is_dm:
+            return
+        room_id = event.place.target
+        if not self.rooms.can_redact(room_id):
+            log.info("room %s: no power to redact %s", room_id, event.event_id)
+            return
+        try:
+            await self.redact(room_id, event.event_id)
+        except DeliveryError as exc:
+            log.warning("room %s: %s not redacted (%s)", room_id, event.event_id, exc)
 
     async def redact(self, room_id: str, event_id: str) -> None:
         try:
@@ -280,8 +294,8 @@ class MatrixAdapter(Adapter):
 
     async def dm_room(self, user_id: str) -> str:
         """The member's DM room: the one they use, else a new one, else Unreachable."""
-        assert self.tables is not None, "start() first"
-        room_id = self._dm_rooms.get(user_id) or await self.tables.dm_room(user_id)
+        assert self.state is not None, "start() first"
+        room_id = self._dm_rooms.get(user_id) or await self.state.dm_room(user_id)
         if room_id and self.rooms.dm_partner(room_id) == user_id:
             self._dm_rooms[user_id] = room_id
             return room_id
@@ -296,7 +310,7 @@ class MatrixAdapter(Adapter):
             if room_id and self.rooms.dm_partner(room_id) == user_id:
                 return room_id  # opened while we waited
             room_id = await self._create_dm(user_id)
-            await self.tables.remember_dm(user_id, room_id)
+            await self.state.remember_dm(user_id, room_id)
             self._dm_rooms[user_id] = room_id
         return room_id
 

@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from nio import AsyncClient, MatrixRoom, RoomCreateEvent
 
 from adapters.matrix import translate
-from bot.commands import Args, Refusal, take_community_option
 from bot.config import Community
 
 
@@ -73,29 +72,19 @@ class Rooms:
             self.creators.get(room_id, ()),
         )
 
-    def level_for_dm(self, user_id: str, command: str | None) -> int | None:
-        """In a DM, a member's power is their highest in the community the command
-        is for (`--community NAME`, or the only one): never borrowed from another."""
-        community = self._community_named(command)
-        if community is None:
-            return None
-        levels = [
-            self.level_in(room_id, user_id)
-            for room_id, owner in self.community_rooms.items()
-            if owner is community and self.is_joined(room_id, user_id)
-        ]
-        return max((level for level in levels if level is not None), default=None)
-
-    def _community_named(self, command: str | None) -> Community | None:
-        name = None
-        if command:
-            try:
-                name, _ = take_community_option(Args(command))
-            except Refusal:
-                return None
-        if name is not None:
-            return next((c for c in self.communities if c.name == name), None)
-        return self.communities[0] if len(self.communities) == 1 else None
+    def levels_of(self, user_id: str) -> dict[str, int]:
+        """A member's power in each community they are in: the highest they hold in
+        the rooms of it they joined, never borrowed from another community's. The
+        core picks the one the command is for (`--community NAME`, the room, or the
+        only one)."""
+        levels: dict[str, int] = {}
+        for room_id, community in self.community_rooms.items():
+            if not self.is_joined(room_id, user_id):
+                continue
+            level = self.level_in(room_id, user_id)
+            if level is not None:
+                levels[community.name] = max(level, levels.get(community.name, level))
+        return levels
 
     def can_redact(self, room_id: str) -> bool:
         room = self.room(room_id)

@@ -16,8 +16,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.crypto import SealError
-from bot.vault import Vault
+from bot.port import Secrets
 
 log = logging.getLogger(__name__)
 
@@ -33,14 +32,14 @@ class Session:
 
 
 class SessionStore:
-    def __init__(self, folder: str | Path, vault: Vault) -> None:
+    def __init__(self, folder: str | Path, secrets: Secrets) -> None:
         self.folder = Path(folder).expanduser()
-        self._vault = vault
+        self._secrets = secrets
 
     @property
     def pickle_key(self) -> str:
         """nio's `pickle_key` (a passphrase it hashes to the vodozemac key)."""
-        return base64.b64encode(self._vault.derive_key(_PICKLE_PURPOSE)).decode("ascii")
+        return base64.b64encode(self._secrets.derive_key(_PICKLE_PURPOSE)).decode("ascii")
 
     def prepare(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -65,13 +64,13 @@ class SessionStore:
         device_id = saved["device_id"]
         token = ""
         if saved.get("access_token"):
-            try:
-                token = self._vault.sealer.open(
-                    saved["access_token"], self._context(user_id, device_id)
-                )
-            except SealError:
+            opened = self._secrets.open_text(
+                self._context(user_id, device_id), str(saved["access_token"])
+            )
+            if opened is None:
                 # Sealed under another secret (a rotated key): the device id still holds.
                 log.warning("the saved Matrix access token does not open with this secret key")
+            token = opened or ""
         return Session(user_id, device_id, token)
 
     def save(self, session: Session) -> None:
@@ -79,7 +78,7 @@ class SessionStore:
         body = {
             "user_id": session.user_id,
             "device_id": session.device_id,
-            "access_token": self._vault.sealer.seal(session.access_token, context)
+            "access_token": self._secrets.seal_text(context, session.access_token)
             if session.access_token
             else "",
         }

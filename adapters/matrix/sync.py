@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -30,8 +29,8 @@ from nio.exceptions import EncryptionError
 
 from adapters.matrix import translate
 from adapters.matrix.errors import NETWORK_ERRORS, SyncFailed
-from adapters.matrix.tables import MatrixTables
-from bot.port import ChoicePicked, CommandGiven, DeliveryError, Event, ReactionAdded
+from adapters.matrix.state import MatrixState
+from bot.port import ChoicePicked, DeliveryError, Event, ReactionAdded
 
 if TYPE_CHECKING:
     from nio import AsyncClient
@@ -67,14 +66,14 @@ class SyncLoop:
         self,
         adapter: MatrixAdapter,
         handle: Callable[[Event], Awaitable[None]],
-        tables: MatrixTables,
+        state: MatrixState,
         timeline_limit: int,
     ) -> None:
         self.adapter = adapter
         self.client = adapter.client
         self.rooms = adapter.rooms
         self.handle = handle
-        self.tables = tables
+        self.state = state
         self.filter = {"room": {"timeline": {"limit": timeline_limit}}}
         self.since: str | None = None
         self._saved: str | None = None
@@ -90,7 +89,7 @@ class SyncLoop:
     async def start(self) -> None:
         """Catch up once (full state, so room members and power levels are known),
         then keep syncing in the background; a homeserver that is down is retried."""
-        self.since = self._saved = await self.tables.sync_token()
+        self.since = self._saved = await self.state.sync_token()
         try:
             await self._catch_up()
         except SyncFailed as exc:
@@ -154,7 +153,7 @@ class SyncLoop:
             await self._retry_pending()
             checkpoint = self._checkpoint()
             if checkpoint != self._saved:  # an idle long poll changes nothing
-                await self.tables.save_sync_token(checkpoint)
+                await self.state.save_sync_token(checkpoint)
                 self._saved = checkpoint
         self.batches += 1
 
@@ -216,8 +215,8 @@ class SyncLoop:
             )
             return
         sender = getattr(event, "sender", None)
-        if sender is None or sender == self.client.user_id:
-            return
+        if not isinstance(sender, str) or sender == self.client.user_id:
+            return  # none or malformed (translate would drop it too), or our own
         if isinstance(event, MegolmEvent):
             if event.event_id not in self._pending:
                 log.info("event %s in %s waits for its room key", event.event_id, room_id)
@@ -228,25 +227,15 @@ class SyncLoop:
             return  # a room Hearth has no business in
         if partner is not None and partner != sender:
             return
-        core = translate.inbound(event, translate.Where(room_id, partner))
+        # Every community's power, wherever it was typed: the core judges by the one it resolves.
+        where = translate.Where(room_id, partner, self.rooms.levels_of(sender))
+        core = translate.inbound(event, where)
         if core is None:
             return
-        if partner is not None:
-            if self.adapter.note_dm(partner, room_id):
-                await self.tables.remember_dm(partner, room_id)
-            command = core.text if isinstance(core, CommandGiven) else None
-            level = self.rooms.level_for_dm(sender, command)
-        else:
-            level = self.rooms.level_in(room_id, sender)
-        core = dataclasses.replace(core, power_level=level)
+        if partner is not None and self.adapter.note_dm(partner, room_id):
+            await self.state.remember_dm(partner, room_id)
         if isinstance(core, ReactionAdded) and core.message_id in self.adapter.offered:
             core = self._picked(core)
-        if (
-            isinstance(core, CommandGiven)
-            and partner is None
-            and translate.is_anonymous_command(core.text)
-        ):
-            await self._hide(room_id, event.event_id)
         if core is None:
             return
         try:
@@ -267,18 +256,8 @@ class SyncLoop:
             reaction.member,
             reaction.place,
             choice.command,
-            power_level=reaction.power_level,
+            power_levels=reaction.power_levels,
         )
-
-    async def _hide(self, room_id: str, event_id: str) -> None:
-        """Anonymous words typed where others watch: take them down if we may."""
-        if not self.rooms.can_redact(room_id):
-            log.info("room %s: no power to redact %s", room_id, event_id)
-            return
-        try:
-            await self.adapter.redact(room_id, event_id)
-        except DeliveryError as exc:
-            log.warning("room %s: %s not redacted (%s)", room_id, event_id, exc)
 
     async def _retry_pending(self) -> None:
         for event_id, pending in list(self._pending.items()):
@@ -327,7 +306,7 @@ class SyncLoop:
             return
         if room_id not in self.rooms.community_rooms:
             self.adapter.note_dm(invite.sender, room_id)
-            await self.tables.remember_dm(invite.sender, room_id)
+            await self.state.remember_dm(invite.sender, room_id)
         log.info("joined %s", room_id)
 
     async def _reconsider_invites(self) -> None:

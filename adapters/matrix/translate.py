@@ -12,13 +12,12 @@ from __future__ import annotations
 import html
 import mimetypes
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from nio import Event as NioEvent
 from nio import ReactionEvent, RoomMessageText, UnknownEvent
 
-from bot import texts
 from bot.port import (
     Attachment,
     Choice,
@@ -29,6 +28,7 @@ from bot.port import (
     MessagePosted,
     Place,
     ReactionAdded,
+    text,
 )
 
 PLATFORM = "matrix"
@@ -36,10 +36,6 @@ PREFIX = "!"
 #: Room version 12 creators outrank every power level a room can hold (the
 #: largest is 2**53 - 1, canonical JSON's limit), so they are reported above it.
 CREATOR_POWER = 2**53
-#: Commands whose words could tell who wrote something anonymous: typed in a
-#: room they are redacted (when Hearth may) and answered by DM.
-ANONYMOUS_COMMANDS = frozenset({"share", "reply"})
-ANONYMOUS_WORD = "anonymous"  # `celebrate TEXT anonymous`
 HTML_FORMAT = "org.matrix.custom.html"
 _VS16 = "\ufe0f"  # emoji presentation selector; some clients drop it from keycaps
 _KEYCAP = "\u20e3"
@@ -52,8 +48,8 @@ class Where:
     room_id: str
     #: the member whose DM with Hearth this room is; None for a community room
     dm_with: str | None = None
-    #: the sender's power level where it counts (see `power_level`)
-    power_level: int | None = None
+    #: the sender's power level in each community they are in (see `power_level`)
+    power_levels: Mapping[str, int] = field(default_factory=dict)
 
 
 # --- inbound -------------------------------------------------------------------
@@ -65,16 +61,6 @@ def command_text(body: str) -> str | None:
     if len(text) < 2 or not text.startswith(PREFIX) or text[1].isspace():
         return None
     return text[1:]
-
-
-def is_anonymous_command(text: str) -> bool:
-    """`share …`, `reply …` and `celebrate … anonymous`: not for a room's eyes."""
-    words = text.lower().split()
-    if not words:
-        return False
-    return words[0] in ANONYMOUS_COMMANDS or (
-        words[0] == "celebrate" and words[-1] == ANONYMOUS_WORD
-    )
 
 
 def strip_reply_fallback(body: str) -> str:
@@ -121,7 +107,7 @@ def inbound(event: NioEvent, where: Where) -> Event | None:
         return None
     member = Member(PLATFORM, sender)
     place = _place(where)
-    level = where.power_level
+    levels = where.power_levels
     relation = _relation(event.source)
     if isinstance(event, RoomMessageText):
         if relation.get("rel_type") == "m.replace":
@@ -131,11 +117,11 @@ def inbound(event: NioEvent, where: Where) -> Event | None:
         text = strip_reply_fallback(event.body) if reply_to else event.body
         command = command_text(text)
         if command is not None:
-            return CommandGiven(event.event_id, member, place, command, power_level=level)
+            return CommandGiven(event.event_id, member, place, command, power_levels=levels)
         if where.dm_with is None:
             return None  # room chatter: no feature reads it, so the core is not asked
         text = text.strip()
-        return MessagePosted(event.event_id, member, place, text, reply_to, power_level=level)
+        return MessagePosted(event.event_id, member, place, text, reply_to, power_levels=levels)
     if isinstance(event, ReactionEvent):
         target, key = event.reacts_to, event.key
     elif isinstance(event, UnknownEvent) and event.type == "m.reaction":
@@ -146,7 +132,7 @@ def inbound(event: NioEvent, where: Where) -> Event | None:
     if relation.get("rel_type", "m.annotation") != "m.annotation" or not target or not key:
         return None
     emoji = normalise_emoji(key)
-    return ReactionAdded(event.event_id, member, place, target, emoji, power_level=level)
+    return ReactionAdded(event.event_id, member, place, target, emoji, power_levels=levels)
 
 
 # --- power levels -------------------------------------------------------------------
@@ -192,7 +178,7 @@ def choice_lines(choices: tuple[Choice, ...]) -> list[str]:
     if not choices:
         return []
     tappable = any(c.emoji for c in choices)
-    lines = [texts.text("matrix.choices_react_or_send" if tappable else "matrix.choices_send")]
+    lines = [text("matrix.choices_react_or_send" if tappable else "matrix.choices_send")]
     for choice in choices:
         lines.append(f"{choice.emoji or '•'} {PREFIX}{choice.command} — {choice.label}")
     return lines
@@ -205,7 +191,7 @@ def message_content(message: Message) -> dict[str, Any]:
     spoiler = message.spoiler
     if spoiler is not None:
         # Clients without spoilers show the plain body: mark it there as Discord would.
-        cw = texts.text("matrix.content_warning", warning=spoiler.warning)
+        cw = text("matrix.content_warning", warning=spoiler.warning)
         plain += [cw, f"||{spoiler.text}||"]
         warning = html.escape(spoiler.warning, quote=True)
         rich += [

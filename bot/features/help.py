@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from bot.commands import Refusal, Request, Router
 from bot.feature import Feature
+from bot.port import SUGGEST_COMMAND, Command, Option, Words
+from bot.requests import Refusal, Request, Router
 from bot.texts import text
 
 
@@ -26,4 +27,19 @@ def register(router: Router) -> None:
     router.add("help", handle_help, text("help.usage"), text("help.summary"))
 
 
-FEATURE = Feature("help", commands=lambda router, wiring: register(router))
+HELP = Command(
+    ("help",),
+    Words("discord.command_help"),
+    (
+        Option(
+            "command",
+            Words("discord.option_help_command"),
+            suggest=SUGGEST_COMMAND,
+            max_length=32,
+        ),
+    ),
+)
+
+FEATURE = Feature(
+    "help", handlers=lambda router, wiring: register(router), commands=lambda config: (HELP,)
+)

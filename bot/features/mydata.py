@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot import audit, outbox
-from bot.commands import Refusal, Request, Router
 from bot.feature import Feature, Wiring
 from bot.localtime import from_epoch
-from bot.port import Attachment, Choice, Message
+from bot.port import Attachment, Choice, Command, Group, Message, Option, Words
+from bot.requests import Refusal, Request, Router
 from bot.texts import text
 
 USAGE = text("mydata.usage")
@@ -31,7 +31,21 @@ def register(router: Router, wiring: Wiring) -> None:
     router.add("mydata", mydata, USAGE, text("mydata.summary"))
 
 
-FEATURE = Feature("mydata", commands=register)
+COMMANDS = (
+    Command(("mydata", "export"), Words("discord.command_mydata_export")),
+    Command(
+        ("mydata", "delete"),
+        Words("discord.command_mydata_delete"),
+        (Option("confirm", Words("discord.option_mydata_delete_confirm"), bool, flag="confirm"),),
+    ),
+)
+
+FEATURE = Feature(
+    "mydata",
+    handlers=register,
+    commands=lambda config: COMMANDS,
+    groups=(Group("mydata", Words("discord.group_mydata")),),
+)
 
 
 def _day(seconds: int | None) -> str | None:

@@ -6,10 +6,10 @@ from datetime import timedelta
 from typing import Any
 
 from bot import outbox
-from bot.commands import Refusal, Request, Router
 from bot.feature import Feature
 from bot.localtime import checkin_day, epoch, from_epoch, parse_hhmm
-from bot.port import Message, Place
+from bot.port import Command, Message, Option, Place, Words
+from bot.requests import Refusal, Request, Router
 from bot.safety import care
 from bot.safety.care import contact_choices, resources_text
 from bot.texts import text
@@ -137,4 +137,20 @@ def _moment(seconds: int | None) -> str | None:
     return None if seconds is None else from_epoch(seconds).isoformat()
 
 
-FEATURE = Feature("safety", commands=lambda router, wiring: register(router), export=export)
+CONTACT = tuple((Words(f"discord.contact_{answer}"), answer) for answer in ("yes", "no"))
+COMMANDS = (
+    Command(("resources",), Words("discord.command_resources")),
+    Command(("privacy",), Words("discord.command_privacy")),
+    Command(
+        ("contact",),
+        Words("discord.command_contact"),
+        (Option("answer", Words("discord.option_contact_answer"), choices=CONTACT),),
+    ),
+)
+
+FEATURE = Feature(
+    "safety",
+    handlers=lambda router, wiring: register(router),
+    commands=lambda config: COMMANDS,
+    export=export,
+)

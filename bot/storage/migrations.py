@@ -396,6 +396,36 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX celebrations_status ON celebrations (community, status)",
         ),
     ),
+    Migration(
+        9,
+        "adapters keep their state in the core's store, not in tables of their own",
+        (
+            # An adapter's own values by name (the Matrix sync position "next_batch:ACCOUNT").
+            """CREATE TABLE adapter_state (
+                platform TEXT NOT NULL,
+                name TEXT NOT NULL,
+                value TEXT NOT NULL,
+                saved_at BIGINT NOT NULL,
+                PRIMARY KEY (platform, name))""",
+            # One member's values (the Matrix DM room), sealed to the row and gone with
+            # the member. The member row says the platform. No timestamp: when a DM was
+            # first used must not line up with a share.
+            """CREATE TABLE adapter_member_state (
+                member_id BIGINT NOT NULL REFERENCES members (id) ON DELETE CASCADE,
+                name TEXT NOT NULL,
+                value TEXT NOT NULL,
+                PRIMARY KEY (member_id, name))""",
+            """INSERT INTO adapter_state (platform, name, value, saved_at)
+                SELECT 'matrix', 'next_batch:' || account, next_batch, saved_at FROM matrix_sync""",
+        ),
+        # The DM rooms are sealed to their old rows: sealed again to the new ones
+        # (bot/adapter_store.carry_matrix_over).
+        keyed=("matrix_dm_rooms",),
+        after=(
+            "DROP TABLE matrix_sync",
+            "DROP TABLE matrix_dm_rooms",
+        ),
+    ),
 )
 
 

@@ -29,7 +29,16 @@ from babel.messages.plurals import get_plural
 from babel.messages.pofile import PoFileError, read_po
 from babel.numbers import format_decimal
 
-__all__ = ["LOCALE_DIR", "LOCALES", "check_catalogue", "day", "day_short", "plural", "text"]
+__all__ = [
+    "LOCALES",
+    "LOCALE_DIR",
+    "check_catalogue",
+    "day",
+    "day_short",
+    "include",
+    "plural",
+    "text",
+]
 
 DOMAIN = "hearth"
 ENGLISH = "en"
@@ -122,16 +131,43 @@ def _read(locale_dir: Path, locale: str) -> _Catalogue | None:
 _load = cache(_read)
 
 
+# Catalogue folders features bring (include), read after this package's.
+_INCLUDED: list[Path] = []
+
+
+def _folders() -> list[Path]:
+    return [LOCALE_DIR, *_INCLUDED]
+
+
+def include(locale_dir: Path) -> None:
+    """Read a feature's own catalogue folder too (`<locale>/LC_MESSAGES/*.po`).
+    Its ids must be its own: one already known elsewhere is refused."""
+    locale_dir = Path(locale_dir)
+    if locale_dir in _folders():
+        return
+    own = _load(locale_dir, ENGLISH)
+    if own is None:
+        raise ValueError(f"{locale_dir}: no English catalogue")
+    for folder in _folders():
+        known = _load(folder, ENGLISH)
+        clash = sorted(set(own.entries) & set(known.entries if known else ()))
+        if clash:
+            raise ValueError(f"{locale_dir}: {clash[0]} is already defined in {folder}")
+    _INCLUDED.append(locale_dir)
+
+
 def _lookup(message_id: str, locale: str, is_plural: bool) -> tuple[_Catalogue, _Entry]:
     for candidate in _chain(locale):
-        catalogue = _load(LOCALE_DIR, candidate)
-        entry = catalogue.entries.get(message_id) if catalogue else None
-        if catalogue and entry and entry.usable and entry.is_plural == is_plural:
-            return catalogue, entry
-    english = _load(LOCALE_DIR, ENGLISH)
-    if english and message_id in english.entries:
-        want, use = ("plural", "text") if is_plural else ("text", "plural")
-        raise TypeError(f"{message_id} is not a {want} message: use {use}()")
+        for folder in _folders():
+            catalogue = _load(folder, candidate)
+            entry = catalogue.entries.get(message_id) if catalogue else None
+            if catalogue and entry and entry.usable and entry.is_plural == is_plural:
+                return catalogue, entry
+    for folder in _folders():
+        english = _load(folder, ENGLISH)
+        if english and message_id in english.entries:
+            want, use = ("plural", "text") if is_plural else ("text", "plural")
+            raise TypeError(f"{message_id} is not a {want} message: use {use}()")
     raise KeyError(message_id)
 
 

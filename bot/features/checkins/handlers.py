@@ -8,7 +8,6 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 from bot import members, texts
-from bot.commands import Args, Refusal, Request, Router
 from bot.events import CheckinSaved
 from bot.features.checkins import prompts
 from bot.features.checkins.history import render_chart, sparkline, summarise
@@ -27,6 +26,7 @@ from bot.localtime import (
     parse_zone,
 )
 from bot.port import Attachment, Message
+from bot.requests import Args, Refusal, Request, Router
 from bot.safety import care
 from bot.texts import day_short, text
 from bot.vault import CHECKIN_NOTE
@@ -44,6 +44,15 @@ USAGE = text("checkins.usage")
 
 def register(router: Router) -> None:
     router.add("checkin", handle_checkin, USAGE, text("checkins.summary"))
+    router.add_form("note", submit_note)
+
+
+async def submit_note(req: Request) -> None:
+    """The note form: a mood (picked with the command, or typed in the form) and words."""
+    mood = str(req.values.get("mood") or req.fields.get("mood", "")).strip()
+    note = req.fields.get("note", "").strip()
+    req.args = Args(" ".join(part for part in (mood, note) if part))
+    await handle_checkin(req)
 
 
 async def handle_checkin(req: Request) -> None:

@@ -20,7 +20,6 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import members, outbox
-from bot.commands import scope_choices
 from bot.config import Community, Config
 from bot.features.checkins.streaks import Break
 from bot.localtime import (
@@ -37,6 +36,7 @@ from bot.localtime import (
 from bot.members import MemberRecord
 from bot.metrics import Metrics
 from bot.port import Choice, Message
+from bot.requests import scope_choices
 from bot.storage import Database, Transaction
 from bot.texts import text
 from bot.vault import Vault

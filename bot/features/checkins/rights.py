@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.commands import Request
 from bot.localtime import from_epoch
+from bot.requests import Request
 from bot.vault import CHECKIN_NOTE
 
 

@@ -17,13 +17,13 @@ from typing import Any
 
 from bot import members, outbox, relays, texts
 from bot.anonymity import new_token, open_link, own_tokens, seal_link, target_token
-from bot.commands import Refusal, Request, is_blank, preview
 from bot.config import Community
 from bot.localtime import day_floor, delay_for_quiet
 from bot.members import MemberRecord
 from bot.moderators import HeldKind
-from bot.port import Choice, Event, Member, Message, Place
+from bot.port import Choice, Member, Message, Place
 from bot.relays import RelayContext
+from bot.requests import Args, Refusal, Request, is_blank, preview, require_unseen
 from bot.safety import care
 from bot.safety.crisis import CrisisMatch
 from bot.safety.mentions import neutralise_mentions
@@ -56,12 +56,6 @@ def shared_note(anonymous: bool, locale: str = texts.ENGLISH) -> str:
 def anonymous_delay() -> timedelta:
     low, high = (int(span.total_seconds()) for span in ANONYMOUS_DELAY)
     return timedelta(seconds=low + secrets.randbelow(high - low))
-
-
-def said_privately(event: Event) -> bool:
-    """Where an anonymous post may be asked for: a DM, or a Discord slash command
-    (always ephemeral there). Elsewhere others would see who asked."""
-    return event.place.is_dm or event.member.platform == "discord"
 
 
 async def post(
@@ -183,9 +177,21 @@ async def _send(
 # --- celebrate -----------------------------------------------------------------
 
 
+def asks_anonymity(args: Args) -> bool:
+    """`celebrate TEXT anonymous`: words nobody should see being typed."""
+    words = args.words
+    return bool(words) and words[-1].lower() == "anonymous"
+
+
+async def submit_win(req: Request) -> None:
+    """The win form: the member's words, anonymous when they ticked it."""
+    words = req.fields.get("text", "").strip()
+    req.args = Args(f"{words} anonymous" if req.values.get("anonymous") else words)
+    await celebrate(req)
+
+
 async def celebrate(req: Request) -> None:
-    words = req.args.words
-    anonymous = bool(words) and words[-1].lower() == "anonymous"
+    anonymous = asks_anonymity(req.args)
     text = req.args.text.strip()
     if anonymous:
         text = text[: text.lower().rfind("anonymous")].strip()
@@ -203,8 +209,8 @@ async def celebrate(req: Request) -> None:
     community = req.community
     if not community.channels.celebrations:
         raise Refusal(req.t("milestones.celebrate_no_channel"))
-    if anonymous and not said_privately(req.event):
-        raise Refusal(req.t("milestones.celebrate_anonymous_in_dm"))
+    if anonymous:
+        require_unseen(req, "milestones.celebrate_anonymous_in_dm")
     limit = community.sharing.max_length
     if len(text) > limit:
         raise Refusal(req.t("milestones.celebrate_too_long", length=len(text), limit=limit))

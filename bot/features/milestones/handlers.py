@@ -11,12 +11,12 @@ import re
 from datetime import date, timedelta
 
 from bot import members
-from bot.commands import Args, Refusal, Request, Router
 from bot.features.milestones import celebrations, counters, streaks
 from bot.features.milestones.counters import VISIBILITIES, Counter
 from bot.features.milestones.thresholds import describe
 from bot.localtime import TimingError, parse_zone
 from bot.port import Choice
+from bot.requests import Args, Refusal, Request, Router
 from bot.texts import text
 
 NAME = re.compile(r"[\w-]{1,32}")
@@ -33,7 +33,9 @@ def register(router: Router) -> None:
         celebrations.celebrate,
         text("milestones.celebrate_usage"),
         text("milestones.celebrate_summary"),
+        private=celebrations.asks_anonymity,
     )
+    router.add_form("win", celebrations.submit_win)
     router.add(
         "cheer",
         celebrations.cheer,

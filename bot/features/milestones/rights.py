@@ -12,11 +12,11 @@ from typing import Any
 
 from bot import outbox
 from bot.anonymity import own_tokens, target_token
-from bot.commands import Request
 from bot.features.milestones import counters as counter_store
 from bot.features.milestones import streaks as streak_store
 from bot.localtime import from_epoch
 from bot.port import Place
+from bot.requests import Request
 from bot.vault import CELEBRATION_BODY, CELEBRATION_KIND, STREAK_STATE
 
 

@@ -18,10 +18,10 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from bot.commands import Request
 from bot.events import CheckinSaved
 from bot.features.milestones import celebrations
 from bot.features.milestones.thresholds import highest_reached
+from bot.requests import Request
 from bot.texts import plural
 from bot.vault import STREAK_STATE
 

@@ -3,15 +3,13 @@ delivery health, over groups only), `mod reload` and `mod log`."""
 
 from __future__ import annotations
 
-from bot.commands import Args, Refusal, Request
 from bot.feature import Feature, Wiring
-from bot.features.moderation_tools import delivery, pulse
-from bot.features.moderation_tools.log import show_log
+from bot.features.moderation_tools.log import LOG_MAX, show_log
 from bot.features.moderation_tools.reload import make_handler
+from bot.features.moderation_tools.stats import STATS_MAX_DAYS, stats
+from bot.options import days
+from bot.port import Command, Option, Words
 from bot.texts import text
-
-STATS_DEFAULT_DAYS = 7
-STATS_MAX_DAYS = 365
 
 
 def add_to(wiring: Wiring) -> None:
@@ -22,31 +20,26 @@ def add_to(wiring: Wiring) -> None:
     wiring.mod_usage.append(text("mod.tools_usage"))  # language: English at start-up
 
 
-FEATURE = Feature("moderation_tools", commands=lambda router, wiring: add_to(wiring))
+COMMANDS = (
+    Command(
+        ("mod", "stats"),
+        Words("discord.command_mod_stats"),
+        (days("discord.option_mod_stats_days", STATS_MAX_DAYS),),
+    ),
+    Command(("mod", "reload"), Words("discord.command_mod_reload")),
+    Command(
+        ("mod", "log"),
+        Words("discord.command_mod_log"),
+        (
+            Option(
+                "count", Words("discord.option_mod_log_count"), int, min_value=1, max_value=LOG_MAX
+            ),
+        ),
+    ),
+)
 
-
-async def stats(req: Request, args: Args) -> None:
-    word = args.word(0)
-    if word is None:
-        days = STATS_DEFAULT_DAYS
-    elif word.isdecimal() and 1 <= int(word) <= STATS_MAX_DAYS:
-        days = int(word)
-    else:
-        raise Refusal(
-            req.t("mod.stats_days_refusal", most=STATS_MAX_DAYS, default=STATS_DEFAULT_DAYS)
-        )
-    community = req.community
-    figures = await pulse.measure(req.tx, community, req.now, days)
-    health = await delivery.measure(req.tx, community, req.now, days)
-    if days == 1:
-        title = req.t("mod.stats_title_yesterday", community=community.name)
-    else:
-        title = req.plural("mod.stats_title_days", days, community=community.name)
-    lines = [
-        title,
-        *pulse.describe(figures, req.locale),
-        req.t("mod.stats_delivery_heading"),
-        *delivery.describe(health, req.locale),
-        req.t("mod.stats_floor_note", floor=figures.floor),
-    ]
-    req.say("\n".join(lines))
+FEATURE = Feature(
+    "moderation_tools",
+    handlers=lambda router, wiring: add_to(wiring),
+    commands=lambda config: COMMANDS,
+)

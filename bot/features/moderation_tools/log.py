@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.anonymity import open_member
-from bot.commands import Args, Refusal, Request
 from bot.localtime import format_hhmm, from_epoch
+from bot.requests import Args, Refusal, Request
 from bot.texts import ENGLISH, day_short, text
 from bot.vault import MODERATOR_IDENTITY
 

@@ -7,11 +7,11 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bot import audit
-from bot.commands import Args, Refusal, Request
 from bot.config_loader import ConfigError, Problem
 from bot.feature import Reloader
 from bot.port import Message
 from bot.reload import RESTART_ONLY, ReloadPlan, ReloadUnavailable
+from bot.requests import Args, Refusal, Request
 from bot.texts import ENGLISH, plural, text
 
 SHOWN_PATHS = 12  # key paths listed in a reply; the rest are counted

@@ -2,18 +2,20 @@
 the author, reports, and blocks that never unmask anyone (SPEC §2)."""
 
 from bot.feature import Feature, Router, Wiring
-from bot.features.sharing import commands, erasure, moderation
+from bot.features.sharing import commands, erasure, handlers, moderation
 
 
-def _commands(router: Router, wiring: Wiring) -> None:
-    commands.register(router)
+def _handlers(router: Router, wiring: Wiring) -> None:
+    handlers.register(router)
     moderation.add_to(wiring)
 
 
 FEATURE = Feature(
     "sharing",
-    commands=_commands,
-    relays={"support": commands.relay_support},
+    handlers=_handlers,
+    commands=commands.commands,
+    groups=(commands.GROUP,),
+    relays={"support": handlers.relay_support},
     export=erasure.export,
     erase=erasure.erase,
 )

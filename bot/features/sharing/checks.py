@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 from bot import ratelimits
-from bot.commands import Refusal, Request
 from bot.features.sharing import store
+from bot.requests import Refusal, Request
 from bot.safety import care
 
 # The message id that names each kind of detail, and how it is found.
@@ -33,14 +33,6 @@ def _blocked_term(text: str, terms: tuple[str, ...]) -> bool:
     return any(
         re.search(rf"(?<!\w){re.escape(term.casefold())}(?!\w)", folded) for term in terms if term
     )
-
-
-def require_unseen(req: Request, kind: str) -> None:
-    """Anonymous words are only taken where nobody watched them being typed."""
-    if not req.event.unseen:
-        raise Refusal(
-            req.t("sharing.dm_only_share" if kind == "share" else "sharing.dm_only_reply")
-        )
 
 
 async def check_length(req: Request, kind: str, text: str, crisis: object) -> None:

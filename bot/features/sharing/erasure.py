@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from bot.anonymity import target_token
-from bot.commands import Request
 from bot.features.sharing import store
-from bot.features.sharing.commands import take_down_share
+from bot.features.sharing.handlers import take_down_share
+from bot.requests import Request
 from bot.vault import REPORT_REASON
 
 

@@ -6,18 +6,17 @@ from datetime import timedelta
 
 from bot import ratelimits
 from bot.anonymity import new_token, own_tokens, target_token
-from bot.commands import Refusal, Request, Router, is_blank
 from bot.features.sharing import posts, store
 from bot.features.sharing.checks import (
     check_length,
     check_posting_rules,
     identifying_details,
-    require_unseen,
 )
 from bot.localtime import day_floor
 from bot.port import Choice
 from bot.relays import RelayContext
 from bot.relays import add as add_relay
+from bot.requests import Args, Refusal, Request, Router, is_blank, require_unseen
 from bot.safety import care
 from bot.safety.crisis import CrisisMatch
 from bot.safety.mentions import neutralise_mentions
@@ -43,13 +42,40 @@ def status_word(req: Request, status: str) -> str:
 def register(router: Router) -> None:
     # What `help` lists: English for now.
     t = catalogue_text
-    router.add("share", share, t("sharing.share_usage"), t("sharing.share_summary"))
-    router.add("reply", reply, t("sharing.reply_usage"), t("sharing.reply_summary"))
+    router.add(
+        "share",
+        share,
+        t("sharing.share_usage"),
+        t("sharing.share_summary"),
+        private=lambda args: _subcommand(args.words) is None,
+    )
+    router.add(
+        "reply",
+        reply,
+        t("sharing.reply_usage"),
+        t("sharing.reply_summary"),
+        private=lambda args: True,
+    )
     router.add("support", support, t("sharing.support_usage"), t("sharing.support_summary"))
     router.add("report", report, t("sharing.report_usage"), t("sharing.report_summary"))
+    router.add_form("share", submit_share_form)
+    router.add_form("reply", submit_reply_form)
+
+
+async def submit_share_form(req: Request) -> None:
+    """The share form: its text and content warning as the member wrote them."""
+    warning = " ".join(req.fields.get("warning", "").split())[:WARNING_MAX_LENGTH]
+    await submit_share(req, req.fields.get("text", "").strip(), warning or None)
+
+
+async def submit_reply_form(req: Request) -> None:
+    req.args = Args(f"{req.values.get('number', '')} {req.fields.get('text', '').strip()}")
+    await reply(req)
 
 
 REPORT_WINDOW = timedelta(days=1)
+WARNING_MAX_LENGTH = 200
+REPORT_REASON_MAX_LENGTH = 500
 
 
 async def _is_mine(req: Request, item: store.Share | store.Reply) -> bool:
@@ -69,22 +95,34 @@ def _share_channel(req: Request) -> None:
         raise Refusal(req.t("sharing.no_shares_channel"))
 
 
+def _subcommand(words: list[str]) -> str | None:
+    """`list`, `delete [N]`, `confirm` or `cancel` when the words have exactly
+    that shape; None for a share's own words."""
+    word = words[0].lower() if words else None
+    if words == ["list"]:
+        return "list"
+    if word == "delete" and (len(words) == 1 or (len(words) == 2 and words[1][:1].isdecimal())):
+        return word
+    if word in ("confirm", "cancel") and len(words) == 1:
+        return word
+    return None
+
+
 async def share(req: Request) -> None:
     # A subcommand only when the words have exactly its shape, so a share that
     # begins "List of things…" or "Delete the number…" is posted, not misread.
-    words = req.args.words
-    word = req.args.word(0)
-    if words == ["list"]:
+    subcommand = _subcommand(req.args.words)
+    if subcommand == "list":
         await list_own(req)
-    elif word == "delete" and (len(words) == 1 or (len(words) == 2 and words[1][:1].isdecimal())):
+    elif subcommand == "delete":
         await delete_own(req, req.args.word(1))
-    elif word in ("confirm", "cancel") and len(words) == 1:
-        await finish_draft(req, confirmed=word == "confirm")
-    elif word == "cw":
+    elif subcommand in ("confirm", "cancel"):
+        await finish_draft(req, confirmed=subcommand == "confirm")
+    elif req.args.word(0) == "cw":
         warning, bar, text = req.args.after(1).partition("|")
         if not bar or not warning.strip():
             raise Refusal(req.t("sharing.cw_needs_bar"))
-        await submit_share(req, text.strip(), warning.strip()[:200])
+        await submit_share(req, text.strip(), warning.strip()[:WARNING_MAX_LENGTH])
     else:
         await submit_share(req, req.args.text.strip(), None)
 
@@ -92,7 +130,7 @@ async def share(req: Request) -> None:
 async def submit_share(
     req: Request, text: str, warning: str | None, confirmed: bool = False
 ) -> None:
-    require_unseen(req, "share")
+    require_unseen(req, "sharing.dm_only_share")
     _share_channel(req)
     if is_blank(text):
         raise Refusal(req.t("sharing.share_empty"))
@@ -315,7 +353,7 @@ async def reply(req: Request) -> None:
 
 
 async def submit_reply(req: Request, number: int, text: str, confirmed: bool = False) -> None:
-    require_unseen(req, "reply")
+    require_unseen(req, "sharing.dm_only_reply")
     target = await published_share(req, str(number), req.t("sharing.reply_how"))
     if is_blank(text):  # a form's text made only of invisible characters
         raise Refusal(req.t("sharing.reply_ask", number=number))
@@ -462,12 +500,12 @@ async def report(req: Request) -> None:
     )
     await req.tx.execute(
         "UPDATE share_reports SET reason = $1 WHERE id = $2",
-        req.vault.seal(REPORT_REASON, report_id, reason[:500]),
+        req.vault.seal(REPORT_REASON, report_id, reason[:REPORT_REASON_MAX_LENGTH]),
         report_id,
     )
     # language: the community's (the mod queue reads it), not the reporter's
     about = f"{number}.{reply_number}" if reply_number else str(number)
-    why = neutralise_mentions(reason[:500])
+    why = neutralise_mentions(reason[:REPORT_REASON_MAX_LENGTH])
     if reply_number:
         note = catalogue_text("sharing.report_to_mods_reply", label=about, reason=why)
     else:

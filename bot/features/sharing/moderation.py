@@ -9,10 +9,9 @@ from datetime import timedelta
 
 from bot import audit
 from bot.anonymity import seal_member
-from bot.commands import Args, Refusal, Request, preview
 from bot.feature import Wiring
 from bot.features.sharing import posts, store
-from bot.features.sharing.commands import (
+from bot.features.sharing.handlers import (
     publish_reply,
     status_word,
     take_down_reply,
@@ -21,11 +20,13 @@ from bot.features.sharing.commands import (
 from bot.localtime import day_floor, epoch
 from bot.moderators import HeldKind
 from bot.port import Message
+from bot.requests import Args, Refusal, Request, preview
 from bot.safety import care
 from bot.texts import text
 from bot.vault import BLOCKED_IDENTITY, REPLY_BODY, REPORT_REASON, SHARE_BODY
 
 BLOCK_MAX_DAYS = 3650
+REASON_MAX_LENGTH = 300  # a moderator's note to the author
 # Block ids are short and random, so they say nothing about whom they block.
 _BLOCK_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
@@ -44,7 +45,11 @@ def add_to(wiring: Wiring) -> None:
 
     async def reject_any(req: Request, args: Args) -> None:
         kind, number = _held_reference(args.word(0), held)
-        await (kind.reject(req, number, args.after(1)[:300]) if kind else reject(req, args))
+        await (
+            kind.reject(req, number, args.after(1)[:REASON_MAX_LENGTH])
+            if kind
+            else reject(req, args)
+        )
 
     wiring.mod_commands.update(
         queue=queue_all,
@@ -171,7 +176,7 @@ def _require_waiting(req: Request, share: store.Share) -> None:
 
 async def reject(req: Request, args: Args) -> None:
     share, reply = await _target(req, args.word(0), "reject")
-    reason = args.after(1)[:300]
+    reason = args.after(1)[:REASON_MAX_LENGTH]
     if reply is not None:
         if reply.status != "held":
             raise Refusal(req.t("sharing.mod_reply_not_held", label=reply.label))
