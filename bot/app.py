@@ -216,6 +216,7 @@ class Hearth:
             handler, args, community_name, values = self._resolve(event, command, config)
             community = self._community_for(event, community_name, config)
             member = await members.get_or_create(tx, self.vault, event.member)
+            adapter = self.adapters[event.member.platform]
             request = Request(
                 event,
                 member,
@@ -225,7 +226,9 @@ class Hearth:
                 args,
                 self.vault,
                 config,
-                attachments_shown=self.adapters[event.member.platform].shows_attachments,
+                attachments_shown=adapter.shows_attachments,
+                private_commands=adapter.private_commands,
+                prefix=adapter.command_prefix,
                 values=values,
                 fields=event.fields if isinstance(event, Invoked) else {},
                 listeners=self.listeners,

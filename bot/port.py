@@ -78,6 +78,9 @@ class Event:
     #: levels by community name (the highest the member holds in its rooms)
     roles: tuple[str, ...] = field(default=(), kw_only=True)
     power_levels: Mapping[str, int] = field(default_factory=dict, kw_only=True)
+    #: how others see the member on the platform (a display name, never a mention);
+    #: None when the platform did not say
+    display_name: str | None = field(default=None, kw_only=True)
 
     @property
     def unseen(self) -> bool:
@@ -150,7 +153,9 @@ class Attachment:
 
     filename: str
     data: bytes = field(repr=False)
-    description: str = ""
+    description: str = ""  # alt text, for whoever cannot see the image
+    width: int | None = None  # an image's size in pixels, for clients that lay it out first
+    height: int | None = None
 
 
 @dataclass(frozen=True)
@@ -197,6 +202,11 @@ class Adapter(ABC):
     shows_attachments: bool = True
     #: whether events can arrive and sends can go out right now (`/healthz`)
     connected: bool = True
+    #: whether members can type a command nobody else sees (Discord's slash
+    #: commands): the core's hints offer it beside a DM
+    private_commands: bool = False
+    #: what members type before a command word (`!checkin`); hints show it
+    command_prefix: str = "/"
     #: community keys this adapter reads once, at start (Matrix maps its rooms
     #: then): `mod reload` keeps their running values until a restart
     community_keys_read_at_start: tuple[str, ...] = ()

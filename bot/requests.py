@@ -104,6 +104,10 @@ class Request:
     config: Config  # the whole file, for what spans communities (a member's data)
     #: whether the member's platform shows files (a chart, an export)
     attachments_shown: bool = True
+    #: the member's platform lets them type a command nobody else sees (Discord)
+    private_commands: bool = False
+    #: what the member types before a command word there (`!` on Matrix)
+    prefix: str = "/"
     replies: list[Message] = field(default_factory=list)
     #: the member's data was erased: scrub it from the database files too
     erased: bool = False

@@ -81,6 +81,7 @@ SUGGESTION_MAX_LENGTH = 100
 
 class DiscordAdapter(Adapter):
     platform = translate.PLATFORM
+    private_commands = True
     shows_attachments = True
 
     def __init__(

@@ -79,6 +79,7 @@ def transaction_id(secret: bytes, key: str | None, part: str) -> str:
 
 class MatrixAdapter(Adapter):
     platform = translate.PLATFORM
+    command_prefix = "!"
     shows_attachments = True
     # Its rooms are joined and mapped to communities once, at start.
     community_keys_read_at_start = ("channels",)
