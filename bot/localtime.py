@@ -4,9 +4,12 @@ so a daylight-saving change never shifts or doubles anything."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from difflib import SequenceMatcher
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.texts import text
 
@@ -74,13 +77,86 @@ def describe_days(mask: int) -> str:
     return ",".join(day for bit, day in enumerate(DAY_NAMES) if mask & (1 << bit))
 
 
+#: the regions of IANA names a city is looked up in (`berlin` → Europe/Berlin)
+_CITY_REGIONS = frozenset(
+    ("Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia")
+    + ("Europe", "Indian", "Pacific")
+)
+_MOST_SUGGESTIONS = 3
+
+
+def _key(name: str) -> str:
+    """How a typed zone is compared: any case, `-` or `_` between words."""
+    return name.strip().lower().replace("-", "_")
+
+
+@cache
+def _zones() -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
+    """IANA names (with a region, or UTC) by their key, and by city the names ending in it."""
+    by_key: dict[str, str] = {"utc": "UTC"}
+    by_city: dict[str, list[str]] = {}
+    for name in sorted(available_timezones()):
+        if "/" not in name:
+            continue  # `CET`, `EST`, `localtime`: abbreviations that could mean several things
+        by_key[_key(name)] = name
+        region, _, city = name.rpartition("/")
+        if region.split("/")[0] in _CITY_REGIONS:
+            by_city.setdefault(_key(city), []).append(name)
+    return by_key, {city: tuple(names) for city, names in by_city.items()}
+
+
+def find_zone(typed: str) -> str | None:
+    """The IANA name a member meant: `Europe/Berlin` in any case, or a city that
+    names exactly one zone (`berlin`, `new_york`); None when it is not one of those."""
+    by_key, by_city = _zones()
+    key = _key(typed)
+    if key in by_key:
+        return by_key[key]
+    found = by_city.get(key, ())
+    return found[0] if len(found) == 1 else None
+
+
+def close_zones(typed: str) -> tuple[str, ...]:
+    """IANA names close to what was typed, for "did you mean": the closest ones
+    only (a city shared by several zones names them all)."""
+    by_key, by_city = _zones()
+    key = _key(typed)
+    if "/" in key:
+        return tuple(by_key[k] for k in _closest(key, by_key))
+    names = [name for city in _closest(key, by_city) for name in by_city[city]]
+    return tuple(names[:_MOST_SUGGESTIONS])
+
+
+def _closest(key: str, candidates: Iterable[str]) -> list[str]:
+    scored = []
+    for candidate in candidates:
+        matcher = SequenceMatcher(None, key, candidate)
+        if matcher.real_quick_ratio() >= 0.8 and matcher.quick_ratio() >= 0.8:
+            scored.append((matcher.ratio(), candidate))
+    best = max((score for score, _ in scored), default=0.0)
+    if best < 0.8:
+        return []
+    near = sorted((c for c in scored if c[0] >= best - 0.03), reverse=True)
+    return [candidate for _, candidate in near[:_MOST_SUGGESTIONS]]
+
+
 def parse_zone(name: str) -> ZoneInfo:
-    try:
-        if "/" not in name and name.upper() != "UTC":
-            raise ZoneInfoNotFoundError(name)
-        return ZoneInfo(name if name.upper() != "UTC" else "UTC")
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise TimingError(text("core.zone_unknown", name=name)) from None
+    found = find_zone(name)
+    if found is not None:
+        try:
+            return ZoneInfo(found)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            pass
+    close = close_zones(name)
+    if close:
+        raise TimingError(
+            text(
+                "checkins.zone_did_you_mean",
+                name=name[:40],
+                zones=text("checkins.zone_or").join(f"`{z}`" for z in close),
+            )
+        )
+    raise TimingError(text("core.zone_unknown", name=name[:40]))
 
 
 @dataclass(frozen=True)

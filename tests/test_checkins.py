@@ -210,7 +210,8 @@ async def test_choices_in_dms_name_their_community_when_there_are_several(make_h
     await h.command("ana", "checkin schedule 09:00 Europe/Berlin --community second")
     await h.advance(hours=2)
     prompt = h.adapter.prompts("ana")[0].message
-    assert prompt.choices[0].command == "checkin 1 --community second"
+    # The prompt's answers name it (one answer per prompt), then the community.
+    assert prompt.choices[0].command == "checkin 1 --prompt 2026-03-02@09:00 --community second"
     await h.pick("ana", prompt.choices[3].command)
     assert await h.db.fetchval("SELECT community FROM checkins") == "second"
     await h.command("ana", "checkin --community example")

@@ -3,22 +3,35 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import re
+import unicodedata
 from collections import defaultdict
 from datetime import date, timedelta
 
 from bot import members, texts
 from bot.events import CheckinSaved
 from bot.features.checkins import prompts
-from bot.features.checkins.history import render_chart, sparkline, summarise
-from bot.features.checkins.streaks import current_streak
+from bot.features.checkins.history import (
+    WEEKLY_AFTER_DAYS,
+    Summary,
+    png_size,
+    render_chart,
+    sparkline,
+    summarise,
+    weekly,
+)
+from bot.features.checkins.streaks import Break, current_streak
 from bot.localtime import (
     EVERY_DAY,
     QuietHours,
     TimingError,
     checkin_day,
+    close_zones,
     day_floor,
     describe_days,
+    epoch,
+    find_zone,
     format_hhmm,
     looks_like_days,
     parse_days,
@@ -31,6 +44,9 @@ from bot.safety import care
 from bot.texts import day_short, text
 from bot.vault import CHECKIN_NOTE
 
+ANSWER_KEPT = timedelta(days=2)
+# The chart needs matplotlib (the `charts` extra); without it, history is the text alone.
+CHARTS = importlib.util.find_spec("matplotlib") is not None
 TAG = re.compile(r"#(\w[\w-]{0,31})")
 HISTORY_DEFAULT_DAYS = 30
 HISTORY_MAX_DAYS = 365
@@ -56,6 +72,7 @@ async def submit_note(req: Request) -> None:
 
 
 async def handle_checkin(req: Request) -> None:
+    answer, req.args = _take_answer(req.args)
     first = req.args.word(0)
     if first is None:
         req.say(req.t("checkins.ask_mood"), choices=prompts.mood_choices(req.community))
@@ -64,7 +81,12 @@ async def handle_checkin(req: Request) -> None:
         await SUBCOMMAND_HANDLERS[first](req, req.args.shift())
         return
     if first.lstrip("-").isdigit() or _is_number(first):
-        await record(req, first, req.args.after(1))
+        await record(req, first, req.args.after(1), answer)
+        return
+    worded = mood_from_words(req, req.args.words)
+    if worded is not None:
+        mood, used = worded
+        await record(req, str(mood), req.args.after(used), answer)
         return
     raise Refusal(
         req.t(
@@ -73,6 +95,50 @@ async def handle_checkin(req: Request) -> None:
             subcommands=", ".join(SUBCOMMANDS),
         )
     )
+
+
+def _take_answer(args: Args) -> tuple[str | None, Args]:
+    """A prompt's choices end with `--prompt SLOT` (prompts.ANSWER): which prompt
+    they answer, so a second tap replaces the first answer."""
+    words = args.text.split()
+    if len(words) >= 2 and words[-2] == prompts.ANSWER:
+        return words[-1][:40], Args(" ".join(words[:-2]))
+    return None, args
+
+
+def _word_key(words: list[str]) -> str:
+    return " ".join(w.lower().strip(".,!?") for w in words)
+
+
+def _label_words(label: str) -> str:
+    """A mood label without its emoji: "🙂 good" → "good"."""
+    kept = "".join(c for c in label if unicodedata.category(c)[0] in "LNZP")
+    return " ".join(kept.lower().split())
+
+
+def mood_words(req: Request) -> dict[str, int]:
+    """The words typed for a mood: the community's labels (with or without their
+    emoji) and the catalogue's words (checkins.mood_words_N)."""
+    found: dict[str, int] = {}
+    for mood in range(1, 6):
+        for word in req.t(f"checkins.mood_words_{mood}").split(","):
+            if word.strip():
+                found[" ".join(word.lower().split())] = mood
+    for mood, label in enumerate(req.community.checkins.mood_labels, 1):
+        for key in (" ".join(label.lower().split()), _label_words(label)):
+            if key:
+                found[key] = mood  # the community's own labels win
+    return found
+
+
+def mood_from_words(req: Request, words: list[str]) -> tuple[int, int] | None:
+    """The mood the first words name, and how many words it took (two first:
+    "very low" before "very")."""
+    known = mood_words(req)
+    for used in (3, 2, 1):
+        if len(words) >= used and _word_key(words[:used]) in known:
+            return known[_word_key(words[:used])], used
+    return None
 
 
 def _is_number(word: str) -> bool:
@@ -92,10 +158,82 @@ def _today(req: Request) -> date:
     return checkin_day(req.now, parse_zone(_zone_name(req)), reset)
 
 
-async def record(req: Request, mood_text: str, note: str) -> None:
+def _answer_mark(req: Request, answer: str) -> str:
+    member = req.event.member
+    return req.vault.lookup(
+        "prompt-answer", answer, req.community.name, member.platform, member.user_id
+    )
+
+
+async def _replace_answer(req: Request, answer: str, mood: int) -> bool:
+    """A second answer to the same prompt: change the first one, say so."""
+    checkin_id = await req.tx.fetchval(
+        "SELECT hits FROM rate_marks WHERE mark = $1 AND until > $2",
+        _answer_mark(req, answer),
+        epoch(req.now),
+    )
+    if checkin_id is None:
+        return False
+    row = await req.tx.fetchrow(
+        "SELECT mood, local_date FROM checkins WHERE id = $1 AND member_id = $2 AND community = $3",
+        int(checkin_id),
+        req.member.id,
+        req.community.name,
+    )
+    if row is None:
+        return False
+    labels = req.community.checkins.mood_labels
+    day = date.fromisoformat(row["local_date"])
+    if row["mood"] == mood:  # the same button twice
+        req.say(
+            req.t("checkins.answer_same", mood=labels[mood - 1], day=day_short(day, req.locale))
+        )
+        return True
+    await req.tx.execute("UPDATE checkins SET mood = $1 WHERE id = $2", mood, int(checkin_id))
+    req.say(
+        req.t(
+            "checkins.answer_replaced",
+            mood=labels[mood - 1],
+            before=labels[row["mood"] - 1],
+            day=day_short(day, req.locale),
+        )
+    )
+    if mood == 1:
+        await care.gentle_low_mood_note(req, day)
+    return True
+
+
+async def _remember_answer(req: Request, answer: str, checkin_id: int) -> None:
+    """Which check-in answered this prompt, for two days: a keyed, short-lived
+    mark (bot/ratelimits.py keeps its marks the same way; housekeeping purges them)."""
+    await req.tx.execute(
+        "INSERT INTO rate_marks (mark, hits, until) VALUES ($1, $2, $3) "
+        "ON CONFLICT (mark) DO UPDATE SET hits = $2, until = $3",
+        _answer_mark(req, answer),
+        checkin_id,
+        epoch(req.now + ANSWER_KEPT),
+    )
+
+
+async def _cancel_snooze(req: Request) -> None:
+    """A check-in answers a snoozed prompt too: it is not asked again."""
+    cancelled = await req.tx.execute(
+        "UPDATE schedules SET snooze_until = NULL WHERE member_id = $1 AND community = $2 "
+        "AND snooze_until IS NOT NULL",
+        req.member.id,
+        req.community.name,
+    )
+    if cancelled:
+        await prompts.reschedule(req.tx, req.member, req.community, req.now)
+
+
+async def record(req: Request, mood_text: str, note: str, answer: str | None = None) -> None:
     labels = req.community.checkins.mood_labels
     if mood_text not in {"1", "2", "3", "4", "5"}:
         raise Refusal(req.t("checkins.mood_range", lowest=labels[0], highest=labels[4]))
+    if answer is not None and not note and await _replace_answer(req, answer, int(mood_text)):
+        await _cancel_snooze(req)
+        return
     crisis = care.crisis_in(note, req.community)
     limit = req.community.checkins.max_note_length
     if len(note) > limit:
@@ -122,8 +260,18 @@ async def record(req: Request, mood_text: str, note: str) -> None:
             req.vault.seal(CHECKIN_NOTE, checkin_id, note),
             checkin_id,
         )
+    if answer is not None:
+        await _remember_answer(req, answer, checkin_id)
+    await _cancel_snooze(req)
     streak = await _streak(req, day)
     sentences = [req.t("checkins.saved", mood=labels[mood - 1], day=day_short(day, req.locale))]
+    if day != req.now.astimezone(parse_zone(_zone_name(req))).date():
+        sentences.append(
+            req.t(
+                "checkins.saved_counts_for",
+                reset=format_hhmm(parse_hhmm(req.community.checkins.day_reset)),
+            )
+        )
     if tags:
         sentences.append(req.t("checkins.saved_tags", tags=" ".join("#" + t for t in tags.split())))
     if streak > 1:
@@ -160,10 +308,17 @@ async def schedule(req: Request, args: Args) -> None:
         for word in args.words[1:]:
             if looks_like_days(word):
                 days = parse_days(word)
-            elif "/" in word or word.upper() == "UTC":
+            elif find_zone(word) is not None:  # `Europe/Berlin`, `europe/berlin`, `berlin`
                 zone_name = str(parse_zone(word))
+            elif "/" in word:
+                parse_zone(word)  # says it is not a zone, with "did you mean" when close
             elif "," in word:
                 parse_days(word)  # a day list with a slip in it: says what a day list is
+            elif close_zones(word):  # `berln`
+                zones = req.t("checkins.zone_or").join(f"`{z}`" for z in close_zones(word))
+                raise TimingError(
+                    req.t("checkins.schedule_zone_did_you_mean", word=word[:40], zones=zones)
+                )
             else:  # `CET`, `funday`: it could have meant either
                 raise TimingError(req.t("checkins.schedule_unclear_word", word=word[:40]))
     except TimingError as exc:
@@ -189,14 +344,27 @@ async def schedule(req: Request, args: Args) -> None:
         days,
     )
     await _resume_if_unreachable(req)
-    await prompts.reschedule(req.tx, req.member, req.community, req.now)
-    req.say(
-        req.t(
-            "checkins.scheduled",
-            time=format_hhmm(prompt_time),
-            days=describe_days(days),
-            zone=_zone_name(req),
-        )
+    found = await prompts.reschedule(req.tx, req.member, req.community, req.now)
+    values = {
+        "time": format_hhmm(prompt_time),
+        "days": describe_days(days),
+        "zone": _zone_name(req),
+    }
+    paused = await _pause_in_force(req, _today(req))
+    if paused is None:
+        req.say(req.t("checkins.scheduled", **values))
+    elif found is None or found.next_slot_date is None:
+        req.say(req.t("checkins.scheduled_paused", **values))
+    else:
+        first = day_short(found.next_slot_date, req.locale)
+        req.say(req.t("checkins.scheduled_paused_until", day=first, **values))
+
+
+async def _pause_in_force(req: Request, today: date) -> Break | None:
+    """A pause covering today or still to come."""
+    breaks = await prompts.load_breaks(req.tx, req.member.id, req.community.name)
+    return next(
+        (b for b in breaks if b.kind == "pause" and (b.end is None or b.end >= today)), None
     )
 
 
@@ -231,12 +399,22 @@ async def pause(req: Request, args: Args) -> None:
         today.isoformat(),
         end and end.isoformat(),
     )
-    await prompts.reschedule(req.tx, req.member, req.community, req.now)
-    req.say(
-        req.t("checkins.paused_until", day=day_short(end, req.locale))
-        if end
-        else req.t("checkins.paused")
+    await req.tx.execute(  # a snoozed prompt would come during the pause
+        "UPDATE schedules SET snooze_until = NULL WHERE member_id = $1 AND community = $2",
+        req.member.id,
+        req.community.name,
     )
+    found = await prompts.reschedule(req.tx, req.member, req.community, req.now)
+    if end is None:
+        req.say(req.t("checkins.paused"))
+    elif found is not None and found.next_slot_date is not None:
+        count = (end - today).days + 1
+        day = day_short(found.next_slot_date, req.locale)
+        req.say(req.plural("checkins.paused_days", count, day=day))
+    else:
+        count = (end - today).days + 1
+        day = day_short(end + timedelta(days=1), req.locale)
+        req.say(req.plural("checkins.paused_days_no_schedule", count, day=day))
 
 
 async def _end_open_breaks(req: Request, today: date) -> int:
@@ -294,11 +472,21 @@ async def skip(req: Request, args: Args) -> None:
         req.community.name,
     )
     await prompts.reschedule(req.tx, req.member, req.community, req.now)
-    req.say(req.t("checkins.skipped"))
+    checked_in = await req.tx.fetchval(
+        "SELECT count(*) FROM checkins WHERE member_id = $1 AND community = $2 AND local_date = $3",
+        req.member.id,
+        req.community.name,
+        today.isoformat(),
+    )
+    req.say(req.t("checkins.skipped_after_checkin" if checked_in else "checkins.skipped"))
 
 
 async def snooze(req: Request, args: Args) -> None:
     await _require_schedule(req)
+    today = _today(req)
+    paused = await _pause_in_force(req, today)
+    if paused is not None and paused.covers(today):
+        raise Refusal(req.t("checkins.snooze_paused"))
     until = await prompts.snooze(req.tx, req.member, req.community, req.now)
     local = until.astimezone(parse_zone(_zone_name(req)))
     req.say(req.t("checkins.snoozed", time=format_hhmm(local.time())))
@@ -365,12 +553,21 @@ async def history(req: Request, args: Args) -> None:
         tags.extend(row["tags"].split())
     summary = summarise(first, today, moods, tags)
     if summary.count == 0:
-        req.say(req.t("checkins.history_empty", days=span))
+        req.say(
+            req.t("checkins.history_empty_today")
+            if span == 1
+            else req.plural("checkins.history_empty", span)
+        )
         return
     labels = req.community.checkins.mood_labels
     streak = await _streak(req, today)
     average = summary.average or 0.0
-    values = {"days": span, "average": average, "mood": labels[round(average) - 1]}
+    period = (
+        req.t("checkins.history_period_today")
+        if span == 1
+        else req.plural("checkins.history_period", span)
+    )
+    values = {"period": period, "average": average, "mood": labels[round(average) - 1]}
     if summary.trend:
         overview = req.plural(
             "checkins.history_summary_trend",
@@ -381,34 +578,67 @@ async def history(req: Request, args: Args) -> None:
         )
     else:
         overview = req.plural("checkins.history_summary", summary.count, **values)
+    long_range = span > WEEKLY_AFTER_DAYS
     lines = [
         overview,
         req.t(
-            "checkins.history_sparkline",
-            sparkline=sparkline(summary.daily),
-            # a CLDR pattern: "02 Mar", as strftime's "%d %b" wrote it
-            first=texts.day(first, req.locale, "dd MMM"),
-            last=texts.day(today, req.locale, "dd MMM"),
+            "checkins.history_sparkline_weekly" if long_range else "checkins.history_sparkline",
+            sparkline=sparkline(weekly(summary.daily) if long_range else summary.daily),
+            first=_history_day(req, first, today),
+            last=_history_day(req, today, first),
         ),
-        req.plural("checkins.history_streak", streak),
+        req.plural("checkins.history_streak", streak)
+        if streak
+        else req.t("checkins.history_streak_none"),
     ]
     if summary.top_tags:
         tag_list = ", ".join(f"#{t} ({n})" for t, n in summary.top_tags)
         lines.append(req.t("checkins.history_top_tags", tags=tag_list))
     reply = "\n".join(lines)
 
-    if not req.attachments_shown:
-        req.say(reply)
+    if not req.attachments_shown or not CHARTS:
+        req.say(reply)  # the sparkline above is the whole history, in words
         return
+    description = chart_description(req, summary, first, today)
 
     async def with_chart() -> Message:
-        png = await asyncio.to_thread(render_chart, summary, req.locale)
-        chart = Attachment(
-            "checkin-history.png", png, req.t("checkins.chart_description", days=span)
-        )
+        png = await asyncio.to_thread(render_chart, summary, req.locale, labels)
+        width, height = png_size(png)
+        chart = Attachment("checkin-history.png", png, description, width, height)
         return Message(reply, attachment=chart)
 
     req.later(with_chart)
+
+
+def _history_day(req: Request, day: date, other_end: date) -> str:
+    """A CLDR pattern: "02 Mar", as strftime's "%d %b" wrote it; with the year
+    when the range crosses one."""
+    pattern = "dd MMM" if day.year == other_end.year else "dd MMM yyyy"
+    return texts.day(day, req.locale, pattern)
+
+
+def chart_description(req: Request, summary: Summary, first: date, last: date) -> str:
+    """The chart's alt text: what a reader who cannot see it would want to know."""
+    labels = req.community.checkins.mood_labels
+    checked = [d for d in summary.daily if d.mood is not None]
+    lowest = min(round(d.mood) for d in checked if d.mood is not None)
+    highest = max(round(d.mood) for d in checked if d.mood is not None)
+    points = req.plural(
+        "checkins.chart_description_points",
+        len(checked),
+        lowest=labels[lowest - 1],
+        highest=labels[highest - 1],
+    )
+    several = sum(1 for d in checked if d.count > 1)
+    if several:
+        points += " " + req.plural("checkins.chart_description_several", several)
+    return req.plural(
+        "checkins.chart_description",
+        summary.days,
+        first=_history_day(req, first, last),
+        last=_history_day(req, last, first),
+        points=points,
+    )
 
 
 SUBCOMMAND_HANDLERS = {

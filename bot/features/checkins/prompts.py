@@ -48,20 +48,25 @@ MAX_PASSES = 10
 LEASE = timedelta(minutes=1)  # a claimed schedule is its process's to fire until then
 SNOOZE = timedelta(hours=1)
 KEYCAPS = ("1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣")
+#: ends a prompt's mood choices: `checkin 4 --prompt 2026-03-02@09:00` answers that
+#: prompt, so a second tap on it replaces the first answer (handlers._take_answer)
+ANSWER = "--prompt"
 
 
-def mood_choices(community: Community) -> tuple[Choice, ...]:
+def mood_choices(community: Community, answers: str | None = None) -> tuple[Choice, ...]:
+    marker = f" {ANSWER} {answers}" if answers else ""
     return tuple(
-        Choice(label, f"checkin {mood}", KEYCAPS[mood - 1])
+        Choice(label, f"checkin {mood}{marker}", KEYCAPS[mood - 1])
         for mood, label in enumerate(community.checkins.mood_labels, start=1)
     )
 
 
-def prompt_message(community: Community) -> Message:
+def prompt_message(community: Community, slot: str | None = None) -> Message:
+    """The prompt for `slot` (`2026-03-02@09:00`), which its answers name."""
     # language: the member's, once members have one (PromptJob._claim has the member)
     return Message(
         text("checkins.prompt"),
-        choices=mood_choices(community)
+        choices=mood_choices(community, slot)
         + (
             Choice(text("checkins.choice_snooze"), "checkin snooze", "⏰"),
             Choice(text("checkins.choice_skip"), "checkin skip", "⏭️"),
@@ -349,7 +354,9 @@ class PromptJob:
             self.vault,
             key,
             member.dm,
-            self._for_dm(prompt_message(community), community),
+            self._for_dm(
+                prompt_message(community, f"{slot_date.isoformat()}@{slot_time}"), community
+            ),
             now,
             member_id=member.id,
             expires_at=due + catch_up,
