@@ -18,7 +18,7 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY bot/ bot/
 COPY adapters/ adapters/
-RUN /opt/hearth/bin/pip install ".[discord,matrix,postgres]"
+RUN /opt/hearth/bin/pip install ".[charts,discord,matrix,postgres]"
 
 # --- run: only the virtual environment, as an unprivileged user --------------
 FROM ${PYTHON_IMAGE}
