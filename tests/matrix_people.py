@@ -15,7 +15,9 @@ from nio import (
     ErrorResponse,
     Event,
     MegolmEvent,
+    PushRuleset,
     RoomCreateResponse,
+    RoomGetStateResponse,
     SyncResponse,
 )
 from nio.exceptions import EncryptionError
@@ -121,10 +123,11 @@ class Person:
         return [e for e in self.timeline[room_id] if getattr(e, "sender", None) == sender]
 
     def notices(self, room_id: str, sender: str) -> list[Event]:
+        """What `sender` said: notices in rooms, texts in a member's DM (those ring)."""
         return [
             e
             for e in self.from_user(room_id, sender)
-            if e.source.get("content", {}).get("msgtype") == "m.notice"
+            if e.source.get("content", {}).get("msgtype") in ("m.notice", "m.text")
         ]
 
     def notice_with(self, room_id: str, sender: str, words: str) -> Event | None:
@@ -137,3 +140,29 @@ class Person:
             if relation.get("rel_type") == "m.annotation" and relation.get("event_id") == event_id:
                 keys.add(relation["key"])
         return keys
+
+    async def state(self, room_id: str) -> dict[str, dict[str, Any]]:
+        """The room's state events as the homeserver tells this member, by type."""
+        answer = await self.client.room_get_state(room_id)
+        assert isinstance(answer, RoomGetStateResponse), answer
+        return {e["type"]: e for e in answer.events if e.get("state_key") == ""}
+
+    # --- what their phone would do ------------------------------------------------------
+
+    async def push_rules(self) -> PushRuleset:
+        """Their push rules as the homeserver keeps them (`GET /pushrules/`)."""
+        response = await self.client.send(
+            "GET",
+            "/_matrix/client/v3/pushrules/",
+            headers={"Authorization": f"Bearer {self.client.access_token}"},
+        )
+        assert response.status == 200, response.status
+        return PushRuleset.from_dict((await response.json())["global"])
+
+    async def notifies(self, room_id: str, event: Event) -> bool:
+        """Whether their push rules say "notify" for `event` (decrypted, as a phone
+        evaluates an encrypted room's events once it has read them)."""
+        room = self.client.rooms[room_id]
+        own_name = room.user_name(self.user_id) or self.user_id
+        rule = (await self.push_rules()).matching_rule(event, room, own_name)
+        return rule is not None and any(a.as_value == "notify" for a in rule.actions)

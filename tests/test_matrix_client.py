@@ -8,7 +8,7 @@ import json
 import logging
 import os
 import stat
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -21,7 +21,7 @@ from nio.events.room_events import Event as NioEvent  # noqa: E402
 
 from adapters.matrix.client import MatrixAdapter, transaction_id  # noqa: E402
 from adapters.matrix.errors import MatrixLoginError  # noqa: E402
-from adapters.matrix.logs import WITHHELD, contain_library_logs  # noqa: E402
+from adapters.matrix.logs import WITHHELD, contain_library_logs, release_library_logs  # noqa: E402
 from adapters.matrix.rooms import Rooms  # noqa: E402
 from adapters.matrix.session import SESSION_FILE, Session, SessionStore  # noqa: E402
 from adapters.matrix.state import MatrixState  # noqa: E402
@@ -34,6 +34,15 @@ from bot.vault import Vault  # noqa: E402
 SECRET = bytes(range(32))
 HEARTH, ANN, MOD, OWNER = "@hearth:h.test", "@ann:h.test", "@mod:h.test", "@owner:h.test"
 SHARES, DM, GROUP = "!shares:h.test", "!dm:h.test", "!group:h.test"
+
+
+@pytest.fixture(autouse=True)
+def _nio_logs_released() -> Iterator[None]:
+    """Each adapter contains nio's logs; afterwards they are released, so a later
+    test's log capture (pytest hooks non-propagating loggers) sees what Hearth's
+    handlers would, not nio's raw text."""
+    yield
+    release_library_logs()
 
 
 # --- the session under store_path ------------------------------------------------------
@@ -162,6 +171,14 @@ def test_a_dm_is_a_room_shared_with_exactly_one_member(rooms: Rooms) -> None:
     assert rooms.shares_community(ANN) and not rooms.shares_community("@eve:h.test")
 
 
+def test_a_members_display_name_is_theirs_or_none_never_their_id(rooms: Rooms) -> None:
+    assert rooms.display_name(DM, ANN) is None  # none set: not "@ann:h.test"
+    rooms.client.rooms[DM].users[ANN].display_name = "Ann"
+    assert rooms.display_name(DM, ANN) == "Ann"
+    assert rooms.display_name(DM, "@eve:h.test") is None
+    assert rooms.display_name("!unknown:h.test", ANN) is None
+
+
 def test_a_moderator_is_judged_by_power_in_the_community_rooms(rooms: Rooms) -> None:
     assert rooms.level_in(SHARES, MOD) == 50
     assert rooms.level_in(SHARES, OWNER) == CREATOR_POWER  # room version 12 creator
@@ -198,6 +215,9 @@ async def homeserver() -> AsyncIterator[tuple[str, list[str]]]:
         room = request.match_info["room"]
         if room == "!closed:h.test":
             return web.json_response({"errcode": "M_FORBIDDEN", "error": "no"}, status=403)
+        if room == "!decided:h.test" and request.match_info["kind"] == "m.reaction":
+            body = {"errcode": "M_DUPLICATE_ANNOTATION", "error": "Can't send same reaction twice"}
+            return web.json_response(body, status=400)
         if seen.count(request.path) == 1:
             body = {"errcode": "M_LIMIT_EXCEEDED", "error": "slow", "retry_after_ms": 20}
             return web.json_response(body, status=429)
@@ -298,3 +318,21 @@ async def test_the_crypto_store_opens_only_with_the_deployments_secret(
     with pytest.raises(MatrixLoginError, match="secret key was rotated"):
         await stranger._log_in()
     await stranger.client.close()
+
+
+async def test_a_reaction_already_there_is_a_reaction_done(
+    homeserver: tuple[str, list[str]], tmp_path: Path
+) -> None:
+    """A queue post marked as handled once more (a retry after the homeserver forgot
+    the transaction): Synapse refuses a second identical annotation, which is what
+    the core asked for, so the outbox is not sent back to retry it forever."""
+    url, seen = homeserver
+    adapter = adapter_for(url, tmp_path, password="x")
+    adapter.client.access_token, adapter.client.user_id = "token", HEARTH
+    try:
+        await adapter.react(Place.channel("matrix", "!decided:h.test"), "$queued", "✅")
+        with pytest.raises(DeliveryError):  # any other refusal still is one
+            await adapter.react(Place.channel("matrix", "!closed:h.test"), "$queued", "✅")
+    finally:
+        await adapter.client.close()
+    assert seen[0].startswith("/_matrix/client/v3/rooms/!decided:h.test/send/m.reaction/")

@@ -28,9 +28,10 @@ from ops_support import HEARTH, Running  # noqa: E402
 from synapse_support import Synapse  # noqa: E402
 
 from adapters.matrix.client import MatrixAdapter  # noqa: E402
+from adapters.matrix.logs import release_library_logs  # noqa: E402
 from adapters.matrix.session import SESSION_FILE  # noqa: E402
 from adapters.matrix.state import sync_token_key  # noqa: E402
-from adapters.matrix.translate import CREATOR_POWER  # noqa: E402
+from adapters.matrix.translate import CREATOR_POWER, creators_of, power_level  # noqa: E402
 from bot.adapter_store import AdapterState  # noqa: E402
 from bot.app import Hearth  # noqa: E402
 from bot.clock import FakeClock  # noqa: E402
@@ -44,11 +45,21 @@ from bot.config import (  # noqa: E402
     Moderators,
     Sharing,
 )
+from bot.port import Event, Place  # noqa: E402
 from bot.storage import Database, open_database  # noqa: E402
 from bot.vault import Vault  # noqa: E402
 
 START = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)  # a Monday, 08:00 in Berlin
 SECRET = bytes(range(32))
+
+
+@pytest.fixture(autouse=True)
+def _nio_logs_released() -> Iterator[None]:
+    """Each adapter contains nio's logs; afterwards they are released, so a later
+    test's log capture (pytest hooks non-propagating loggers) sees what Hearth's
+    handlers would, not nio's raw text."""
+    yield
+    release_library_logs()
 
 
 @pytest.fixture(scope="session")
@@ -190,7 +201,8 @@ async def test_a_dm_checkin_is_answered_in_the_encrypted_dm_with_a_chart(world: 
     saved = await ann.wait_for(lambda: ann.notice_with(dm, world.bot_id, "Saved"))
     assert saved.decrypted  # Hearth answered inside the encryption
     content = saved.source["content"]
-    assert content["msgtype"] == "m.notice" and content["m.mentions"] == {}
+    # In the member's own DM a text, so it can reach their phone (was a notice).
+    assert content["msgtype"] == "m.text" and content["m.mentions"] == {}
     assert await bot.moods() == [4]
 
     await ann.say(dm, "!checkin history")
@@ -208,6 +220,9 @@ async def test_a_dm_checkin_is_answered_in_the_encrypted_dm_with_a_chart(world: 
     image = (await ann.wait_for(chart)).source["content"]
     assert image["file"]["url"].startswith("mxc://")  # uploaded encrypted, key in the event
     assert image["info"]["mimetype"] == "image/png"
+    # The chart's alt text, for whoever cannot see it; its file name apart.
+    assert image["filename"] == "checkin-history.png"
+    assert image["body"] and image["body"] != image["filename"]
     assert bot.adapter.connected
 
 
@@ -223,6 +238,10 @@ async def test_a_scheduled_prompt_is_answered_by_a_reaction_or_a_number(world: W
     keycaps = {"1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣"}
     await ann.wait_for(lambda: keycaps <= ann.reactions_on(dm, prompt.event_id, world.bot_id))
     assert "!checkin 3" in prompt.body  # what to type, for clients without reactions
+    # A prompt the member asked for rings their phone: their own push rules, as
+    # the homeserver keeps them, say "notify" for it.
+    assert prompt.source["content"]["msgtype"] == "m.text"
+    assert await ann.notifies(dm, prompt)
 
     await ann.react(dm, prompt.event_id, "3️⃣")
     await ann.wait_for(lambda: len(world.saved(ann, dm)) == 1)
@@ -252,6 +271,13 @@ async def test_a_share_is_vetted_by_power_level_and_posted_without_a_trace(
     assert "made it through" in share.body
     assert share.source["content"]["m.mentions"] == {}
     assert ann.user_id not in json.dumps(share.source)
+    # A post in a room is a notice: nobody's phone rings for it.
+    assert share.source["content"]["msgtype"] == "m.notice"
+    assert not await bob.notifies(world.shares, share)
+    # Each choice's emoji once, what to type as code, no markdown left in the HTML.
+    assert "🤝 !support 1 — Support" in share.body.splitlines()
+    rich = share.source["content"]["formatted_body"]
+    assert "🤝 <code>!support 1</code> — Support" in rich and "`" not in rich
     # Support is a reaction; replying is typed (a public 💬 would show who means to reply).
     offered = {"🤝"}
     await bob.wait_for(lambda: offered == bob.reactions_on(world.shares, share.event_id, hearth_id))
@@ -262,12 +288,16 @@ async def test_a_share_is_vetted_by_power_level_and_posted_without_a_trace(
     thread = reply.source["content"]["m.relates_to"]
     assert (thread["rel_type"], thread["event_id"]) == ("m.thread", share.event_id)
     assert bob.user_id not in json.dumps(reply.source)
-    await ann.wait_for(lambda: ann.notice_with(ann_dm, hearth_id, "not alone"))
 
     await bob.react(world.shares, share.event_id, "🤝")
     await bob.wait_for(lambda: bob.notice_with(bob_dm, hearth_id, "Sent 🤝"))
     await bot.hearth.scheduler.advance_to(START + timedelta(minutes=16))  # the batch closes
     await ann.wait_for(lambda: ann.notice_with(ann_dm, hearth_id, "sent support to your share #1"))
+    relayed = await ann.wait_for(lambda: ann.notice_with(ann_dm, hearth_id, "not alone"))
+    assert await ann.notifies(ann_dm, relayed)  # the reply she waited for rings
+    # How to answer, as she types it on Matrix, drawn as code.
+    assert "`!reply 1 " in relayed.body
+    assert "<code>!reply 1 " in relayed.source["content"]["formatted_body"]
 
     # A content warning is a Matrix spoiler; the rooms' creator approves by reacting ✅.
     owner = world.owner
@@ -297,6 +327,18 @@ async def test_a_share_typed_in_a_room_is_redacted_and_answered_by_dm(world: Wor
     await bob.join(dm)  # Hearth opened an encrypted DM to answer privately
     answer = await bob.wait_for(lambda: bob.notice_with(dm, world.bot_id, "direct message"))
     assert answer.decrypted
+    assert "Discord" not in answer.body and "slash" not in answer.body  # not his platform
+    # As Element opens a DM: Bob holds the same power as Hearth, and no guest may join.
+    state = await bob.state(dm)
+    assert state["m.room.guest_access"]["content"]["guest_access"] == "forbidden"
+    create, levels = state["m.room.create"], state["m.room.power_levels"]["content"]
+    version = create["content"].get("room_version", "1")
+
+    def power(user_id: str) -> int:
+        users, default = levels.get("users", {}), levels.get("users_default", 0)
+        return power_level(user_id, users, default, version, creators_of(create))
+
+    assert power(bob.user_id) == power(world.bot_id)
     assert await bot.db.fetchval("SELECT count(*) FROM shares") == 0
 
 
@@ -446,3 +488,63 @@ async def test_a_held_celebration_is_approved_by_a_reaction_on_the_alert(world: 
     post = await ann.wait_for(lambda: ann.notice_with(world.celebrations, hearth_id, "Thirty"))
     assert "someone in our community" in post.body and ann.user_id not in json.dumps(post.source)
     await ann.wait_for(lambda: ann.notice_with(dm, hearth_id, "is posted now"))
+
+
+async def test_hints_say_what_a_matrix_member_types_and_events_carry_their_name(
+    world: World,
+) -> None:
+    bot = await world.build()
+    ann, hearth_id = world.ann, world.bot_id
+    await ann.client.set_displayname("Ann 🌱")
+    seen: list[Event] = []
+    handle = bot.adapter.sync.handle
+
+    async def spy(event: Event) -> None:
+        seen.append(event)
+        await handle(event)
+
+    bot.adapter.sync.handle = spy
+    dm = await world.dm(ann)
+    await ann.say(dm, "!frobnicate")
+    answer = await ann.wait_for(lambda: ann.notice_with(dm, hearth_id, "`!help`"))
+    assert "`frobnicate`" in answer.body  # not a command: left as she typed it
+    rich = answer.source["content"]["formatted_body"]
+    assert "<code>!help</code>" in rich and "<code>frobnicate</code>" in rich and "`" not in rich
+
+    await ann.say(dm, "!help")
+    listing = await ann.wait_for(lambda: ann.notice_with(dm, hearth_id, "`!checkin"))
+    rich = listing.source["content"]["formatted_body"]
+    assert "<code>!checkin" in rich and "`" not in rich
+    assert "Discord" not in listing.body and "slash" not in listing.body
+
+    assert [event.display_name for event in seen] == ["Ann 🌱", "Ann 🌱"]
+
+
+async def test_a_decided_queue_post_is_marked_for_the_other_moderators(world: World) -> None:
+    bot = await world.build(queue=True)
+    ann, mod, hearth_id = world.ann, world.mod, world.bot_id
+    dm = await world.dm(ann)
+    await ann.say(dm, "!share Some days I just need to say it out loud")
+    queued = await mod.wait_for(lambda: mod.notice_with(world.queue, hearth_id, "#1 is waiting"))
+    await mod.wait_for(
+        lambda: {"✅", "❌"} <= mod.reactions_on(world.queue, queued.event_id, hearth_id)
+    )
+    await mod.say(world.queue, "!mod reject 1 not for this room")
+    # The core reacts through the outbox; on Matrix, an annotation on the bot's own post.
+    await mod.wait_for(lambda: "✖️" in mod.reactions_on(world.queue, queued.event_id, hearth_id))
+
+    # Reacting again (an outbox retry), or with an emoji the post already carries, is
+    # no error and no second annotation.
+    queue = Place.channel("matrix", world.queue)
+    await bot.adapter.react(queue, queued.event_id, "✖️")
+    await bot.adapter.react(queue, queued.event_id, "✅")
+    await mod.sync()
+
+    def annotations(key: str) -> int:
+        return sum(
+            1
+            for e in mod.from_user(world.queue, hearth_id)
+            if e.source.get("content", {}).get("m.relates_to", {}).get("key") == key
+        )
+
+    assert annotations("✖️") == annotations("✅") == 1

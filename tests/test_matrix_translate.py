@@ -202,3 +202,76 @@ def test_a_chart_is_an_image_and_an_export_a_file() -> None:
     assert "url" not in image and image["info"] == {"mimetype": "image/png", "size": 4}
     export = translate.attachment_content(Attachment("data.json", b"{}"), "mxc://h/x", None)
     assert export["msgtype"] == "m.file" and export["url"] == "mxc://h/x"
+
+
+# --- as a Matrix client renders it ------------------------------------------------------
+
+HINTS = translate.Hints(frozenset({"reply", "help", "checkin", "mydata"}), "!")
+
+
+def test_a_hint_names_the_prefix_a_matrix_member_types() -> None:
+    message = Message("Reply with `reply 1 your words`, or `/help`. Not `hearth config check`.")
+    content = translate.message_content(message, HINTS)
+    assert content["body"] == (
+        "Reply with `!reply 1 your words`, or `!help`. Not `hearth config check`."
+    )
+    assert content["formatted_body"] == (
+        "Reply with <code>!reply 1 your words</code>, or <code>!help</code>. "
+        "Not <code>hearth config check</code>."
+    )
+    again = translate.message_content(Message("`!checkin 4` or `checkin`"), HINTS)["body"]
+    assert again == "`!checkin 4` or `!checkin`"  # never twice
+
+
+def test_formatted_body_is_html_a_client_renders() -> None:
+    text = "Your data:\n• `mydata export` <all> of it\n- & more\nThat's it."
+    content = translate.message_content(Message(text), HINTS)
+    assert "`" not in content["formatted_body"]
+    assert content["formatted_body"] == (
+        "Your data:<ul><li><code>!mydata export</code> &lt;all&gt; of it</li>"
+        "<li>&amp; more</li></ul>That's it."
+    )
+    assert content["body"] == text.replace("`mydata", "`!mydata")
+    lone = translate.message_content(Message("a ` b\n\nc"), HINTS)["formatted_body"]
+    assert lone == "a ` b<br><br>c"  # an unpaired backtick is only a backtick
+
+
+def test_a_choice_shows_its_emoji_once() -> None:
+    choices = (
+        Choice("🤝 Support", "support 1", "🤝"),
+        Choice("❤ Thanks", "thanks 1", "❤️"),
+        Choice("Reply anonymously", "reply 1"),
+    )
+    content = translate.message_content(Message("📝 Anonymous share #1", choices=choices))
+    assert content["body"].splitlines()[-3:] == [
+        "🤝 !support 1 — Support",
+        "❤️ !thanks 1 — Thanks",
+        "• !reply 1 — Reply anonymously",
+    ]
+    assert content["formatted_body"].endswith(
+        "🤝 <code>!support 1</code> — Support<br>❤️ <code>!thanks 1</code> — Thanks<br>"
+        "• <code>!reply 1</code> — Reply anonymously"
+    )
+
+
+def test_what_goes_to_a_members_dm_notifies_and_room_posts_stay_notices() -> None:
+    assert translate.message_content(Message("Time to check in"), notify=True)["msgtype"] == (
+        "m.text"
+    )
+    assert translate.message_content(Message("📝 Anonymous share #1"))["msgtype"] == "m.notice"
+
+
+def test_a_charts_event_carries_its_alt_text_and_size() -> None:
+    chart = Attachment("mood.png", b"\x89PNG", "Mood over 30 days: mostly 4", 800, 400)
+    image = translate.attachment_content(chart, "mxc://hearth.test/abc", None)
+    assert image["body"] == "Mood over 30 days: mostly 4"
+    assert image["info"] == {"mimetype": "image/png", "size": 4, "w": 800, "h": 400}
+    plain = translate.attachment_content(Attachment("mood.png", b"\x89PNG"), "mxc://h/x", None)
+    assert plain["body"] == "mood.png" and "w" not in plain["info"]
+
+
+def test_an_event_carries_the_senders_display_name() -> None:
+    where = Where(DM, dm_with=ANN, display_name="Ann")
+    assert translate.inbound(parsed(TEXT), where).display_name == "Ann"
+    assert translate.inbound(parsed(REACTION), where).display_name == "Ann"
+    assert translate.inbound(parsed(TEXT), Where(DM, dm_with=ANN)).display_name is None

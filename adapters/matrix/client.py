@@ -62,6 +62,17 @@ ENCRYPTION = {
     "state_key": "",
     "content": {"algorithm": "m.megolm.v1.aes-sha2"},
 }
+#: a DM is the member's and the bot's alone: no guest may join it
+NO_GUESTS = {
+    "type": "m.room.guest_access",
+    "state_key": "",
+    "content": {"guest_access": "forbidden"},
+}
+#: the homeserver's answer to a reaction the bot already added (after its
+#: transaction ids expired): the reaction is there, which is what was asked
+_ALREADY_REACTED = "M_DUPLICATE_ANNOTATION"
+#: the words a member may type after the prefix besides the declared commands
+_ALWAYS_COMMANDS = frozenset({"help"})
 _LOCAL = (LocalProtocolError, SendRetryError, OlmUnverifiedDeviceError, EncryptionError)
 _REMEMBERED_CHOICES = 1000
 
@@ -108,6 +119,7 @@ class MatrixAdapter(Adapter):
         self.state: MatrixState | None = None
         self.sync: SyncLoop | None = None
         self._dm_rooms: dict[str, str] = {}
+        self.hints = translate.Hints(_ALWAYS_COMMANDS, self.command_prefix)
         self._opening_dm = asyncio.Lock()  # the outbox and a reply must not open two
         # The choices offered on recent messages. Replies are not in the outbox at
         # all, and an outbox message's id is recorded only after its reactions are
@@ -119,6 +131,8 @@ class MatrixAdapter(Adapter):
     async def start(self, core: Core) -> None:
         """Log in, catch up once, then keep syncing in the background."""
         await self._log_in()
+        roots = {command.root for command in core.declared(self.platform).commands}
+        self.hints = translate.Hints(_ALWAYS_COMMANDS | roots, self.command_prefix)
         self.state = MatrixState(core.store, self.client.user_id)
         self.sync = SyncLoop(self, core.handle, self.state, self.timeline_limit)
         await self.sync.start()
@@ -177,7 +191,8 @@ class MatrixAdapter(Adapter):
     async def send(self, place: Place, message: Message) -> str:
         room_id = await self._room_for(place)
         key = message.idempotency_key
-        content = translate.message_content(message)
+        # What goes to a member's own DM should reach their phone; room posts stay quiet.
+        content = translate.message_content(message, self.hints, notify=place.is_dm)
         event_id = await self._send_event(
             place, room_id, "m.room.message", content, self._txn(key, "message")
         )
@@ -193,9 +208,8 @@ class MatrixAdapter(Adapter):
     async def react(self, place: Place, message_id: str, emoji: str) -> None:
         room_id = await self._room_for(place)
         content = translate.reaction_content(message_id, emoji)
-        await self._send_event(
-            place, room_id, "m.reaction", content, self._txn(message_id, f"react {emoji}")
-        )
+        txn = self._txn(message_id, f"react {emoji}")
+        await self._send_event(place, room_id, "m.reaction", content, txn, done=_ALREADY_REACTED)
 
     async def delete(self, place: Place, message_id: str) -> None:
         await self.redact(await self._room_for(place), message_id)
@@ -230,8 +244,16 @@ class MatrixAdapter(Adapter):
         return transaction_id(self._txn_secret, key, part)
 
     async def _send_event(
-        self, place: Place, room_id: str, kind: str, content: dict[str, Any], txn: str
+        self,
+        place: Place,
+        room_id: str,
+        kind: str,
+        content: dict[str, Any],
+        txn: str,
+        *,
+        done: str | None = None,
     ) -> str:
+        """The event's id; `done` names an error code that means it is there already."""
         try:
             answer = await self.client.room_send(
                 room_id, kind, content, tx_id=txn, ignore_unverified_devices=True
@@ -239,6 +261,8 @@ class MatrixAdapter(Adapter):
         except NETWORK_ERRORS + _LOCAL as exc:
             raise DeliveryError(f"send failed: {type(exc).__name__}") from exc
         if isinstance(answer, ErrorResponse):
+            if done is not None and answer.status_code == done:
+                return ""
             if place.is_dm and answer.status_code == "M_FORBIDDEN":
                 raise Unreachable("the bot may no longer write in this DM")
             raise DeliveryError(f"send refused: {answer.status_code}")
@@ -316,12 +340,15 @@ class MatrixAdapter(Adapter):
         return room_id
 
     async def _create_dm(self, user_id: str) -> str:
+        """A DM as Element opens one: the member holds the same power as the bot
+        (`trusted_private_chat`: in room version 12 they are a creator too), and
+        no guest access."""
         try:
             answer = await self.client.room_create(
                 is_direct=True,
-                preset=RoomPreset.private_chat,
+                preset=RoomPreset.trusted_private_chat,
                 invite=[user_id],
-                initial_state=[ENCRYPTION],
+                initial_state=[ENCRYPTION, NO_GUESTS],
             )
         except NETWORK_ERRORS as exc:
             raise DeliveryError(f"DM not created: {type(exc).__name__}") from exc

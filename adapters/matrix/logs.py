@@ -52,3 +52,12 @@ def contain_library_logs() -> None:
         nio.addHandler(_handler)
     peewee = logging.getLogger("peewee")
     peewee.setLevel(max(logging.INFO, peewee.level))
+
+
+def release_library_logs() -> None:
+    """Undo `contain_library_logs` (tests: a test runner that attaches its own
+    capture to loggers that do not propagate would otherwise read nio's raw text)."""
+    nio = logging.getLogger("nio")
+    nio.removeHandler(_handler)
+    nio.propagate = True
+    nio.setLevel(logging.NOTSET)

@@ -41,6 +41,14 @@ class Rooms:
         user = room.users.get(user_id) if room else None
         return user is not None and not user.invited
 
+    def display_name(self, room_id: str, user_id: str) -> str | None:
+        """The name the member chose for this room (their member event's
+        `displayname`); None when they set none, never their user id."""
+        room = self.room(room_id)
+        user = room.users.get(user_id) if room else None
+        name = user.display_name if user else None
+        return name if isinstance(name, str) and name.strip() else None
+
     def dm_partner(self, room_id: str) -> str | None:
         """The one member sharing this room with the bot, if it is nobody else's room.
 

@@ -228,7 +228,8 @@ class SyncLoop:
         if partner is not None and partner != sender:
             return
         # Every community's power, wherever it was typed: the core judges by the one it resolves.
-        where = translate.Where(room_id, partner, self.rooms.levels_of(sender))
+        levels, name = self.rooms.levels_of(sender), self.rooms.display_name(room_id, sender)
+        where = translate.Where(room_id, partner, levels, name)
         core = translate.inbound(event, where)
         if core is None:
             return
@@ -257,6 +258,7 @@ class SyncLoop:
             reaction.place,
             choice.command,
             power_levels=reaction.power_levels,
+            display_name=reaction.display_name,
         )
 
     async def _retry_pending(self) -> None:

@@ -2,15 +2,19 @@
 
 Inbound: a nio room event (already decrypted) plus what the client knows about
 its room becomes a `CommandGiven`, `MessagePosted` or `ReactionAdded`.
-Outbound: a `Message` becomes `m.room.message` content: always `m.notice`
-(bots speak in notices), `m.mentions` empty so nothing Hearth posts can ping
-anyone, spoilers as `data-mx-spoiler`, replies to a share threaded under it.
+Outbound: a `Message` becomes `m.room.message` content: `m.notice` in rooms
+(bots speak in notices, which push rules keep quiet), `m.text` in a member's
+own DM (what they asked for should reach their phone), `m.mentions` empty so
+nothing Hearth posts can ping anyone, the core's command hints (`reply 1`)
+with the prefix a member types, code spans as `<code>`, spoilers as
+`data-mx-spoiler`, replies to a share threaded under it.
 """
 
 from __future__ import annotations
 
 import html
 import mimetypes
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,6 +54,8 @@ class Where:
     dm_with: str | None = None
     #: the sender's power level in each community they are in (see `power_level`)
     power_levels: Mapping[str, int] = field(default_factory=dict)
+    #: the sender's display name in this room, None when they set none
+    display_name: str | None = None
 
 
 # --- inbound -------------------------------------------------------------------
@@ -107,7 +113,7 @@ def inbound(event: NioEvent, where: Where) -> Event | None:
         return None
     member = Member(PLATFORM, sender)
     place = _place(where)
-    levels = where.power_levels
+    levels, name = where.power_levels, where.display_name
     relation = _relation(event.source)
     if isinstance(event, RoomMessageText):
         if relation.get("rel_type") == "m.replace":
@@ -117,11 +123,15 @@ def inbound(event: NioEvent, where: Where) -> Event | None:
         text = strip_reply_fallback(event.body) if reply_to else event.body
         command = command_text(text)
         if command is not None:
-            return CommandGiven(event.event_id, member, place, command, power_levels=levels)
+            return CommandGiven(
+                event.event_id, member, place, command, power_levels=levels, display_name=name
+            )
         if where.dm_with is None:
             return None  # room chatter: no feature reads it, so the core is not asked
         text = text.strip()
-        return MessagePosted(event.event_id, member, place, text, reply_to, power_levels=levels)
+        return MessagePosted(
+            event.event_id, member, place, text, reply_to, power_levels=levels, display_name=name
+        )
     if isinstance(event, ReactionEvent):
         target, key = event.reacts_to, event.key
     elif isinstance(event, UnknownEvent) and event.type == "m.reaction":
@@ -132,7 +142,9 @@ def inbound(event: NioEvent, where: Where) -> Event | None:
     if relation.get("rel_type", "m.annotation") != "m.annotation" or not target or not key:
         return None
     emoji = normalise_emoji(key)
-    return ReactionAdded(event.event_id, member, place, target, emoji, power_levels=levels)
+    return ReactionAdded(
+        event.event_id, member, place, target, emoji, power_levels=levels, display_name=name
+    )
 
 
 # --- power levels -------------------------------------------------------------------
@@ -168,9 +180,85 @@ def power_level(
 
 # --- outbound -------------------------------------------------------------------
 
+#: a code span as the core writes a hint (`reply 1 …`): backticks around one line
+_CODE_SPAN = re.compile(r"`([^`\n]+)`")
+#: lines Element shows as a list when they are sent as one
+_BULLETS = ("• ", "- ")
 
-def _html(text: str) -> str:
-    return html.escape(text, quote=False).replace("\n", "<br>")
+
+@dataclass(frozen=True)
+class Hints:
+    """What turns the core's command hints into what a Matrix member types: the
+    command words the core declares (`reply`, `help`) and the prefix before them."""
+
+    commands: frozenset[str] = frozenset()
+    prefix: str = PREFIX
+
+    def typed(self, span: str) -> str:
+        """`reply 1 …` → `!reply 1 …`, and `/reply 1` too; anything else as it was."""
+        words = span.split(maxsplit=1)
+        if not words:
+            return span
+        first = words[0]
+        if first.startswith("/") and first[1:] in self.commands:
+            return self.prefix + span.lstrip()[1:]
+        if first.startswith((self.prefix, "/")) or first not in self.commands:
+            return span
+        return self.prefix + span.lstrip()
+
+
+def _inline(line: str, hints: Hints) -> tuple[str, str]:
+    """One line as plain text and as HTML: hints prefixed, code spans as `<code>`."""
+    plain: list[str] = []
+    rich: list[str] = []
+    end = 0
+    for found in _CODE_SPAN.finditer(line):
+        before = line[end : found.start()]
+        span = hints.typed(found.group(1))
+        plain += [before, f"`{span}`"]
+        rich += [html.escape(before, quote=False), f"<code>{html.escape(span, quote=False)}</code>"]
+        end = found.end()
+    plain.append(line[end:])
+    rich.append(html.escape(line[end:], quote=False))
+    return "".join(plain), "".join(rich)
+
+
+def drawn(text: str, hints: Hints, *, lists: bool = True) -> tuple[str, str]:
+    """`body` and `formatted_body` for the core's text. Line breaks are `<br>`;
+    a run of lines starting with "• " or "- " is a list (`lists`, where HTML may
+    hold one: not inside a spoiler's span); everything else is escaped."""
+    plain: list[str] = []
+    blocks: list[str] = []
+    items: list[str] = []
+    for line in text.split("\n"):
+        words, rich = _inline(line, hints)
+        plain.append(words)
+        if lists and line.startswith(_BULLETS):
+            items.append(f"<li>{_inline(line[2:], hints)[1]}</li>")
+            continue
+        if items:
+            blocks.append(f"<ul>{''.join(items)}</ul>")
+            items = []
+        blocks.append(rich)
+    if items:
+        blocks.append(f"<ul>{''.join(items)}</ul>")
+    return "\n".join(plain), _join_html(blocks)
+
+
+def _without_emoji(label: str, emoji: str) -> str:
+    """A label that starts with its choice's emoji (`🤝 Support`), without it: the
+    line shows the emoji first already."""
+    bare = emoji.replace(_VS16, "")
+    for lead in (emoji, bare + _VS16, bare):
+        if bare and label.startswith(lead):
+            return label[len(lead) :].strip()
+    return label
+
+
+def _choice_parts(choice: Choice) -> tuple[str, str, str]:
+    mark = choice.emoji or "•"
+    label = _without_emoji(choice.label, choice.emoji) if choice.emoji else choice.label
+    return mark, f"{PREFIX}{choice.command}", label
 
 
 def choice_lines(choices: tuple[Choice, ...]) -> list[str]:
@@ -180,34 +268,54 @@ def choice_lines(choices: tuple[Choice, ...]) -> list[str]:
     tappable = any(c.emoji for c in choices)
     lines = [text("matrix.choices_react_or_send" if tappable else "matrix.choices_send")]
     for choice in choices:
-        lines.append(f"{choice.emoji or '•'} {PREFIX}{choice.command} — {choice.label}")
+        mark, typed, label = _choice_parts(choice)
+        lines.append(f"{mark} {typed} — {label}" if label else f"{mark} {typed}")
     return lines
 
 
-def message_content(message: Message) -> dict[str, Any]:
-    """`m.room.message` content for a message from Hearth."""
-    plain = [message.text]
-    rich = [_html(message.text)]
+def _choice_html(choices: tuple[Choice, ...]) -> list[str]:
+    lines = choice_lines(choices)
+    if not lines:
+        return []
+    rich = [html.escape(lines[0], quote=False)]
+    for choice in choices:
+        mark, typed, label = _choice_parts(choice)
+        line = f"{html.escape(mark, quote=False)} <code>{html.escape(typed, quote=False)}</code>"
+        rich.append(f"{line} — {html.escape(label, quote=False)}" if label else line)
+    return rich
+
+
+def message_content(
+    message: Message, hints: Hints = Hints(), *, notify: bool = False
+) -> dict[str, Any]:
+    """`m.room.message` content for a message from Hearth.
+
+    `notify`: an `m.text`, which the default push rules let ring the member's
+    phone, for what goes to a member's own DM (a prompt, a relay, a decision
+    they waited for); an `m.notice`, which they keep quiet, for channel posts."""
+    body, formatted = drawn(message.text, hints)
+    plain, rich = [body], [formatted]
     spoiler = message.spoiler
     if spoiler is not None:
         # Clients without spoilers show the plain body: mark it there as Discord would.
         cw = text("matrix.content_warning", warning=spoiler.warning)
-        plain += [cw, f"||{spoiler.text}||"]
+        hidden, hidden_html = drawn(spoiler.text, hints, lists=False)
+        plain += [cw, f"||{hidden}||"]
         warning = html.escape(spoiler.warning, quote=True)
         rich += [
-            f"<strong>{_html(cw)}</strong>",
-            f'<span data-mx-spoiler="{warning}">{_html(spoiler.text)}</span>',
+            f"<strong>{html.escape(cw, quote=False)}</strong>",
+            f'<span data-mx-spoiler="{warning}">{hidden_html}</span>',
         ]
     lines = choice_lines(message.choices)
     if lines:
         plain += ["", *lines]
-        rich += ["", *(_html(line) for line in lines)]
+        rich += ["", *_choice_html(message.choices)]
     content: dict[str, Any] = {
-        "msgtype": "m.notice",
+        "msgtype": "m.text" if notify else "m.notice",
         "body": "\n".join(plain),
         "format": HTML_FORMAT,
-        "formatted_body": "<br>".join(rich),
-        "m.mentions": {},  # intentional mentions: none, so no push rule can fire
+        "formatted_body": _join_html(rich),
+        "m.mentions": {},  # intentional mentions: none, so no mention rule can fire
     }
     if message.reply_to:
         content["m.relates_to"] = {
@@ -217,6 +325,16 @@ def message_content(message: Message) -> dict[str, Any]:
             "m.in_reply_to": {"event_id": message.reply_to},
         }
     return content
+
+
+def _join_html(parts: list[str]) -> str:
+    """Parts one line apart; a list ends its own line already."""
+    joined = ""
+    for index, part in enumerate(parts):
+        if index and not parts[index - 1].endswith("</ul>") and not part.startswith("<ul>"):
+            joined += "<br>"
+        joined += part
+    return joined
 
 
 def reaction_content(message_id: str, emoji: str) -> dict[str, Any]:
@@ -240,6 +358,8 @@ def attachment_content(
         "info": {"mimetype": mimetype, "size": len(attachment.data)},
         "m.mentions": {},
     }
+    if content["msgtype"] == "m.image" and attachment.width and attachment.height:
+        content["info"] |= {"w": attachment.width, "h": attachment.height}
     if encryption is None:
         content["url"] = content_uri
     else:
