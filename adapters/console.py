@@ -13,7 +13,7 @@ import re
 import sys
 import threading
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Collection
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol, TextIO
@@ -154,13 +154,20 @@ class ConsoleSession:
     """Reads playground lines and turns them into events for Hearth."""
 
     def __init__(
-        self, hearth: Playground, adapter: ConsoleAdapter, clock: Clock | None, who: str
+        self,
+        hearth: Playground,
+        adapter: ConsoleAdapter,
+        clock: Clock | None,
+        who: str,
+        channels: Callable[[], Collection[str]] | None = None,
     ) -> None:
         self.hearth = hearth
         self.adapter = adapter
         self.clock = clock
         self.who = who
         self.place = Place.dm(Member(PLATFORM, who))
+        #: the communities' channels, as the config names them now (`mod reload`)
+        self.channels = channels
 
     def greet(self) -> None:
         when = f", virtual clock {self.clock.now():%Y-%m-%d %H:%M} UTC" if self.clock else ""
@@ -200,7 +207,7 @@ class ConsoleSession:
             if where == "dm":
                 self.place = Place.dm(member)
             elif where.startswith("#") and len(where) > 1:
-                self.place = Place.channel(PLATFORM, where[1:])
+                self.place = Place.channel(PLATFORM, self._channel(where[1:]))
             else:
                 raise ConsoleError("in dm, or in #CHANNEL")
         elif word == "clock":
@@ -208,9 +215,20 @@ class ConsoleSession:
                 raise ConsoleError("this session runs on the real clock")
             await self.hearth.advance_to(parse_clock(rest, self.clock.now()))
         elif line[:1] in ("/", "!"):
-            await self.hearth.handle(CommandGiven(_event_id(), member, self.place, line[1:]))
+            await self.hearth.handle(
+                CommandGiven(_event_id(), member, self.place, line[1:], display_name=self.who)
+            )
         else:
-            await self.hearth.handle(MessagePosted(_event_id(), member, self.place, line))
+            await self.hearth.handle(
+                MessagePosted(_event_id(), member, self.place, line, display_name=self.who)
+            )
+
+    def _channel(self, name: str) -> str:
+        known = sorted(self.channels()) if self.channels is not None else []
+        if known and name not in known:
+            names = ", ".join(f"#{channel}" for channel in known)
+            raise ConsoleError(f"there is no channel #{name}; the channels are {names}")
+        return name
 
 
 def _event_id() -> str:

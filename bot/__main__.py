@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import sys
 from datetime import UTC, datetime
+from importlib import metadata
 
 from bot.config_loader import ConfigError, check_config_file, load_config
 from bot.crypto import SecretKeyError
@@ -22,11 +23,29 @@ def _start_time(text: str) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+def version() -> str:
+    try:
+        return metadata.version("hearth")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
 def parser() -> argparse.ArgumentParser:
+    config_help = "the YAML config file (see config.example.yaml)"
     top = argparse.ArgumentParser(prog="hearth", description="Hearth, a peer-support bot")
-    commands = top.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="run the bot with every adapter enabled in FILE")
-    run.add_argument("--config", required=True, metavar="FILE")
+    top.add_argument("--version", action="version", version=f"hearth {version()}")
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run = commands.add_parser(
+        "run",
+        help="run the bot with every adapter enabled in FILE",
+        description=(
+            "Run the bot with every adapter enabled in FILE. With the console adapter, "
+            "the playground reads its lines (as NAME, in #CHANNEL, /help, clock +1d, ...) "
+            "from standard input, typed at a terminal or piped in as a script, and stops "
+            "at the end of input: printf '/help\\n' | hearth run --config FILE"
+        ),
+    )
+    run.add_argument("--config", required=True, metavar="FILE", help=config_help)
     run.add_argument(
         "--clock",
         type=_start_time,
@@ -43,22 +62,28 @@ def parser() -> argparse.ArgumentParser:
     config = commands.add_parser("config", help="configuration tools")
     config_commands = config.add_subparsers(dest="config_command", required=True)
     check = config_commands.add_parser("check", help="validate a config file")
-    check.add_argument("file")
+    check.add_argument("file", metavar="FILE", help="the YAML config file to validate")
     keys = commands.add_parser("keys", help="the secret key")
     key_commands = keys.add_subparsers(dest="keys_command", required=True)
     rotate = key_commands.add_parser("rotate", help="re-encrypt everything under a new key")
-    rotate.add_argument("--config", required=True, metavar="FILE")
+    rotate.add_argument("--config", required=True, metavar="FILE", help=config_help)
     health = commands.add_parser(
         "health", help="ask the running bot's /healthz (needs http.enabled); exit 0 if healthy"
     )
-    health.add_argument("--config", required=True, metavar="FILE")
+    health.add_argument("--config", required=True, metavar="FILE", help=config_help)
     db = commands.add_parser("db", help="database tools")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     copy = db_commands.add_parser(
         "copy", help="copy every row to a new, empty database (SQLite <-> PostgreSQL)"
     )
-    copy.add_argument("source", metavar="SRC_URL")
-    copy.add_argument("target", metavar="DST_URL")
+    copy.add_argument(
+        "source", metavar="SRC_URL", help="the database to copy from, e.g. sqlite:///data/hearth.db"
+    )
+    copy.add_argument(
+        "target",
+        metavar="DST_URL",
+        help="the new, empty database, e.g. postgresql://hearth@db/hearth",
+    )
     return top
 
 

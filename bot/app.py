@@ -12,6 +12,7 @@ import base64
 import dataclasses
 import logging
 import os
+import re
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -19,13 +20,14 @@ from bot import invocations, members, texts
 from bot.adapter_store import AdapterState
 from bot.clock import Clock
 from bot.config import Community, Config
+from bot.direct import DirectReply
 from bot.feature import Feature, Services, Subscriber, Suggester, Wiring
 from bot.features import checkins, help, milestones, moderation_tools, mydata, safety, sharing
 from bot.housekeeping import Housekeeping
 from bot.localtime import day_floor
 from bot.members import MemberRecord
 from bot.metrics import Metrics
-from bot.moderators import add_mod_command
+from bot.moderators import add_mod_command, is_moderator
 from bot.outbox import OutboxDeliverer, find_sent
 from bot.port import (
     SUGGEST_COMMAND,
@@ -36,12 +38,14 @@ from bot.port import (
     Command,
     CommandGiven,
     Declarations,
+    DeliveryError,
     Event,
     Group,
     Invoked,
     Member,
     Message,
     MessagePosted,
+    Place,
     ReactionAdded,
     Words,
 )
@@ -77,6 +81,10 @@ FEATURES: tuple[Feature, ...] = (
 
 #: the core's own group: `mod …`, filled by the features (bot/moderators.py)
 MOD_GROUP = Group("mod", Words("discord.group_mod"), moderators=True)
+
+#: a NUL (PostgreSQL refuses it in text) and lone surrogates, which a platform's JSON
+#: may carry (`"\ud800"`) and no engine can encode as UTF-8
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 # In English: a failure may come before the member (and their language) is known.
 SORRY = text("core.sorry")
@@ -171,6 +179,9 @@ class Hearth:
             await self.db.compact()
         several = len(config.communities_on(event.member.platform)) > 1
         for message in request.replies:
+            if isinstance(message, DirectReply):
+                await self._reply_by_dm(adapter, event, message)
+                continue
             await adapter.reply(event, self._scoped(message, request, several))
         for make_reply in request.deferred:
             try:
@@ -180,6 +191,21 @@ class Hearth:
                 continue
             await adapter.reply(event, self._scoped(message, request, several))
         self.scheduler.wake()
+
+    @staticmethod
+    async def _reply_by_dm(adapter: Adapter, event: Event, message: DirectReply) -> None:
+        """In a DM, an ordinary reply; asked elsewhere, sent to the member's DM, and
+        where they asked only a word that it is there (or that it could not go)."""
+        if event.place.is_dm:
+            await adapter.reply(event, message.plain())
+            return
+        try:
+            await adapter.send(Place.dm(event.member), message.plain())
+        except DeliveryError as exc:
+            log.info("%s: a reply by DM not delivered (%s)", event.event_id, type(exc).__name__)
+            await adapter.reply(event, Message(message.undelivered))
+            return
+        await adapter.reply(event, Message(message.instead))
 
     @staticmethod
     async def _withdraw(adapter: Adapter, exposed: list[Event]) -> None:
@@ -214,7 +240,8 @@ class Hearth:
                 log.info("%s %s seen before; ignored", type(event).__name__, event.event_id)
                 return None
             handler, args, community_name, values = self._resolve(event, command, config)
-            community = self._community_for(event, community_name, config)
+            first_word = split_command(command_words(command))[0]
+            community = self._community_for(event, community_name, config, first_word)
             member = await members.get_or_create(tx, self.vault, event.member)
             adapter = self.adapters[event.member.platform]
             request = Request(
@@ -279,7 +306,14 @@ class Hearth:
         await tx.execute(tx.dialect.member_lock, number)
 
     async def _command_for(self, tx: Transaction, event: Event) -> str | Command | None:
-        """The command an event stands for, if any: words, or a declared command."""
+        """The command an event stands for, if any: words, or a declared command.
+        Words no database keeps (`_UNSTORABLE`) are refused before anything reads them."""
+        command = await self._find_command(tx, event)
+        if command is not None and any(_UNSTORABLE.search(words) for words in _typed(event)):
+            raise Refusal(text("core.unstorable_character"))
+        return command
+
+    async def _find_command(self, tx: Transaction, event: Event) -> str | Command | None:
         if isinstance(event, Invoked):
             platform = event.member.platform
             return invocations.find(self.declared(platform).commands, event)
@@ -297,10 +331,15 @@ class Hearth:
             text = event.text.strip()
             if text in {"1", "2", "3", "4", "5"}:
                 return f"checkin {text}"  # a mood typed as the answer to a prompt
+            asked = help.plain_help(text, self.router)  # `help` typed without a prefix
+            if asked is not None:
+                return asked
             return f"{safety.PLAIN_TEXT} {text}"  # words, not a command: listened to with care
         return None
 
-    def _community_for(self, event: Event, name: str | None, config: Config) -> Community:
+    def _community_for(
+        self, event: Event, name: str | None, config: Config, command: str = ""
+    ) -> Community:
         mine = config.communities_on(event.member.platform)
         if name is not None:
             found = next((c for c in mine if c.name == name), None)
@@ -327,6 +366,12 @@ class Hearth:
             return mine[0]
         if not mine:
             raise Refusal(text("core.no_community_here"))
+        if command in (MOD_GROUP.name, help.NAME):
+            # A moderator of one of them means that one; `help` answers for any of them
+            # (it lists `mod` wherever the member moderates, bot/features/help.py).
+            moderated = [c for c in mine if is_moderator(event, c)]
+            if len(moderated) == 1 or command == help.NAME:
+                return (moderated or mine)[0]
         names = ", ".join(c.name for c in mine)
         raise Refusal(text("core.which_community", communities=names))
 
@@ -429,6 +474,18 @@ class Hearth:
     async def stop(self) -> None:
         await self.scheduler.stop()
         await self.scheduler.run_due()  # flush what is due before closing
+
+
+def _typed(event: Event) -> list[str]:
+    """Everything a member typed into an event, for checks before it is read."""
+    if isinstance(event, CommandGiven | MessagePosted):
+        return [event.text]
+    if isinstance(event, ChoicePicked):
+        return [event.command]
+    if isinstance(event, Invoked):
+        typed = [str(value) for value in event.values.values() if isinstance(value, str)]
+        return [*typed, *event.fields.values(), event.community or ""]
+    return []
 
 
 def command_words(command: str | Command) -> str:

@@ -67,6 +67,18 @@ def setup_logging(config: Config, stream: TextIO = sys.stderr) -> None:
     root.setLevel(config.log.level)
 
 
+def console_channels(config: Config) -> set[str]:
+    """The channels the console's communities name: where `in #CHANNEL` may go."""
+    names: set[str] = set()
+    for community in config.communities_on("console"):
+        names.update(n for n in vars(community.channels).values() if isinstance(n, str) and n)
+        # a weekly group check-in thread's channel, where the community has one
+        group = getattr(getattr(community, "peers", None), "group_checkin", None)
+        if isinstance(getattr(group, "channel", None), str):
+            names.add(group.channel)
+    return names
+
+
 async def run(
     config: Config,
     *,
@@ -127,7 +139,11 @@ async def run(
                         await discord.start(hearth)  # logs in (a bad token stops here)
                     if console is not None:
                         session = ConsoleSession(
-                            hearth, console, clock if isinstance(clock, FakeClock) else None, act_as
+                            hearth,
+                            console,
+                            clock if isinstance(clock, FakeClock) else None,
+                            act_as,
+                            channels=lambda: console_channels(hearth.config),
                         )
                         await hearth.settle()
                         if lines is None and sys.stdin.isatty():

@@ -92,7 +92,8 @@ def test_places_members_and_private_replies(tmp_path):
             "!checkin 5",
             "as sam",
             "/checkin 2",
-            "in #nowhere",
+            "in #nowhere",  # no such channel: said so, and the member stays where they were
+            "in #celebrations",
             "hello everyone",  # plain channel text: the bot stays quiet
             "in somewhere",
             "clock backwards",
@@ -111,9 +112,13 @@ def test_places_members_and_private_replies(tmp_path):
     assert lines[0].startswith("[#shares|only:mona] Saved — 🙂 good")
     assert lines[1].startswith("[dm:mona] Saved — 😄 very good")
     assert lines[2].startswith("[dm:sam] Saved — 🙁 low")
-    assert lines[3] == "(console) in dm, or in #CHANNEL"
-    assert lines[4].startswith("(console) clock takes")
-    assert len(lines) == 5
+    assert lines[3] == (
+        "(console) there is no channel #nowhere; "
+        "the channels are #celebrations, #mod-queue, #shares"
+    )
+    assert lines[4] == "(console) in dm, or in #CHANNEL"
+    assert lines[5].startswith("(console) clock takes")
+    assert len(lines) == 6
 
 
 def test_invalid_config_is_refused_with_line_and_key_path(tmp_path):
@@ -178,3 +183,36 @@ async def test_the_playground_remembers_recent_printed_keys_only(tmp_path, monke
         keys = await db.fetch("SELECT idempotency_key FROM console_deliveries ORDER BY id")
     assert [k[0] for k in keys] == ["hashed-k2", "hashed-k3", "hashed-k4"]  # as it was told to
     assert out.getvalue().count("message 4") == 1  # a recent key is still honoured
+
+
+class _Recorder:
+    """Stands in for Hearth: keeps what the playground hands it."""
+
+    def __init__(self) -> None:
+        self.events: list[object] = []
+
+    async def handle(self, event: object) -> None:
+        self.events.append(event)
+
+    async def settle(self) -> None:
+        pass
+
+    async def advance_to(self, when: object) -> None:
+        pass
+
+
+async def test_console_events_carry_the_members_name_and_channels_are_checked(tmp_path):
+    recorder = _Recorder()
+    adapter = playground.ConsoleAdapter(io.StringIO(), tmp_path)
+    session = playground.ConsoleSession(
+        recorder, adapter, None, "you", channels=lambda: {"shares", "mod-queue"}
+    )
+    await session.feed("/help")
+    await session.feed("as mona")
+    await session.feed("hello there")
+    assert [e.display_name for e in recorder.events] == ["you", "mona"]
+    with pytest.raises(ConsoleError, match="no channel #nowhere; the channels are #mod-queue"):
+        await session.feed("in #nowhere")
+    assert session.place.is_dm  # still where mona was
+    await session.feed("in #shares")
+    assert session.place == Place.channel("console", "shares")

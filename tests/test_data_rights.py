@@ -92,9 +92,52 @@ async def test_export_holds_the_members_data_and_nothing_of_anyone_else(harness)
     assert data["member"]["user_id"] == ID and data["member"]["timezone"] == "Europe/Berlin"
     assert any(NOTE in (c["note"] or "") for c in data["checkins"])
     assert data["checkin_schedules"][0]["time"] == "09:00"
+    assert data["checkin_schedules"][0]["days"] == [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ]
     assert data["checkin_pauses_and_skips"][0]["kind"] == "skip"
     assert data["moderator_contact_requests"]
     assert OTHER not in export.data.decode()
+
+
+async def test_export_shows_schedule_days_by_name(harness):
+    await harness.command(ID, "checkin schedule 09:00 mon,wed,fri Europe/Berlin")
+    await harness.command(ID, "mydata export")
+    export = harness.adapter.sent[-1].message.attachment
+    assert export is not None
+    (schedule,) = json.loads(export.data)["checkin_schedules"]
+    assert schedule["days"] == ["monday", "wednesday", "friday"]
+
+
+async def test_export_asked_for_in_a_channel_comes_by_dm(harness):
+    from bot.port import Place
+
+    channel = Place.channel("console", "shares")
+    said = await harness.command(ID, "mydata export", place=channel)
+    dm, answer = harness.adapter.sent[-2:]
+    assert dm.place == Place.dm(harness.adapter.sent[-1].event.member) and dm.event is None
+    assert dm.message.attachment is not None and json.loads(dm.message.attachment.data)
+    assert answer.place == channel and answer.message.attachment is None
+    assert said[-1] == "I've sent your data to our DM 📬 — only you can see it there."
+    assert not any(s.message.attachment for s in harness.adapter.sent if not s.place.is_dm)
+
+
+async def test_export_that_cannot_reach_the_dm_says_so_and_shows_nothing(harness):
+    from bot.port import Place
+
+    harness.adapter.unreachable.add(ID)
+    said = await harness.command(ID, "mydata export", place=Place.channel("console", "shares"))
+    assert said == [
+        "I couldn't send your data by DM. If you allow direct messages from me, "
+        "`mydata export` again sends it; you can also type it in our DM."
+    ]
+    assert not any(s.message.attachment for s in harness.adapter.sent)
 
 
 async def test_export_in_the_console_writes_a_json_file(tmp_path):
@@ -103,10 +146,15 @@ async def test_export_in_the_console_writes_a_json_file(tmp_path):
 
     script = (
         f"as {ID}\n/checkin schedule 09:00 Europe/Berlin\n/checkin 4 {NOTE}\n"
-        f"as {OTHER}\n/checkin 2 other things\nas {ID}\n/mydata export\n"
+        f"as {OTHER}\n/checkin 2 other things\nas {ID}\nin #shares\n/mydata export\n"
     )
     result = play(tmp_path, script, "2026-03-02T07:00")
-    saved = next(line for line in result.stdout.splitlines() if "(file saved:" in line)
+    lines = result.stdout.splitlines()
+    # asked for in a channel, it comes by DM; the channel hears only where it went
+    exported = next(i for i, line in enumerate(lines) if "everything Hearth holds" in line)
+    assert lines[exported].startswith(f"[dm:{ID}]")
+    assert lines[exported + 2].startswith(f"[#shares|only:{ID}] I've sent your data to our DM")
+    saved = next(line for line in lines if "(file saved:" in line)
     path = Path(saved.split(": ", 1)[1].rstrip(")"))
     data = json.loads(path.read_text())
     assert data["checkins"][0]["note"] == NOTE

@@ -142,7 +142,7 @@ def _declared(h: Harness) -> dict[str, object]:
 
 def _form_opened(requests) -> dict | None:
     """The modal an interaction answered with, if it did (type 9)."""
-    if requests and requests[0].json and requests[0].json["type"] == 9:
+    if requests and requests[0].json and requests[0].json.get("type") == 9:
         return requests[0].json["data"]
     return None
 
@@ -491,6 +491,20 @@ async def test_autocomplete_suggests_zones_and_only_the_members_own_counters(h):
         await h.interact(slash(ALICE, "help", {"command": "che"}, focused="command"))
     )
     assert [c["value"] for c in commands["choices"]] == ["checkin", "cheer"]
+
+
+async def test_events_carry_the_members_display_name(url):
+    h = await start(discord_config(url, sync_global=True))
+    events = record(h)
+    named = {**user(400000000000000009, "kit"), "global_name": "Kit 🌻"}
+    await h.interact(slash(named, "resources"))
+    await h.interact(slash(named, "resources", guild=None, channel="7"))
+    await h.run("MESSAGE_CREATE", dm_message(named, "!help", "700000000000000501"))
+    await h.run("MESSAGE_CREATE", dm_message(named, "hello", "700000000000000501"))
+    plain = user(400000000000000010, "sam")
+    await h.interact(slash(plain, "resources"))
+    assert [e.display_name for e in events] == ["Kit 🌻"] * 4 + ["sam"]
+    await h.stop()
 
 
 async def test_a_dm_typed_to_the_bot_reaches_the_core(h):

@@ -74,7 +74,9 @@ async def test_every_post_carries_its_outbox_key_as_nonce_and_mentions_no_one(h)
     (queued,) = posted(h, MOD_QUEUE)
     await h.interact(press(MONA, queued, buttons(queued)["Approve"], roles=[MOD_ROLE]))
     await h.advance(hours=2)  # the prompt, the share, the DM to its author
-    keys = [r["key"] for r in await outbox_rows(h.hearth.db, h.hearth.vault)]
+    rows = await outbox_rows(h.hearth.db, h.hearth.vault)
+    # `handled:…` rows react to a queue post (bot/features/sharing/posts.py): no message
+    keys = [r["key"] for r in rows if not str(r["key"]).startswith("handled:")]
     posts = [r for r in h.fake.sent("POST", "/channels/") if r.path.endswith("/messages")]
     assert len(posts) == len(keys) == 4
     assert {p.json["nonce"] for p in posts} == {translate.nonce_for(k) for k in keys}
@@ -143,12 +145,35 @@ async def test_a_reply_is_threaded_under_its_share_and_a_take_down_deletes_both(
     await h.stop()
 
 
-async def test_a_file_is_uploaded_with_the_private_answer(h):
+async def test_an_export_asked_for_in_a_server_goes_by_dm_never_into_the_channel(h):
+    """SPEC §2: `mydata export` is answered by DM. In a server, the ephemeral answer
+    only says where it went; the file itself is uploaded to the member's DM."""
     requests = await h.interact(slash(ALICE, "mydata export"))
+    (upload,) = [r for r in requests if r.files]
+    dm = h.fake.dm_channels[str(ALICE["id"])]
+    assert upload.path == f"/channels/{dm}/messages"
+    exported = json.loads(upload.files["hearth-mydata.json"])
+    assert exported["member"]["user_id"] == str(ALICE["id"])
+    answers = [r for r in requests if r.path.startswith(("/interactions/", "/webhooks/"))]
+    assert answers and not any(r.files for r in answers)
+    (said,) = [(r.json.get("data") or r.json) for r in answers]
+    assert said["flags"] & 64 and "sent your data to our DM" in said["content"]
+
+
+async def test_an_export_asked_for_in_a_dm_is_the_answer_itself(url):
+    h = await start(discord_config(url, sync_global=True))
+    requests = await h.interact(slash(ALICE, "mydata export", guild=None, channel="7"))
     (answer,) = [r for r in requests if r.files]
-    assert answer.json["data"]["flags"] & 64
-    exported = json.loads(answer.files["hearth-mydata.json"])
-    assert exported["member"]["user_id"] == ALICE["id"]
+    assert answer.path.startswith("/interactions/")
+    assert json.loads(answer.files["hearth-mydata.json"])["member"]["user_id"] == str(ALICE["id"])
+    await h.stop()
+
+
+async def test_an_export_that_cannot_reach_the_dm_says_so_and_posts_nothing(h):
+    h.fake.no_dm_channel[str(ALICE["id"])] = 50007
+    requests = await h.interact(slash(ALICE, "mydata export"))
+    assert not any(r.files for r in requests)
+    assert "couldn't send your data by DM" in " ".join(texts(requests))
 
 
 async def test_nothing_is_sent_before_login(url):

@@ -208,6 +208,29 @@ def test_an_invocation_is_private_and_carries_the_members_roles():
     assert event.place.target == "200000000000000001" and event.member.platform == "discord"
 
 
+def test_an_event_carries_the_display_name_or_none():
+    class Named(_Interaction):
+        class user:  # noqa: N801 - a discord.Member's shape
+            id = 400000000000000002
+            _roles: list[int] = []
+            display_name = "Kit 🌻"
+
+    assert translate.invoked(Named(), ("help",), {}).display_name == "Kit 🌻"
+    assert translate.choice_event(Named(), "support 4").display_name == "Kit 🌻"
+    assert translate.invoked(_Interaction(), ("help",), {}).display_name is None
+
+    class Blank(Named):
+        class user(Named.user):  # noqa: N801
+            display_name = "   "
+
+    assert translate.invoked(Blank(), ("help",), {}).display_name is None
+
+
+def test_a_spoiler_escapes_backslashes_before_pipes():
+    rendered = translate.render(Message("📝 Anonymous share #1", spoiler=Spoiler("cw", "so \\")))
+    assert rendered.content == "📝 Anonymous share #1\nCW: cw ||so \\\\||"
+
+
 def test_submitted_values_read_labels_and_action_rows():
     components = [
         {"type": 18, "component": {"type": 4, "custom_id": "warning", "value": "grief"}},

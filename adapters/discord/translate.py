@@ -109,8 +109,9 @@ def _clip(text: str, limit: int) -> str:
 
 
 def _escape_pipes(text: str) -> str:
-    # An inner "||" would end the spoiler early and show the rest.
-    return text.replace("|", "\\|")
+    # An inner "||" would end the spoiler early and show the rest; a backslash is
+    # escaped first, or a trailing one would escape the closing "||" and show it all.
+    return text.replace("\\", "\\\\").replace("|", "\\|")
 
 
 def render(message: Message) -> Rendered:
@@ -311,6 +312,12 @@ def member_of(user: Any) -> Member:
     return Member(PLATFORM, str(user.id))
 
 
+def display_name(user: Any) -> str | None:
+    """How others see the member (a server nickname, else their global name)."""
+    name = getattr(user, "display_name", None)
+    return name if isinstance(name, str) and name.strip() else None
+
+
 def _where(interaction: Any) -> tuple[Member, Place, str | None]:
     member = member_of(interaction.user)
     if interaction.guild_id is None:
@@ -340,6 +347,7 @@ def invoked(
         space=space,
         private=True,
         roles=role_ids(interaction.user),
+        display_name=display_name(interaction.user),
     )
 
 
@@ -353,6 +361,7 @@ def choice_event(interaction: Any, command: str) -> ChoicePicked:
         space=space,
         private=True,
         roles=role_ids(interaction.user),
+        display_name=display_name(interaction.user),
     )
 
 
@@ -364,11 +373,17 @@ def dm_event(message: Any) -> Event | None:
     if not text:
         return None
     member = member_of(message.author)
+    name = display_name(message.author)
     if text.startswith("!") and len(text) > 1:
-        return CommandGiven(str(message.id), member, Place.dm(member), text[1:])
+        return CommandGiven(str(message.id), member, Place.dm(member), text[1:], display_name=name)
     reference = message.reference.message_id if message.reference else None
     return MessagePosted(
-        str(message.id), member, Place.dm(member), text, str(reference) if reference else None
+        str(message.id),
+        member,
+        Place.dm(member),
+        text,
+        str(reference) if reference else None,
+        display_name=name,
     )
 
 

@@ -6,7 +6,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from bot import audit, outbox
+from bot import audit, members, outbox
+from bot.direct import DirectReply
 from bot.feature import Feature, Wiring
 from bot.localtime import from_epoch
 from bot.port import Attachment, Choice, Command, Group, Message, Option, Words
@@ -68,6 +69,8 @@ async def collect(req: Request, parts: Sequence[Feature]) -> dict[str, Any]:
             if member["quiet_start"]
             else None,
             "unreachable_since": _day(member["unreachable_at"]),
+            # the last name the platform showed others, kept for named celebrations
+            "display_name": await members.display_name(tx, req.vault, member_id),
         },
         "messages_to_you": [
             {"status": status, "queued_on": _day(created_at), "text": text}
@@ -89,9 +92,15 @@ async def collect(req: Request, parts: Sequence[Feature]) -> dict[str, Any]:
 
 async def export(req: Request, parts: Sequence[Feature]) -> None:
     data = json.dumps(await collect(req, parts), ensure_ascii=False, indent=2).encode("utf-8")
-    req.say(
-        req.plural("mydata.exported", len(data)),
-        attachment=Attachment("hearth-mydata.json", data, req.t("mydata.export_description")),
+    # By DM (SPEC §2), wherever it was asked for: a file in a channel, even one only
+    # the member sees, is a file on a screen others may be looking at.
+    req.replies.append(
+        DirectReply(
+            req.plural("mydata.exported", len(data)),
+            attachment=Attachment("hearth-mydata.json", data, req.t("mydata.export_description")),
+            instead=req.t("mydata.sent_by_dm"),
+            undelivered=req.t("mydata.dm_failed"),
+        )
     )
 
 

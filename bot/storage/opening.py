@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Mapping
 
 from bot.storage.database import Database, DatabaseError
@@ -26,6 +27,13 @@ async def open_database(
     if migrate:
         try:
             await upgrade(db, converters=converters)
+        except sqlite3.DatabaseError as exc:
+            # A file damaged past its first pages shows it here, not on opening.
+            await db.close()
+            raise DatabaseError(
+                f"the database cannot be read ({exc}): it is damaged. "
+                "Restore it from a backup, or move it aside to start afresh"
+            ) from None
         except BaseException:
             await db.close()
             raise

@@ -114,10 +114,15 @@ class SQLiteDatabase(Database):
         )
         path = sqlite_path(url)
         if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            # Only the owner may read it; SQLite gives its WAL and shared memory
-            # files the database file's own mode.
-            os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+            try:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                # Only the owner may read it; SQLite gives its WAL and shared memory
+                # files the database file's own mode.
+                os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+            except OSError as exc:
+                raise DatabaseError(
+                    f"cannot open the SQLite database {path!r}: {exc.strerror or exc}"
+                ) from None
         try:
             # isolation_level=None: we issue BEGIN/COMMIT ourselves.
             # check_same_thread=False: statements also run on the loop's thread,
@@ -126,8 +131,19 @@ class SQLiteDatabase(Database):
         except sqlite3.Error as exc:
             raise DatabaseError(f"cannot open the SQLite database {path!r}: {exc}") from exc
         conn.row_factory = sqlite3.Row
-        for pragma in PRAGMAS:
-            await conn.execute(f"PRAGMA {pragma}")
+        try:
+            for pragma in PRAGMAS:
+                await conn.execute(f"PRAGMA {pragma}")
+            # Reading the schema finds a file that is not a database, or whose first
+            # pages are damaged, before anything is written to it.
+            await conn.execute("SELECT count(*) FROM sqlite_master")
+        except sqlite3.Error as exc:
+            # Closed, or aiosqlite's thread keeps the process alive after the error.
+            await conn.close()
+            raise DatabaseError(
+                f"the SQLite database {path!r} cannot be read ({exc}): it is damaged or not "
+                "a SQLite database. Restore it from a backup, or move it aside to start afresh"
+            ) from None
         return cls(conn, url)
 
     @asynccontextmanager

@@ -9,6 +9,14 @@ from bot.localtime import from_epoch
 from bot.requests import Request
 from bot.vault import CHECKIN_NOTE
 
+#: the schedule's days as the export names them (Monday is bit 0, bot/localtime.py)
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def day_names(mask: int) -> list[str]:
+    """A schedule's days bitmask → `["monday", "wednesday"]`, readable in the export."""
+    return [name for bit, name in enumerate(WEEKDAYS) if mask & (1 << bit)]
+
 
 def _when(seconds: int | None) -> str | None:
     return None if seconds is None else from_epoch(seconds).isoformat()
@@ -32,7 +40,7 @@ async def export(req: Request) -> dict[str, Any]:
         {
             "community": r["community"],
             "time": r["prompt_time"],
-            "days": r["days"],
+            "days": day_names(r["days"]),
             "next_prompt_at": _when(r["next_prompt_at"]),
             "snoozed_until": _when(r["snooze_until"]),
         }
