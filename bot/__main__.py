@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import dataclasses
 import sys
+import tempfile
 from datetime import UTC, datetime
 from importlib import metadata
 
+from bot.config import Config
 from bot.config_loader import ConfigError, check_config_file, load_config
 from bot.crypto import SecretKeyError
 from bot.ops.server import ServeError
@@ -58,6 +62,12 @@ def parser() -> argparse.ArgumentParser:
         default="you",
         metavar="NAME",
         help="console: the member you start as",
+    )
+    run.add_argument(
+        "--fresh",
+        action="store_true",
+        help="console: start from an empty database and key in a temporary folder, "
+        "removed at the end (each example script on its own)",
     )
     config = commands.add_parser("config", help="configuration tools")
     config_commands = config.add_subparsers(dest="config_command", required=True)
@@ -130,9 +140,32 @@ def main(argv: list[str] | None = None) -> int:
             "Back up the new key file now; the old key no longer opens anything."
         )
         return 0
-    from bot.bootstrap import run, setup_logging
+    from bot.bootstrap import is_playground, setup_logging
 
-    setup_logging(config)
+    if args.fresh and not is_playground(config):
+        print("--fresh is for the console playground only.", file=sys.stderr)
+        return 2
+    setup_logging(config, quiet=is_playground(config) and sys.stdout.isatty())
+    with contextlib.ExitStack() as cleanup:
+        if args.fresh:
+            config = _in_fresh_folder(config, cleanup.enter_context(tempfile.TemporaryDirectory()))
+        return _run(config, args)
+
+
+def _in_fresh_folder(config: Config, folder: str) -> Config:
+    """The config with its database, key and console files in `folder`."""
+    console = dataclasses.replace(config.adapters.console, output_dir=f"{folder}/console")
+    return dataclasses.replace(
+        config,
+        database=f"sqlite:///{folder}/hearth.db",
+        secret_key_file=f"{folder}/hearth.key",
+        adapters=dataclasses.replace(config.adapters, console=console),
+    )
+
+
+def _run(config: Config, args: argparse.Namespace) -> int:
+    from bot.bootstrap import run
+
     try:
         asyncio.run(run(config, start=args.clock, act_as=args.act_as, config_path=args.config))
     except (DatabaseError, SecretKeyError, ServeError) as exc:

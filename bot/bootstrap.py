@@ -55,8 +55,18 @@ class JsonLogFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
-def setup_logging(config: Config, stream: TextIO = sys.stderr) -> None:
+def is_playground(config: Config) -> bool:
+    """Only the console: the playground, on a virtual clock."""
+    adapters = config.adapters
+    return adapters.console.enabled and not (adapters.discord.enabled or adapters.matrix.enabled)
+
+
+def setup_logging(config: Config, stream: TextIO = sys.stderr, *, quiet: bool = False) -> None:
+    """Logs to `stream`. `quiet` shows only warnings and worse there: the playground
+    played in a terminal, where INFO lines would mix into the conversation."""
     handler = logging.StreamHandler(stream)
+    if quiet:
+        handler.setLevel(logging.WARNING)
     if config.log.format == "json":
         handler.setFormatter(JsonLogFormatter())
         logging.captureWarnings(True)  # so a warning is a JSON line too, not raw text
@@ -95,9 +105,7 @@ async def run(
     `mod reload` and SIGHUP read again."""
     from adapters.console import ConsoleAdapter, ConsoleSession, stdin_lines
 
-    console_only = config.adapters.console.enabled and not (
-        config.adapters.discord.enabled or config.adapters.matrix.enabled
-    )
+    console_only = is_playground(config)
     # The playground runs on a virtual clock that only `clock` lines move, so a
     # script always prints the same thing; real platforms need real time.
     clock: Clock = FakeClock(start or SystemClock().now()) if console_only else SystemClock()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import time
@@ -123,3 +124,31 @@ def test_a_database_path_that_is_a_folder_is_refused_in_plain_words(tmp_path):
     assert result.returncode == 2 and took < 10
     assert "Traceback" not in result.stderr
     assert "cannot open the SQLite database" in result.stderr and "Is a directory" in result.stderr
+
+
+def test_fresh_runs_each_example_on_its_own_empty_database(tmp_path):
+    """README's examples: `--fresh` keeps one script's members and shares out of the next."""
+    config = tmp_path / "config.yaml"
+    config.write_text((ROOT / "config.example.yaml").read_text())  # relative data/ paths
+    script = (ROOT / "examples" / "moderation.txt").read_text()
+    args = ("run", "--config", str(config), "--fresh", "--clock", "2026-03-02T07:00")
+    alone = hearth(*args, stdin=script, cwd=tmp_path)
+    sharing = (ROOT / "examples" / "sharing.txt").read_text()
+    assert hearth(*args, stdin=sharing, cwd=tmp_path).returncode == 0
+    after = hearth(*args, stdin=script, cwd=tmp_path)
+    assert alone.returncode == after.returncode == 0
+
+    def same(text: str) -> str:  # block ids are random
+        return re.sub(r"B-[A-Z0-9]{6}", "B-…", text)
+
+    assert same(after.stdout) == same(alone.stdout)  # nothing of the sharing script carried over
+    assert not (tmp_path / "data").exists()  # and nothing left behind
+
+
+def test_fresh_is_refused_outside_the_playground(tmp_path):
+    config = tmp_path / "config.yaml"
+    text = (ROOT / "config.example.yaml").read_text()
+    discord_on = text.replace("  discord:\n    enabled: false", "  discord:\n    enabled: true")
+    config.write_text(discord_on.replace('"${DISCORD_TOKEN:-}"', '"not-a-real-token"'))
+    result = hearth("run", "--config", str(config), "--fresh", cwd=tmp_path)
+    assert result.returncode == 2 and "--fresh is for the console playground" in result.stderr

@@ -79,3 +79,13 @@ def test_text_logs_are_human_readable_by_default(tmp_path):
         for line in result.stderr.splitlines()
     )
     assert not result.stderr.startswith("{")
+
+
+def test_the_playground_in_a_terminal_shows_warnings_only(restore_logging):
+    """`make run` in a terminal: INFO lines would mix into what the member reads."""
+    stream = io.StringIO()
+    setup_logging(Config(log=Log(level="INFO")), stream, quiet=True)
+    logging.getLogger("bot.test").info("Hearth started with console")
+    logging.getLogger("bot.test").warning("the database is almost full")
+    assert stream.getvalue().splitlines()[-1].endswith("the database is almost full")
+    assert "Hearth started" not in stream.getvalue()
