@@ -75,7 +75,7 @@ async def run(count: int = MEMBERS, lookups: int = LOOKUPS, rounds: int = ROUNDS
                 await tx.execute(
                     "CREATE TABLE plain_members AS SELECT id, platform, lookup AS user_id, "
                     "identity, secret, timezone, quiet_start, quiet_end, unreachable_at, "
-                    "unreachable_told FROM members"
+                    "unreachable_told, language, language_chosen FROM members"
                 )
                 await tx.execute(
                     "CREATE UNIQUE INDEX plain_key ON plain_members (platform, user_id)"

@@ -22,7 +22,16 @@ from bot.clock import Clock
 from bot.config import Community, Config
 from bot.direct import DirectReply
 from bot.feature import Feature, Services, Subscriber, Suggester, Wiring
-from bot.features import checkins, help, milestones, moderation_tools, mydata, safety, sharing
+from bot.features import (
+    checkins,
+    help,
+    language,
+    milestones,
+    moderation_tools,
+    mydata,
+    safety,
+    sharing,
+)
 from bot.housekeeping import Housekeeping
 from bot.localtime import day_floor
 from bot.members import MemberRecord
@@ -75,6 +84,7 @@ FEATURES: tuple[Feature, ...] = (
     milestones.FEATURE,
     safety.FEATURE,
     mydata.FEATURE,
+    language.FEATURE,
     sharing.FEATURE,
     moderation_tools.FEATURE,
 )
@@ -89,6 +99,16 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 # In English: a failure may come before the member (and their language) is known.
 SORRY = text("core.sorry")
 UNREACHABLE_NOTICE = text("core.unreachable_notice")  # English; the reply uses req.t
+
+
+class _Early(Exception):
+    """A refusal found before the member's language is known (an unknown command,
+    which community): worded once it is (`Hearth._early_locale`)."""
+
+    def __init__(self, message_id: str, /, **values: object) -> None:
+        super().__init__(message_id)
+        self.message_id = message_id
+        self.values = values
 
 
 class Hearth:
@@ -239,10 +259,15 @@ class Hearth:
             if claimed != 1:
                 log.info("%s %s seen before; ignored", type(event).__name__, event.event_id)
                 return None
-            handler, args, community_name, values = self._resolve(event, command, config)
-            first_word = split_command(command_words(command))[0]
-            community = self._community_for(event, community_name, config, first_word)
+            try:
+                handler, args, community_name, values = self._resolve(event, command, config)
+                first_word = split_command(command_words(command))[0]
+                community = self._community_for(event, community_name, config, first_word)
+            except _Early as early:
+                locale = await self._early_locale(tx, event, config)
+                raise Refusal(text(early.message_id, locale, **early.values)) from None
             member = await members.get_or_create(tx, self.vault, event.member)
+            member = await self._remember_app_locale(tx, event, member)
             adapter = self.adapters[event.member.platform]
             request = Request(
                 event,
@@ -259,6 +284,7 @@ class Hearth:
                 values=values,
                 fields=event.fields if isinstance(event, Invoked) else {},
                 listeners=self.listeners,
+                locale=members.locale_for(member, community.language),
             )
             await self._tell_if_unreachable(request)
             route = self.router.find(split_command(command_words(command))[0])
@@ -284,12 +310,12 @@ class Hearth:
             name, args = split_command(words)
             route = self.router.find(name)
             if route is None:
-                raise Refusal(text("core.unknown_command", command=name[:40]))
+                raise _Early("core.unknown_command", command=name[:40])
             return route.handler, args, event.community, values
         name, args = split_command(command)
         route = self.router.find(name)
         if route is None:
-            raise Refusal(text("core.unknown_command", command=name[:40]))
+            raise _Early("core.unknown_command", command=name[:40])
         community_name, args = take_community_option(args)
         return route.handler, args, community_name, {}
 
@@ -345,9 +371,9 @@ class Hearth:
             found = next((c for c in mine if c.name == name), None)
             if found is None:
                 if not mine:
-                    raise Refusal(text("core.unknown_community_none", name=name[:40]))
+                    raise _Early("core.unknown_community_none", name=name[:40])
                 names = ", ".join(c.name for c in mine)
-                raise Refusal(text("core.unknown_community", name=name[:40], communities=names))
+                raise _Early("core.unknown_community", name=name[:40], communities=names)
             return found
         if event.space is not None:
             for community in mine:
@@ -365,7 +391,7 @@ class Hearth:
         if len(mine) == 1:
             return mine[0]
         if not mine:
-            raise Refusal(text("core.no_community_here"))
+            raise _Early("core.no_community_here")
         if command in (MOD_GROUP.name, help.NAME):
             # A moderator of one of them means that one; `help` answers for any of them
             # (it lists `mod` wherever the member moderates, bot/features/help.py).
@@ -373,7 +399,36 @@ class Hearth:
             if len(moderated) == 1 or command == help.NAME:
                 return (moderated or mine)[0]
         names = ", ".join(c.name for c in mine)
-        raise Refusal(text("core.which_community", communities=names))
+        raise _Early("core.which_community", communities=names)
+
+    async def _early_locale(self, tx: Transaction, event: Event, config: Config) -> str:
+        """The language of a refusal before the command's community is known: the
+        member's own choice, else their app's, else what they were last read in,
+        else their communities' language when they share one (English otherwise)."""
+        member = await members.find(tx, self.vault, event.member)
+        if member is not None and member.language_chosen and member.language:
+            return member.language
+        app = texts.shipped(event.locale) if event.locale else None
+        if app or (member is not None and member.language):
+            return app or member.language  # type: ignore[union-attr, return-value]
+        spoken = {c.language for c in config.communities_on(event.member.platform)}
+        return spoken.pop() if len(spoken) == 1 else texts.ENGLISH
+
+    @staticmethod
+    async def _remember_app_locale(
+        tx: Transaction, event: Event, member: MemberRecord
+    ) -> MemberRecord:
+        """The language the member's app is set to (Discord's interaction locale), when
+        Hearth speaks it: kept on the member, so what Hearth sends them later (a prompt,
+        a relay) is in it too. A language the member chose (`language de`) wins: an
+        app's locale never replaces it (bot/features/language.py)."""
+        if event.locale is None or member.language_chosen:
+            return member
+        found = texts.shipped(event.locale)
+        if found is None or found == member.language:
+            return member
+        await members.set_language(tx, member.id, found, chosen=False)
+        return dataclasses.replace(member, language=found)
 
     async def _tell_if_unreachable(self, req: Request) -> None:
         member: MemberRecord = req.member

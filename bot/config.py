@@ -127,6 +127,9 @@ class Community:
     safety: Safety = field(default_factory=Safety)
     privacy: Privacy = field(default_factory=Privacy)
     moderation: Moderation = field(default_factory=Moderation)
+    #: the community's language (a shipped catalogue, bot.texts.LOCALES): its channel
+    #: posts, and what a member reads until they choose their own (`language`)
+    language: str = "en"
 
     @property
     def zone(self) -> ZoneInfo:

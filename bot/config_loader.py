@@ -23,6 +23,7 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
+from bot import texts
 from bot.config import (
     AdapterSettings,
     Checkins,
@@ -126,6 +127,16 @@ _LANGUAGE_NAMES = {
 }  # fmt: skip
 
 
+def _community_language(code: str) -> str | None:
+    """`language:` must name a shipped catalogue (bot.texts.LOCALES)."""
+    if texts.shipped(code, exact=True):
+        return None
+    near = texts.shipped(code) or _LANGUAGE_NAMES.get(code.strip().lower(), "")
+    near = texts.shipped(near, exact=True) if near else None
+    hint = f'; did you mean "{near}"?' if near else _did_you_mean(code, texts.LOCALES)
+    return f'"{code}" is not one of the languages Hearth speaks{hint} ({", ".join(texts.LOCALES)})'
+
+
 def _unknown_language(code: str) -> str:
     base = code.lower().replace("_", "-").split("-")[0]
     meant = base if base in CRISIS_LANGUAGES else _LANGUAGE_NAMES.get(base)
@@ -213,6 +224,7 @@ FIELD_CHECKS: dict[tuple[type, str], Check] = {
     (Config, "database"): _database_url,
     (Community, "name"): _community_name,
     (Community, "platform"): _one_of(*PLATFORMS),
+    (Community, "language"): _community_language,
     (Sharing, "cooldown_minutes"): _positive,
     (Sharing, "max_length"): _positive,
     (Sharing, "link_days"): _positive,
@@ -531,6 +543,8 @@ class _Loader:
             message = check(value) if check else None
             if message:
                 self._problem(value_node, key_path, message)
+            elif (cls, name) == (Community, "language"):
+                value = texts.shipped(value, exact=True)  # `pt-BR` is the catalogue `pt_BR`
             values[name] = value
         missing = [
             name

@@ -19,7 +19,9 @@ from zoneinfo import ZoneInfo
 from bot.localtime import QuietHours, day_floor, parse_hhmm
 from bot.port import Member, Place
 from bot.storage import Transaction
-from bot.vault import MEMBER_IDENTITY, MEMBER_SECRET, Vault
+from bot.vault import MEMBER_IDENTITY, MEMBER_NAME, MEMBER_SECRET, Vault
+
+NAME_MAX_LENGTH = 64
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,10 @@ class MemberRecord:
     unreachable_told: bool
     sealed_secret: str
     vault: Vault
+    #: the member's language (a shipped locale), None for the community's; `chosen`
+    #: when they set it with `language`, not their app (bot/features/language.py)
+    language: str | None = None
+    language_chosen: bool = False
 
     @cached_property
     def secret(self) -> bytes:
@@ -70,6 +76,8 @@ def record(row: object, vault: Vault, user_id: str | None = None) -> MemberRecor
         unreachable_told=bool(row["unreachable_told"]),  # type: ignore[index]
         sealed_secret=row["secret"],  # type: ignore[index]
         vault=vault,
+        language=row["language"],  # type: ignore[index]
+        language_chosen=bool(row["language_chosen"]),  # type: ignore[index]
     )
 
 
@@ -139,6 +147,23 @@ async def set_timezone(tx: Transaction, member_id: int, zone: str) -> None:
     await tx.execute("UPDATE members SET timezone = $1 WHERE id = $2", zone, member_id)
 
 
+async def set_language(
+    tx: Transaction, member_id: int, language: str | None, *, chosen: bool
+) -> None:
+    """The member's language (None: the community's); `chosen` by the member themself."""
+    await tx.execute(
+        "UPDATE members SET language = $1, language_chosen = $2 WHERE id = $3",
+        language,
+        int(chosen),
+        member_id,
+    )
+
+
+def locale_for(member: MemberRecord, community_language: str) -> str:
+    """What a member reads: their own language, else their community's."""
+    return member.language or community_language
+
+
 async def set_quiet(tx: Transaction, member_id: int, quiet: QuietHours | None) -> None:
     start, end = str(quiet).split("-") if quiet else (None, None)
     await tx.execute(
@@ -166,3 +191,31 @@ async def mark_reachable(tx: Transaction, member_id: int) -> None:
 
 async def mark_told_unreachable(tx: Transaction, member_id: int) -> None:
     await tx.execute("UPDATE members SET unreachable_told = 1 WHERE id = $1", member_id)
+
+
+def _clean_name(name: str | None) -> str | None:
+    """A display name on one line, printable, not too long; None for nothing."""
+    if not name:
+        return None
+    flat = " ".join("".join(ch for ch in name if ch.isprintable()).split())
+    return flat[:NAME_MAX_LENGTH] or None
+
+
+async def remember_name(tx: Transaction, vault: Vault, member_id: int, name: str | None) -> None:
+    """Keep the last display name the platform gave for this member (sealed), for a
+    named celebration posted later by a job, without an event."""
+    name = _clean_name(name)
+    if name is None or name == await display_name(tx, vault, member_id):
+        return
+    await tx.execute(
+        "INSERT INTO member_names (member_id, name) VALUES ($1, $2) "
+        "ON CONFLICT (member_id) DO UPDATE SET name = excluded.name",
+        member_id,
+        vault.seal(MEMBER_NAME, member_id, name),
+    )
+
+
+async def display_name(tx: Transaction, vault: Vault, member_id: int) -> str | None:
+    """The last display name seen for this member, or None when none is known."""
+    sealed = await tx.fetchval("SELECT name FROM member_names WHERE member_id = $1", member_id)
+    return None if sealed is None else vault.open(MEMBER_NAME, member_id, sealed)

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from bot.config import Community
 from bot.port import Event
 from bot.requests import Args, Refusal, Request, Router
-from bot.texts import text
 
 
 @dataclass(frozen=True)
@@ -52,4 +51,4 @@ def add_mod_command(
             raise Refusal(req.t("mod.commands_list", commands=commands))
         await handler(req, req.args.shift())
 
-    router.add("mod", mod, "\n".join(usage), text("mod.summary"))  # language: English at start-up
+    router.add("mod", mod, usage, "mod.summary")  # catalogue ids: `help` renders them

@@ -132,6 +132,21 @@ async def enqueue_delete(
     return await _insert(tx, vault, key, place, body, now, None, None, None)
 
 
+async def enqueue_react(
+    tx: Transaction,
+    vault: Vault,
+    key: str,
+    place: Place,
+    target_key: str,
+    emoji: str,
+    now: datetime,
+) -> bool:
+    """React with `emoji` to the post queued as `target_key`, once it is out (a mod
+    queue post marked as handled). Nothing happens if that post was never queued."""
+    body = {"op": "react", "key": key, "to": place.target, "target_key": target_key, "emoji": emoji}
+    return await _insert(tx, vault, key, place, body, now, None, None, None)
+
+
 async def _insert(
     tx: Transaction,
     vault: Vault,
@@ -402,6 +417,9 @@ class OutboxDeliverer:
         if body["op"] == "delete":
             await self._take_down(adapter, place, body["target_key"], row, now)
             return
+        if body["op"] == "react":
+            await self._react(adapter, place, body, row, now)
+            return
         reply_to = None
         if body.get("reply_to_key"):
             async with self.db.transaction() as tx:
@@ -458,6 +476,25 @@ class OutboxDeliverer:
             # The post is gone, and so is our copy of it: nothing lingers to be read back.
             await tx.execute("DELETE FROM outbox WHERE idempotency_key = $1", target_key)
             await self._finish_in(tx, outbox_id, "sent", now)
+
+    async def _react(
+        self, adapter: Adapter, place: Place, body: dict[str, Any], row: Any, now: datetime
+    ) -> None:
+        async with self.db.transaction() as tx:
+            status, message_id = await _sent_message_id(
+                tx, self.vault, stored_key(self.vault, body["target_key"])
+            )
+        if status in ("pending", "sending"):  # the post is not out yet: wait for it
+            await self._retry(row, now, "post not sent yet", count=False)
+            return
+        if message_id is not None:
+            self._take_token(place.platform, now)
+            try:
+                await adapter.react(place, message_id, body["emoji"])
+            except DeliveryError as exc:
+                await self._retry(row, now, f"reaction failed ({type(exc).__name__})")
+                return
+        await self._finish(row["id"], "sent", now)  # or the post is gone: nothing to mark
 
     async def _retry(self, row: object, now: datetime, reason: str, *, count: bool = True) -> None:
         attempts = row["attempts"] + (1 if count else 0)  # type: ignore[index]

@@ -81,6 +81,9 @@ class Event:
     #: how others see the member on the platform (a display name, never a mention);
     #: None when the platform did not say
     display_name: str | None = field(default=None, kw_only=True)
+    #: the language the member's app is set to, if the platform says (Discord's
+    #: interaction locale, e.g. "de", "pt-BR"); None elsewhere
+    locale: str | None = field(default=None, kw_only=True)
 
     @property
     def unseen(self) -> bool:

@@ -14,8 +14,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot import texts
 from bot.config import Config
 from bot.localtime import epoch, from_epoch
+from bot.members import MemberRecord
 from bot.storage import Database, Transaction
 from bot.vault import Vault
 
@@ -31,6 +33,12 @@ class RelayContext:
     vault: Vault
     config: Config
     now: datetime
+
+    def locale_for(self, member: MemberRecord | None, community: str) -> str:
+        """The language to tell `member` in: their own, else the community's."""
+        found = self.config.community(community)
+        fallback = found.language if found else texts.ENGLISH
+        return (member.language if member else None) or fallback
 
 
 # (context, target id, how many taps, batch id) -> None; enqueues what should be said.
@@ -48,6 +56,16 @@ async def add(
         ref_id,
         epoch(now + window),
     )
+
+
+async def take(tx: Transaction, kind: str, ref_id: int) -> int:
+    """Close the open batch for (kind, ref_id) now, for a resolver that says its news
+    in the same DM as another kind's ("3 new replies … 2 people sent support");
+    how many taps it held (0 if none was open)."""
+    row = await tx.fetchrow(
+        "DELETE FROM relay_batches WHERE kind = $1 AND ref_id = $2 RETURNING count", kind, ref_id
+    )
+    return 0 if row is None else int(row["count"])
 
 
 class RelayJob:

@@ -113,7 +113,8 @@ class Request:
     erased: bool = False
     #: replies that take work best done after the commit (rendering a chart)
     deferred: list[Callable[[], Awaitable[Message]]] = field(default_factory=list)
-    #: the member's language for replies (bot/texts); English until they choose
+    #: the member's language for replies (bot/texts)
+    #: (bot/app.py: their own, else their app's, else the community's)
     locale: str = texts.ENGLISH
     #: a typed invocation's option values and its form's fields (bot/port.py `Invoked`)
     values: Mapping[str, object] = field(default_factory=dict)
@@ -157,7 +158,9 @@ class Route:
     take the member's message down."""
 
     name: str
-    usage: str  # one line per form, e.g. "checkin [MOOD] [NOTE]"
+    #: catalogue ids, rendered in the reader's language by `help`: its usage (one
+    #: id per block of lines, e.g. `checkins.usage`) and its line in the list
+    usage: tuple[str, ...]
     summary: str
     handler: Handler
     hidden: bool = False
@@ -175,17 +178,21 @@ class Router:
         self,
         name: str,
         handler: Handler,
-        usage: str,
+        usage: str | Sequence[str],
         summary: str,
         *,
         hidden: bool = False,
         private: Private | None = None,
         private_refusal: str = "",
     ) -> None:
-        """Register a command; a `hidden` one is not listed by `help`."""
+        """Register a command; a `hidden` one is not listed by `help`. `usage` and
+        `summary` are catalogue ids (`checkins.usage`), not text: `help` renders
+        them per request, in the member's language; "" for none."""
         if name in self.routes:
             raise ValueError(f"command {name!r} registered twice")
-        self.routes[name] = Route(name, usage, summary, handler, hidden, private, private_refusal)
+        usages = (usage,) if isinstance(usage, str) else tuple(usage)
+        usages = tuple(u for u in usages if u)
+        self.routes[name] = Route(name, usages, summary, handler, hidden, private, private_refusal)
 
     def add_form(self, name: str, handler: Handler) -> None:
         if name in self.forms:
@@ -209,6 +216,8 @@ def split_command(text: str) -> tuple[str, Args]:
     # Any whitespace ends the name, as it separates the words after it: a phone
     # may put a no-break space after `checkin`, a member a line break.
     name, *rest = text.split(None, 1) or [""]
+    if not name:  # a bare `/` or `!`: what there is to type
+        return "help", Args("")
     return name.lower(), Args(rest[0].strip() if rest else "")
 
 

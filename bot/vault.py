@@ -50,6 +50,8 @@ CELEBRATION_KIND = SealedField("celebrations", "id", "kind")
 CELEBRATION_BODY = SealedField("celebrations", "id", "body")  # only while held for review
 MODERATOR_IDENTITY = SealedField("moderation_log", "id", "moderator")
 OUTBOX_MESSAGE = SealedField("outbox", "id", "message_id")
+# The last display name seen for a member (a named celebration a job posts).
+MEMBER_NAME = SealedField("member_names", "member_id", "name")
 # An adapter's value for one member (a Matrix DM room id), by member and name, as
 # "42:dm_room" (bot/adapter_store.py).
 ADAPTER_MEMBER_STATE = SealedField("adapter_member_state", "(member_id || ':' || name)", "value")
@@ -79,6 +81,7 @@ SEALED_FIELDS: tuple[SealedField, ...] = (
     STREAK_STATE,
     CELEBRATION_KIND,
     CELEBRATION_BODY,
+    MEMBER_NAME,
 )
 
 

@@ -36,6 +36,7 @@ MEMBER_TABLES = (
     "milestone_counters",
     "streak_milestones",
     "adapter_member_state",
+    "member_names",
 )
 # Rows written for something anonymous, whoever wrote it.
 ANONYMOUS_TABLES = (

@@ -115,7 +115,9 @@ class Harness:
         """Give a command; return the texts of the replies it caused."""
         member = Member("console", user)
         before = len(self.adapter.sent)
-        event = CommandGiven(event_id or self.event_id(), member, place or Place.dm(member), text)
+        event = CommandGiven(
+            event_id or self.event_id(), member, place or Place.dm(member), text, display_name=user
+        )
         await self.hearth.handle(event)
         await self.hearth.settle()
         return [s.message.text for s in self.adapter.sent[before:]]
@@ -123,7 +125,8 @@ class Harness:
     async def pick(self, user: str, command: str) -> list[str]:
         member = Member("console", user)
         before = len(self.adapter.sent)
-        await self.hearth.handle(ChoicePicked(self.event_id(), member, Place.dm(member), command))
+        picked = ChoicePicked(self.event_id(), member, Place.dm(member), command, display_name=user)
+        await self.hearth.handle(picked)
         return [s.message.text for s in self.adapter.sent[before:]]
 
     async def advance(self, **delta: float) -> None:

@@ -4,10 +4,11 @@ rather than in the message catalogue (bot/texts).
 An honest heuristic over the syntax tree, not a proof. A string literal (an
 f-string is one literal, its placeholders shown as `{}`) is reported when it is
 - the text of `x.say(...)`, `Refusal(...)`, `Message(...)`, a `Choice(...)`
-  label, `TimingError(...)` (shown as a Refusal), the usage and summary of
-  `router.add(...)` (what `help` lists), or a declared `Command`, `Group`,
-  `Option`, `Field` or `Form` description, label, placeholder or title (those
-  take `Words`, a catalogue id): any letter counts;
+  label, `TimingError(...)` (shown as a Refusal), or a declared `Command`,
+  `Group`, `Option`, `Field` or `Form` description, label, placeholder or title
+  (those take `Words`, a catalogue id): any letter counts. The usage and
+  summary of `router.add(...)` are catalogue ids (`checkins.usage`) that `help`
+  renders in the reader's language, like `wiring.mod_usage`: not text;
 - in the value of a module-level UPPER_CASE constant and has two or more words
   with letters (`TOO_FEW = "too few members to show"`, the labels in a tuple,
   the lines of a `"\\n".join([...])`), so `ENV_VAR = "HEARTH_KEY"` stays out;
@@ -61,7 +62,6 @@ SHOWN_CALLS: dict[str, _Shown] = {
     "Message": _Shown((0,), ("text",)),
     "Choice": _Shown((0,), ("label",)),
     "TimingError": _Shown((0,), ()),  # checkins/commands.py: raise Refusal(str(exc))
-    "router.add": _Shown((2, 3), ("usage", "summary")),
     # command declarations (bot/port.py) and their forms: labels are `Words`, never text
     "Option": _Shown((1,), ("description",)),
     "Command": _Shown((1,), ("description",)),

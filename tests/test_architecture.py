@@ -271,7 +271,7 @@ async def thanks(req: Request) -> None:
 
 
 def _gratitude_handlers(router: Router, wiring: Wiring) -> None:
-    router.add("thanks", thanks, "thanks TEXT — note something you're grateful for", "gratitude")
+    router.add("thanks", thanks, "gratitude.usage", "gratitude.summary")
 
 
 def _gratitude_jobs(services: Services) -> list[GratitudeJob]:

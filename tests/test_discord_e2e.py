@@ -95,7 +95,10 @@ async def test_a_week_on_discord(db_url):
     assert "Share #1 is posted" in said(approved)
     await h.flush()
     (share,) = in_channel(h, SHARES)
-    assert share["content"] == "📝 Anonymous share #1\nThree weeks sober today."
+    assert share["content"] == (
+        "📝 Anonymous share #1\nThree weeks sober today.\n"
+        "💬 To reply without your name, DM me `reply 1 YOUR WORDS`."
+    )
     assert set(buttons(share)) == {"🤝 Support", "Reply anonymously"}
     assert any("now posted" in t for t in dm_texts(h, BOB))
 
@@ -113,7 +116,7 @@ async def test_a_week_on_discord(db_url):
             CAROL, reply_form.json["data"]["custom_id"], {"text": "It gets easier. Proud of you."}
         )
     )
-    await h.flush()
+    await h.advance(minutes=20)  # replies reach the author batched, like support
     relayed = [t for t in dm_texts(h, BOB) if "Someone replied to your share #1" in t]
     assert len(relayed) == 1 and "Proud of you" in relayed[0]
 

@@ -13,7 +13,7 @@ import pytest
 from bot.clock import FakeClock
 from bot.config import Channels, Config, Sharing
 from bot.features.milestones.thresholds import describe, highest_reached, next_after
-from bot.port import Member, Place, ReactionAdded
+from bot.port import CommandGiven, Member, Place, ReactionAdded
 from bot.safety.care import CARE_OPENING
 from bot.storage.migrations import table_names
 from tests.conftest import START, Harness, community
@@ -151,7 +151,7 @@ async def test_a_replayed_reset_counts_once(harness):
         ("celebrate", "What would you like to celebrate"),
         ("celebrate anonymous", "What would you like to celebrate"),
         ("celebrate " + "x" * 2001, "can be up to 2000"),
-        ("cheer 99", "can't find celebration #99"),
+        ("cheer 99", "no celebrations to cheer here yet"),
         ("cheer soon", "Say which celebration"),
     ],
 )
@@ -530,7 +530,7 @@ async def test_a_celebration_with_crisis_words_is_held_and_moderators_see_what_n
     queue = (await h.command("mona", "mod queue"))[0]
     assert "Celebration c1 — held ⚠️ possible crisis" in queue and "end my life" in queue
     assert "`mod approve c1`" in queue and ID not in queue
-    assert "can't find celebration #1" in (await h.command(OTHER, "cheer 1"))[0]
+    assert "no celebrations to cheer here yet" in (await h.command(OTHER, "cheer 1"))[0]
 
 
 async def test_a_held_celebration_approved_from_the_queue_is_posted_as_the_member_chose(harness):
@@ -666,3 +666,77 @@ def test_the_milestones_example_script(tmp_path):
     assert cheer_dms == ["[dm:alice] 🎉 2 people cheered your celebration #1."]
     final_list = [line for line in lines if "longest run" in line][-1]
     assert "longest run 7 days · 2 attempts · 7 days in total" in final_list
+
+
+# --- names in public posts ------------------------------------------------------------------
+
+DISCORD_LIKE = "1212914954403840000"
+
+
+async def as_member(h: Harness, user: str, words: str, name: str | None) -> list[str]:
+    """A command from a member whose platform shows them as `name` (None: no name given)."""
+    member = Member("console", user)
+    before = len(h.adapter.sent)
+    await h.hearth.handle(
+        CommandGiven(h.event_id(), member, Place.dm(member), words, display_name=name)
+    )
+    await h.hearth.settle()
+    return [s.message.text for s in h.adapter.sent[before:]]
+
+
+async def test_a_public_milestone_names_the_member_as_others_see_them_never_the_id(harness):
+    h = harness
+    await as_member(h, DISCORD_LIKE, "milestone set sober 2026-02-24 public", "Ana <@&42> 🌱")
+    await as_member(h, "1190000000000000001", "milestone set sober 2026-02-24 public", None)
+    await h.advance(days=1)
+    posts = sorted(celebration_posts(h))
+    assert posts == ["A member reached 7 days 🎉", "Ana <@&\u200b42> 🌱 reached 7 days 🎉"]
+    assert not any("1212914954403840000" in p or "1190000000000000001" in p for p in posts)
+
+
+async def test_a_named_win_and_streak_use_the_display_name(harness):
+    h = harness
+    await as_member(h, DISCORD_LIKE, "milestone visibility streak public", "Ana")
+    reply = await as_member(h, DISCORD_LIKE, "celebrate a quiet good day", "Ana")
+    assert "with your name" in reply[0]
+    await as_member(h, "1190000000000000001", "celebrate my first week", None)
+    for _ in range(3):
+        await as_member(h, DISCORD_LIKE, "checkin 4", None)  # the name kept from before
+        await h.advance(days=1)
+    posts = celebration_posts(h)
+    assert posts[:2] == [
+        "🎉 A win from Ana:\na quiet good day",
+        "🎉 A win from a member of our community:\nmy first week",
+    ]
+    assert "Ana checked in 3 days in a row 🎉" in posts
+    assert not any(DISCORD_LIKE in p for p in posts)
+
+
+async def test_the_display_name_is_sealed_exported_and_deleted_with_the_member(harness):
+    h = harness
+    await as_member(h, "ana", "milestone set sober 2026-02-24 public", "Ana Lighthouse")
+    await as_member(h, "ana", "milestone list", "Ana Renamed")
+    row = await h.db.fetchrow("SELECT * FROM member_names")
+    assert row["member_id"] == await h.member_id("ana")
+    assert "Ana" not in row["name"] and row["name"].startswith("hs1.")
+    await h.advance(days=1)
+    assert celebration_posts(h) == ["Ana Renamed reached 7 days 🎉"]
+    await h.command("ana", "mydata export")
+    export = json.loads(h.adapter.sent[-1].message.attachment.data)
+    assert export["member"]["display_name"] == "Ana Renamed"
+    await h.command("ana", "mydata delete confirm")
+    assert await h.count("member_names") == 0
+
+
+async def test_a_key_rotation_reseals_the_display_name(harness):
+    from bot.members import display_name
+    from bot.rekey import rotate
+    from bot.vault import Vault
+
+    h = harness
+    await as_member(h, "ana", "milestone list", "Ana")
+    new = Vault(bytes(range(100, 132)))
+    ana = await h.member_id("ana")
+    assert await rotate(h.db, h.hearth.vault, new) > 0
+    async with h.db.transaction() as tx:
+        assert await display_name(tx, new, ana) == "Ana"

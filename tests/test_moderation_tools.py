@@ -214,8 +214,12 @@ async def test_a_new_shares_channel_applies_to_the_next_share_without_a_restart(
     assert answer == "Reloaded. Now in effect: communities.example.channels.shares."
     await h.command("carol", "share After.")
     await h.hearth.settle()
-    assert [m.text for m in h.adapter.in_channel("shares")] == ["📝 Anonymous share #1\nBefore."]
-    assert [m.text for m in h.adapter.in_channel("lounge")] == ["📝 Anonymous share #2\nAfter."]
+    assert [m.text for m in h.adapter.in_channel("shares")] == [
+        "📝 Anonymous share #1\nBefore.\n💬 To reply without your name, DM me `reply 1 YOUR WORDS`."
+    ]
+    assert [m.text for m in h.adapter.in_channel("lounge")] == [
+        "📝 Anonymous share #2\nAfter.\n💬 To reply without your name, DM me `reply 2 YOUR WORDS`."
+    ]
     for job in h.hearth.scheduler.jobs:  # every job that reads the config has the new one
         assert getattr(job, "config", h.hearth.config) is h.hearth.config
     await h.advance(hours=2)

@@ -114,6 +114,7 @@ async def test_rotation_keeps_blocks_lists_deletion_export_and_relays(make_harne
     assert "paused your sharing" in " ".join(await h.command("bob", "share Bob again."))
     assert "your own share" in " ".join(await h.command("ann", "support 1"))
     await h.command("dee", "reply 2 after the rotation")
+    await h.advance(minutes=16)  # replies reach the author batched, like support
     assert any(
         "replied to your share #2" in s.message.text
         for s in h.adapter.sent

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -121,6 +122,8 @@ async def test_the_upgrade_seals_every_id_and_keeps_every_promise(old_copy):
 
         # A reply still reaches the share's author through the sealed link.
         await say(hearth, adapter, DAN, "reply 1 after the upgrade")
+        # replies reach the author batched, like support
+        await hearth.advance_to(hearth.clock.now() + timedelta(minutes=16))
         assert any(
             "replied to your share #1" in s.message.text
             for s in adapter.sent

@@ -44,7 +44,10 @@ async def test_share_is_vetted_then_posted_without_a_name(harness):
     assert posted(h) == []
     await mod(h, "approve 1")
     await h.hearth.settle()
-    assert posted(h) == ["📝 Anonymous share #1\nThree weeks sober today."]
+    assert posted(h) == [
+        "📝 Anonymous share #1\nThree weeks sober today.\n"
+        "💬 To reply without your name, DM me `reply 1 YOUR WORDS`."
+    ]
     assert any("now posted" in text for text in dms(h, "bob"))
     assert all("bob" not in s.message.text for s in h.adapter.sent if not s.place.is_dm)
 
@@ -54,7 +57,9 @@ async def test_without_vetting_a_share_is_posted_at_once(make_harness, db_url):
     await h.command("bob", "share cw grief | I miss my dad today.")
     await h.hearth.settle()
     message = h.adapter.in_channel("shares")[0]
-    assert message.text == "📝 Anonymous share #1"
+    assert message.text == (
+        "📝 Anonymous share #1\n💬 To reply without your name, DM me `reply 1 YOUR WORDS`."
+    )
     assert message.spoiler is not None and message.spoiler.warning == "grief"
     assert message.spoiler.text == "I miss my dad today."
     await h.db.close()
@@ -86,6 +91,7 @@ async def test_reply_is_posted_under_the_share_and_relayed_to_the_author(make_ha
     share_post, reply_post = [s for s in h.adapter.sent if s.place.target == "shares"]
     assert reply_post.message.text.startswith("↳ Anonymous reply #1.1")
     assert reply_post.message.reply_to is not None  # threaded under the share's message id
+    await h.advance(minutes=16)  # relayed batched, after the window
     relayed = [t for t in dms(h, "bob") if "Someone replied to your share #1" in t]
     assert len(relayed) == 1 and "it gets easier" in relayed[0]
     assert not any("carol" in t for t in dms(h, "bob"))
@@ -252,7 +258,8 @@ async def test_reports_reach_moderators_without_the_reporter_and_are_rate_limite
     reports = [m.text for m in h.adapter.in_channel("mod-queue") if "Report" in m.text]
     assert len(reports) == 2 and not any("carol" in r for r in reports)
     queue = await mod(h, "queue")
-    assert "Report on #1: unkind" in queue[0]
+    # The report, its reason, the words reported and the choices.
+    assert "🚩 Report on #1: unkind — it reads: post 0 (`mod remove 1 [REASON]`" in queue[0]
     await h.db.close()
 
 

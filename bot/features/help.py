@@ -8,7 +8,6 @@ from bot.feature import Feature
 from bot.moderators import is_moderator
 from bot.port import SUGGEST_COMMAND, Command, Option, Words
 from bot.requests import Refusal, Request, Route, Router
-from bot.texts import text
 
 NAME = "help"
 MOD = "mod"
@@ -73,18 +72,19 @@ def register(router: Router) -> None:
                 raise Refusal(req.t("help.no_such_command", name=name[:40]))
             if info.name == MOD and not moderator:
                 raise Refusal(req.t("help.moderators_only"))
-            req.say(info.usage)
+            req.say("\n".join(req.t(usage) for usage in info.usage))
             return
         lines = [req.t("help.header")]
         for title, routes in sections(router.listed, moderator):
             lines.append(req.t(title))
             lines += [
-                req.t("help.line", command=info.name, summary=info.summary) for info in routes
+                req.t("help.line", command=info.name, summary=req.t(info.summary))
+                for info in routes
             ]
         lines.append(req.t("help.footer"))
         req.say("\n".join(lines))
 
-    router.add(NAME, handle_help, text("help.usage"), text("help.summary"))
+    router.add(NAME, handle_help, "help.usage", "help.summary")
 
 
 HELP = Command(

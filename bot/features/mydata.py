@@ -12,9 +12,8 @@ from bot.feature import Feature, Wiring
 from bot.localtime import from_epoch
 from bot.port import Attachment, Choice, Command, Group, Message, Option, Words
 from bot.requests import Refusal, Request, Router
-from bot.texts import text
 
-USAGE = text("mydata.usage")
+USAGE = "mydata.usage"  # catalogue ids: `help` renders them
 
 
 def register(router: Router, wiring: Wiring) -> None:
@@ -29,7 +28,7 @@ def register(router: Router, wiring: Wiring) -> None:
         else:
             raise Refusal(req.t("mydata.unknown_action"))
 
-    router.add("mydata", mydata, USAGE, text("mydata.summary"))
+    router.add("mydata", mydata, USAGE, "mydata.summary")
 
 
 COMMANDS = (
@@ -69,6 +68,10 @@ async def collect(req: Request, parts: Sequence[Feature]) -> dict[str, Any]:
             if member["quiet_start"]
             else None,
             "unreachable_since": _day(member["unreachable_at"]),
+            # the language Hearth speaks to them (None: the community's), and whether
+            # they chose it (`language`) or their app's locale said it
+            "language": member["language"],
+            "language_chosen": bool(member["language_chosen"]),
             # the last name the platform showed others, kept for named celebrations
             "display_name": await members.display_name(tx, req.vault, member_id),
         },

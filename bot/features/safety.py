@@ -25,12 +25,10 @@ PLAIN_TEXT = "said"
 
 def register(router: Router) -> None:
     router.add(PLAIN_TEXT, said, "", "", hidden=True)
-    # language: English at start-up; `help` could look these ids up in the member's.
-    router.add(
-        "resources", resources, text("safety.resources_usage"), text("safety.resources_summary")
-    )
-    router.add("contact", contact, text("safety.contact_usage"), text("safety.contact_summary"))
-    router.add("privacy", privacy, text("safety.privacy_usage"), text("safety.privacy_summary"))
+    # usage and summary are catalogue ids: `help` renders them in the member's language.
+    router.add("resources", resources, "safety.resources_usage", "safety.resources_summary")
+    router.add("contact", contact, "safety.contact_usage", "safety.contact_summary")
+    router.add("privacy", privacy, "safety.privacy_usage", "safety.privacy_summary")
 
 
 async def said(req: Request) -> None:
@@ -89,7 +87,9 @@ async def contact(req: Request) -> None:
         epoch(req.now),
     )
     # language: the community's (a post in the moderators' channel), not the member's.
-    notice = Message(text("safety.contact_notice", member=req.member.user_id))
+    notice = Message(
+        text("safety.contact_notice", req.community.language, member=req.member.user_id)
+    )
     await outbox.enqueue(
         req.tx,
         req.vault,

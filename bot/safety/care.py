@@ -103,22 +103,32 @@ async def note_resources_shown(req: Request) -> None:
     await _mark(req, _RESOURCES_SHOWN, RESOURCES_AGAIN_AFTER)
 
 
+def care_locale(req: Request, language: str | None) -> str:
+    """The language of a crisis answer: the one the crisis check recognised in the
+    member's words (`language`, bot/safety/crisis.py), when Hearth speaks it — someone
+    in distress is answered in the words they wrote in — else the member's."""
+    return (texts.shipped(language) if language else None) or req.locale
+
+
 async def care_message(req: Request, language: str | None = None) -> Message:
     """The crisis answer: the resources with a warm opening, or, when they reached
     this member within the hour, the short pointer to them. `language`: the one the
-    crisis check heard, for a service that answers in it."""
+    crisis check heard, for a service that answers in it, and for the answer's own
+    words when Hearth speaks it (`care_locale`)."""
+    locale = care_locale(req, language)
     if await _marked(req, _RESOURCES_SHOWN):
-        return Message(req.t("safety.resources_pointer"))
+        return Message(text("safety.resources_pointer", locale))
     await note_resources_shown(req)
-    listed = resources_text(req.community, req.member.timezone, language, locale=req.locale)
-    return Message(req.t("safety.care_opening") + "\n" + listed)
+    listed = resources_text(req.community, req.member.timezone, language, locale=locale)
+    return Message(text("safety.care_opening", locale) + "\n" + listed)
 
 
 async def offer_care(req: Request, *, offer_contact: bool, language: str | None = None) -> None:
     """Answer a crisis signal privately, at once: resources, and perhaps a moderator's contact."""
     req.replies.append(await care_message(req, language))
     if offer_contact and not await contact_answered(req, req.member.member):
-        req.say(req.t("safety.contact_offer"), choices=contact_choices(req.locale))
+        locale = care_locale(req, language)
+        req.say(text("safety.contact_offer", locale), choices=contact_choices(locale))
 
 
 async def contact_answered(req: Request, member: Member) -> bool:
@@ -130,17 +140,21 @@ async def note_contact_answer(req: Request) -> None:
     await _mark(req, _CONTACT_ANSWERED, CONTACT_ASKED_AGAIN_AFTER)
 
 
-async def declined_with_care(req: Request, member: Member | None, what: str, note: str) -> Message:
+async def declined_with_care(
+    req: Request, member: Member | None, what: str, note: str, *, locale: str | None = None
+) -> Message:
     """What the author of held words hears when a moderator decides not to post them:
-    never a verdict, always the way to people and, unless answered, the contact offer."""
-    # language: the author's (req is the moderator's request): English for now.
+    never a verdict, always the way to people and, unless answered, the contact offer.
+    `locale`: the author's language (req is the moderator's request); the community's
+    if not given."""
+    locale = locale or req.community.language
     if note:
-        words = text("safety.declined_with_note", what=what, note=note)
+        words = text("safety.declined_with_note", locale, what=what, note=note)
     else:
-        words = text("safety.declined", what=what)
+        words = text("safety.declined", locale, what=what)
     if member is not None and not await contact_answered(req, member):
-        offer = text("safety.contact_offer")
-        return Message(f"{words}\n{offer}", choices=contact_choices())
+        offer = text("safety.contact_offer", locale)
+        return Message(f"{words}\n{offer}", choices=contact_choices(locale))
     return Message(words)
 
 
@@ -184,10 +198,11 @@ async def alert_moderators(
     channel = community.channels.mod_queue
     if not (community.safety.alert_moderators and channel):
         return False
-    # language: the community's (a post in the moderators' channel): English for now.
+    # language: the community's (a post in the moderators' channel).
     # (`text` is the held words here: the catalogue is reached as `texts.text`.)
-    why = ", ".join(texts.text("safety.crisis_alert_phrase", phrase=p) for p in match.phrases)
-    body = texts.text("safety.crisis_alert", what=what, phrases=why, text=text)
+    lang = community.language
+    why = ", ".join(texts.text("safety.crisis_alert_phrase", lang, phrase=p) for p in match.phrases)
+    body = texts.text("safety.crisis_alert", lang, what=what, phrases=why, text=text)
     place = Place.channel(community.platform, channel)
     return await outbox.enqueue(
         tx, vault, f"alert:{community.name}:{reference}", place, Message(body, choices=choices), now

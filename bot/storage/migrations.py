@@ -426,6 +426,32 @@ MIGRATIONS: tuple[Migration, ...] = (
             "DROP TABLE matrix_dm_rooms",
         ),
     ),
+    Migration(
+        10,
+        "display names for celebrations; batched reply relays; details posted past the warning",
+        (
+            # The name others see a member by (for a named celebration posted by a job,
+            # without an event): sealed to the member's row, gone with the member.
+            """CREATE TABLE member_names (
+                member_id BIGINT PRIMARY KEY REFERENCES members (id) ON DELETE CASCADE,
+                name TEXT NOT NULL)""",
+            # A published reply not yet passed on to the share's author (bot/relays.py).
+            "ALTER TABLE share_replies ADD COLUMN relay_pending INTEGER NOT NULL DEFAULT 0",
+            # The author posted it past the identifying-details warning.
+            "ALTER TABLE shares ADD COLUMN details INTEGER NOT NULL DEFAULT 0",
+        ),
+    ),
+    Migration(
+        11,
+        "each member's own language",
+        (
+            # A shipped catalogue (bot/texts); NULL: the community's. `language_chosen` 1:
+            # the member chose it (`language de`), 0: their app's locale (Discord) said it,
+            # and an app's locale never replaces a member's own choice.
+            "ALTER TABLE members ADD COLUMN language TEXT",
+            "ALTER TABLE members ADD COLUMN language_chosen INTEGER NOT NULL DEFAULT 0",
+        ),
+    ),
 )
 
 

@@ -36,7 +36,11 @@ __all__ = [
     "day",
     "day_short",
     "include",
+    "language_name",
+    "message_ids",
+    "placeholders",
     "plural",
+    "shipped",
     "text",
 ]
 
@@ -125,6 +129,28 @@ def _read(locale_dir: Path, locale: str) -> _Catalogue | None:
         header_plurals=plurals.pop() if len(plurals) == 1 else -1,
         plural_index=gettext.c2py(rule.plural_expr),
     )
+
+
+def shipped(code: str, *, exact: bool = False) -> str | None:
+    """The shipped locale a language code names, else None. Case and `-`/`_` do not
+    matter (`pt-BR`, `pt_br` → `pt_BR`); unless `exact`, a region falls back to its
+    language (`es-ES` → `es`, `en-US` → `en`) and a language to its one shipped
+    region (`pt` → `pt_BR`), as an app's locale says it."""
+    by_lower = {locale.lower(): locale for locale in LOCALES}
+    wanted = _normalise(code.strip()).lower()
+    if wanted in by_lower or exact:
+        return by_lower.get(wanted)
+    base = wanted.split("_")[0]
+    if base in by_lower:
+        return by_lower[base]
+    regional = [locale for lower, locale in by_lower.items() if lower.split("_")[0] == base]
+    return regional[0] if len(regional) == 1 else None
+
+
+def language_name(locale: str) -> str:
+    """A language in its own words ("Deutsch", "Português (Brasil)")."""
+    name = _babel_locale(locale).get_display_name(_babel_locale(locale)) or locale
+    return name[:1].upper() + name[1:]
 
 
 # What replies use: each catalogue read once per process. check_catalogue reads afresh.
@@ -265,6 +291,27 @@ def check_catalogue(locale: str, locale_dir: Path = LOCALE_DIR) -> list[str]:
     if english is None:
         problems.append(f"{_path(locale_dir, ENGLISH)}: no English catalogue to check against")
     return problems
+
+
+def message_ids(locale: str, locale_dir: Path = LOCALE_DIR) -> dict[str, bool]:
+    """A locale's own ids, read afresh (no fallback): id → whether it is a plural
+    entry. For checks (tests/test_catalogues.py); {} when it has no catalogue."""
+    catalogue = _read(locale_dir, locale)
+    return {} if catalogue is None else {k: e.is_plural for k, e in catalogue.entries.items()}
+
+
+def placeholders(message_id: str) -> frozenset[str]:
+    """The names the English text of `message_id` fills (all forms of a plural)."""
+    _, entry = _lookup(message_id, ENGLISH, is_plural=_is_plural_in_english(message_id))
+    return frozenset().union(*map(_placeholders, entry.forms))
+
+
+def _is_plural_in_english(message_id: str) -> bool:
+    for folder in _folders():
+        english = _load(folder, ENGLISH)
+        if english and message_id in english.entries:
+            return english.entries[message_id].is_plural
+    raise KeyError(message_id)
 
 
 def _entry_problems(entry: _Entry, needed: int) -> list[str]:

@@ -41,7 +41,7 @@ from bot.localtime import (
 from bot.port import Attachment, Message
 from bot.requests import Args, Refusal, Request, Router
 from bot.safety import care
-from bot.texts import day_short, text
+from bot.texts import day_short
 from bot.vault import CHECKIN_NOTE
 
 ANSWER_KEPT = timedelta(days=2)
@@ -55,11 +55,11 @@ TREND_ARROWS = {"rising": "↗", "falling": "↘", "steady": "→"}
 TREND_WORDS = {t: f"checkins.trend_{t}" for t in TREND_ARROWS}
 SUBCOMMANDS = ("schedule", "pause", "resume", "skip", "snooze", "quiet", "history", "stop")
 
-USAGE = text("checkins.usage")
+USAGE = "checkins.usage"  # catalogue ids: `help` renders them
 
 
 def register(router: Router) -> None:
-    router.add("checkin", handle_checkin, USAGE, text("checkins.summary"))
+    router.add("checkin", handle_checkin, USAGE, "checkins.summary")
     router.add_form("note", submit_note)
 
 
@@ -239,7 +239,7 @@ async def record(req: Request, mood_text: str, note: str, answer: str | None = N
     if len(note) > limit:
         raise Refusal(
             req.t("checkins.note_too_long", length=len(note), limit=limit),
-            also=(await care.care_message(req),) if crisis else (),
+            also=(await care.care_message(req, crisis.language),) if crisis else (),
         )
     mood = int(mood_text)
     day = _today(req)

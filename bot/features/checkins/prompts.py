@@ -61,15 +61,18 @@ def mood_choices(community: Community, answers: str | None = None) -> tuple[Choi
     )
 
 
-def prompt_message(community: Community, slot: str | None = None) -> Message:
-    """The prompt for `slot` (`2026-03-02@09:00`), which its answers name."""
-    # language: the member's, once members have one (PromptJob._claim has the member)
+def prompt_message(
+    community: Community, slot: str | None = None, locale: str | None = None
+) -> Message:
+    """The prompt for `slot` (`2026-03-02@09:00`), which its answers name, in the
+    member's language (`locale`; the community's if not given)."""
+    locale = locale or community.language
     return Message(
-        text("checkins.prompt"),
+        text("checkins.prompt", locale),
         choices=mood_choices(community, slot)
         + (
-            Choice(text("checkins.choice_snooze"), "checkin snooze", "⏰"),
-            Choice(text("checkins.choice_skip"), "checkin skip", "⏭️"),
+            Choice(text("checkins.choice_snooze", locale), "checkin snooze", "⏰"),
+            Choice(text("checkins.choice_skip", locale), "checkin skip", "⏭️"),
         ),
     )
 
@@ -355,7 +358,12 @@ class PromptJob:
             key,
             member.dm,
             self._for_dm(
-                prompt_message(community, f"{slot_date.isoformat()}@{slot_time}"), community
+                prompt_message(
+                    community,
+                    f"{slot_date.isoformat()}@{slot_time}",
+                    members.locale_for(member, community.language),  # the member's language
+                ),
+                community,
             ),
             now,
             member_id=member.id,

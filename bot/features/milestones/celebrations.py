@@ -46,6 +46,18 @@ def cheer_token(member: MemberRecord, celebration_id: int) -> str:
     return target_token(member.secret, "cheer", celebration_id)
 
 
+async def public_name(tx: Transaction, vault: Vault, member: MemberRecord) -> str | None:
+    """How others see the member (the last display name seen), mention-free; None when
+    no name is known: the post then says it without one, never the platform id."""
+    name = await members.display_name(tx, vault, member.id)
+    return neutralise_mentions(name) if name else None
+
+
+async def remember_name(req: Request) -> None:
+    """Keep the display name this event came with, for posts made later by a job."""
+    await members.remember_name(req.tx, req.vault, req.member.id, req.event.display_name)
+
+
 def shared_note(anonymous: bool, locale: str = texts.ENGLISH) -> str:
     """What the member is told about the channel post of a milestone or streak."""
     return texts.text(
@@ -159,7 +171,13 @@ async def _send(
     """Queue the channel post of celebration `number`, with its Cheer choice."""
     message = Message(
         neutralise_mentions(text),
-        choices=(Choice(texts.text("milestones.cheer_choice"), f"cheer {number}", CHEER_EMOJI),),
+        choices=(  # a channel post: the community's language
+            Choice(
+                texts.text("milestones.cheer_choice", community.language),
+                f"cheer {number}",
+                CHEER_EMOJI,
+            ),
+        ),
     )
     await outbox.enqueue(
         tx,
@@ -197,11 +215,15 @@ async def celebrate(req: Request) -> None:
         text = text[: text.lower().rfind("anonymous")].strip()
     if is_blank(text):
         raise Refusal(req.t("milestones.celebrate_what"))
-    # language: the community's (a channel post)
+    lang = req.community.language  # a channel post: the community's language
+    await remember_name(req)
+    name = None if anonymous else await public_name(req.tx, req.vault, req.member)
     if anonymous:
-        worded = texts.text("milestones.win_post_anonymous", words=text)
+        worded = texts.text("milestones.win_post_anonymous", lang, words=text)
+    elif name:
+        worded = texts.text("milestones.win_post_named", lang, name=name, words=text)
     else:
-        worded = texts.text("milestones.win_post_named", name=req.member.user_id, words=text)
+        worded = texts.text("milestones.win_post_unnamed", lang, words=text)
     match = care.crisis_in(text, req.community)
     if match is not None:
         await _hold_back(req, text, worded, anonymous, match)
@@ -249,21 +271,22 @@ async def _hold_back(
             held_text=worded,
         )
     reference = f"{HELD_PREFIX}{number}"
+    lang = community.language  # the mod queue: the community's language
     alerted = await care.alert_moderators(
         req.tx,
         req.vault,
         community,
-        what=texts.text("milestones.alert_what_numbered", reference=reference)
+        what=texts.text("milestones.alert_what_numbered", lang, reference=reference)
         if number
-        else texts.text("milestones.alert_what"),
+        else texts.text("milestones.alert_what", lang),
         # A random reference: nothing in the key points back to the member.
         reference=f"celebration-held:{secrets.token_hex(8)}",
         text=text[: community.sharing.max_length],
         match=match,
         now=req.now,
         choices=(
-            Choice(texts.text("milestones.approve_choice"), f"mod approve {reference}", "✅"),
-            Choice(texts.text("milestones.reject_choice"), f"mod reject {reference}", "❌"),
+            Choice(texts.text("milestones.approve_choice", lang), f"mod approve {reference}", "✅"),
+            Choice(texts.text("milestones.reject_choice", lang), f"mod reject {reference}", "❌"),
         )
         if number
         else (),
@@ -328,6 +351,12 @@ async def _held_author(req: Request, row: Any) -> Member | None:
     )
 
 
+async def _locale_of(req: Request, author: Member) -> str:
+    """The author's language (req is the moderator's request)."""
+    record = await members.find(req.tx, req.vault, author)
+    return members.locale_for(record, req.community.language) if record else req.community.language
+
+
 async def approve_held(req: Request, number: int) -> None:
     """Post a held celebration as its author chose: with their name, or without."""
     row = await _held(req, number)
@@ -343,8 +372,12 @@ async def approve_held(req: Request, number: int) -> None:
             req.vault,
             f"decision:celebration:{row['id']}",
             Place.dm(author),
-            # language: the author's, not the moderator's
-            Message(texts.text("milestones.held_posted_dm", number=number)),
+            # in the author's language, not the moderator's
+            Message(
+                texts.text(
+                    "milestones.held_posted_dm", await _locale_of(req, author), number=number
+                )
+            ),
             req.now,
             member_id=row["member_id"],
         )
@@ -360,13 +393,14 @@ async def reject_held(req: Request, number: int, note: str) -> None:
         "UPDATE celebrations SET status = 'rejected', body = NULL WHERE id = $1", row["id"]
     )
     if author is not None:
+        locale = await _locale_of(req, author)
         await outbox.enqueue(
             req.tx,
             req.vault,
             f"decision:celebration:{row['id']}",
             Place.dm(author),
             await care.declined_with_care(
-                req, author, texts.text("milestones.declined_what"), note
+                req, author, texts.text("milestones.declined_what", locale), note, locale=locale
             ),
             req.now,
             member_id=row["member_id"],
@@ -402,7 +436,12 @@ async def cheer(req: Request) -> None:
         number,
     )
     if row is None:
-        raise Refusal(req.t("milestones.cheer_not_found", number=number))
+        posted = await req.tx.fetchval(
+            "SELECT count(*) FROM celebrations WHERE community = $1 AND status = 'posted'",
+            req.community.name,
+        )
+        missing = "milestones.cheer_not_found" if posted else "milestones.cheer_none_yet"
+        raise Refusal(req.t(missing, number=number))
     mine = row["member_id"] == req.member.id or row["owner"] in await own_tokens(
         req.tx, "celebrations", req.member.secret, "celebration", req.community.name
     )
@@ -452,7 +491,14 @@ async def relay_cheers(
         context.vault,
         f"cheers:{batch_id}",
         author.dm,
-        Message(texts.plural("milestones.cheered", count, number=row["number"])),
+        Message(  # the author's language
+            texts.plural(
+                "milestones.cheered",
+                count,
+                members.locale_for(author, community.language),
+                number=row["number"],
+            )
+        ),
         context.now,
         # Kept off the row for an anonymous celebration: no id next to it in the clear.
         member_id=row["member_id"],

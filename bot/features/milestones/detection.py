@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from bot import members, outbox
+from bot import members, outbox, texts
 from bot.config import Community, Config
 from bot.features.milestones import celebrations, counters
 from bot.features.milestones.counters import Counter
@@ -34,14 +34,24 @@ BATCH = 200
 MAX_PASSES = 50
 
 
-def congratulation(counter: Counter, reached: int, shared: bool) -> str:
-    lines = [text("milestones.congratulation", duration=describe(reached), name=counter.name)]
+def congratulation(
+    counter: Counter, reached: int, shared: bool, locale: str = texts.ENGLISH
+) -> str:
+    """The member's DM, in their language."""
+    lines = [
+        text(
+            "milestones.congratulation",
+            locale,
+            duration=describe(reached, locale),
+            name=counter.name,
+        )
+    ]
     if counter.visibility == "private":
-        lines.append(text("milestones.congratulation_private"))
+        lines.append(text("milestones.congratulation_private", locale))
     elif not shared:
-        lines.append(text("milestones.congratulation_no_channel"))
+        lines.append(text("milestones.congratulation_no_channel", locale))
     else:
-        lines.append(celebrations.shared_note(counter.visibility == "anonymous"))
+        lines.append(celebrations.shared_note(counter.visibility == "anonymous", locale))
     return "\n".join(lines)
 
 
@@ -123,20 +133,25 @@ class MilestoneJob:
             self.vault,
             f"milestone:{counter.id}:{counter.attempt}:{reached}",
             member.dm,
-            Message(congratulation(counter, reached, shared)),
+            Message(
+                congratulation(
+                    counter, reached, shared, members.locale_for(member, community.language)
+                )
+            ),
             now,
             member_id=member.id,
         )
         if shared:
             anonymous = counter.visibility == "anonymous"
+            name = None if anonymous else await celebrations.public_name(tx, self.vault, member)
+            lang = community.language  # a channel post: the community's language
+            duration = describe(reached, lang)
             if anonymous:
-                post = text("milestones.milestone_post_anonymous", duration=describe(reached))
+                post = text("milestones.milestone_post_anonymous", lang, duration=duration)
+            elif name:
+                post = text("milestones.milestone_post_named", lang, name=name, duration=duration)
             else:
-                post = text(
-                    "milestones.milestone_post_named",
-                    name=member.user_id,
-                    duration=describe(reached),
-                )
+                post = text("milestones.milestone_post_unnamed", lang, duration=duration)
             await celebrations.post(
                 tx,
                 self.vault,

@@ -17,7 +17,6 @@ from bot.features.milestones.thresholds import describe
 from bot.localtime import TimingError, parse_zone
 from bot.port import Choice
 from bot.requests import Args, Refusal, Request, Router
-from bot.texts import text
 
 NAME = re.compile(r"[\w-]{1,32}")
 ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")  # \d: any script's digits, as int() reads
@@ -27,24 +26,25 @@ SUBCOMMANDS = ("set", "list", "reset", "visibility", "remove")
 
 
 def register(router: Router) -> None:
-    router.add("milestone", handle_milestone, text("milestones.usage"), text("milestones.summary"))
+    router.add("milestone", handle_milestone, "milestones.usage", "milestones.summary")
     router.add(
         "celebrate",
         celebrations.celebrate,
-        text("milestones.celebrate_usage"),
-        text("milestones.celebrate_summary"),
+        "milestones.celebrate_usage",
+        "milestones.celebrate_summary",
         private=celebrations.asks_anonymity,
     )
     router.add_form("win", celebrations.submit_win)
     router.add(
         "cheer",
         celebrations.cheer,
-        text("milestones.cheer_usage"),
-        text("milestones.cheer_summary"),
+        "milestones.cheer_usage",
+        "milestones.cheer_summary",
     )
 
 
 async def handle_milestone(req: Request) -> None:
+    await celebrations.remember_name(req)  # a public milestone is posted later, by a job
     first = req.args.word(0)
     if first is None:
         await show_list(req, req.args)

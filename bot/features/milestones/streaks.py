@@ -79,6 +79,7 @@ async def on_checkin(req: Request, event: CheckinSaved) -> None:
 
     In a hard moment (a crisis note, a very low mood) nothing is celebrated:
     the mark stays, and the next check-in celebrates what was reached."""
+    await celebrations.remember_name(req)
     community = req.community
     day, streak, hard_moment = event.day, event.streak, event.hard_moment
     reached = highest_reached(streak, community.milestones.streaks, yearly=False)
@@ -105,11 +106,14 @@ async def on_checkin(req: Request, event: CheckinSaved) -> None:
     said = req.plural("milestones.streak_reached", reached)
     if visibility_choice != "private":
         anonymous = visibility_choice == "anonymous"
-        # language: the community's (a channel post)
+        lang = community.language  # a channel post: the community's language
+        name = None if anonymous else await celebrations.public_name(req.tx, req.vault, req.member)
         if anonymous:
-            post = plural("milestones.streak_post_anonymous", reached)
+            post = plural("milestones.streak_post_anonymous", reached, lang)
+        elif name:
+            post = plural("milestones.streak_post_named", reached, lang, name=name)
         else:
-            post = plural("milestones.streak_post_named", reached, name=req.member.user_id)
+            post = plural("milestones.streak_post_unnamed", reached, lang)
         number = await celebrations.post(
             req.tx,
             req.vault,

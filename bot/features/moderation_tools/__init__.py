@@ -9,7 +9,6 @@ from bot.features.moderation_tools.reload import make_handler
 from bot.features.moderation_tools.stats import STATS_MAX_DAYS, stats
 from bot.options import days
 from bot.port import Command, Option, Words
-from bot.texts import text
 
 
 def add_to(wiring: Wiring) -> None:
@@ -17,7 +16,7 @@ def add_to(wiring: Wiring) -> None:
     wiring.mod_commands["stats"] = stats
     wiring.mod_commands["reload"] = make_handler(wiring.reloader)
     wiring.mod_commands["log"] = show_log
-    wiring.mod_usage.append(text("mod.tools_usage"))  # language: English at start-up
+    wiring.mod_usage.append("mod.tools_usage")  # an id: `help` renders it
 
 
 COMMANDS = (

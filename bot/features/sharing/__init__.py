@@ -15,7 +15,7 @@ FEATURE = Feature(
     handlers=_handlers,
     commands=commands.commands,
     groups=(commands.GROUP,),
-    relays={"support": handlers.relay_support},
+    relays={"support": handlers.relay_support, "reply": handlers.relay_replies},
     export=erasure.export,
     erase=erasure.erase,
 )

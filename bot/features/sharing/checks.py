@@ -45,7 +45,9 @@ async def check_length(req: Request, kind: str, text: str, crisis: object) -> No
                 length=len(text),
                 limit=limit,
             ),
-            also=(await care.care_message(req),) if crisis else (),
+            also=(await care.care_message(req, getattr(crisis, "language", None)),)
+            if crisis
+            else (),
         )
 
 

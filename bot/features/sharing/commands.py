@@ -114,7 +114,14 @@ def commands(config: Config) -> tuple[Command, ...]:
         Command(
             ("mod", "remove"),
             Words("discord.command_mod_remove"),
-            (reference("discord.option_number_reply"),),
+            (
+                reference("discord.option_number_reply"),
+                Option(
+                    "reason",
+                    Words("discord.option_mod_reject_reason"),  # "A note for the author"
+                    max_length=REASON_MAX_LENGTH,
+                ),
+            ),
         ),
         Command(
             ("mod", "block"),

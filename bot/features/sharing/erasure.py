@@ -104,7 +104,12 @@ async def erase(req: Request) -> None:
                     item.id,
                 )
                 continue
-            if item.status not in ("deleted", "removed", "rejected"):
+            if item.status in ("removed", "rejected"):  # a moderator's decision kept the link
+                await req.tx.execute(
+                    "UPDATE shares SET author_link = NULL, link_expires_at = NULL WHERE id = $1",
+                    item.id,
+                )
+            elif item.status != "deleted":
                 scoped = Request(
                     req.event,
                     req.member,
@@ -114,6 +119,7 @@ async def erase(req: Request) -> None:
                     req.args,
                     req.vault,
                     req.config,
+                    locale=req.locale,
                 )
                 await take_down_share(scoped, item, "deleted")
         for reply in await store.replies_by_author(req.tx, req.vault, community_name, secret):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot import ratelimits
+from bot import members, ratelimits
 from bot.anonymity import new_token, own_tokens, target_token
 from bot.features.sharing import posts, store
 from bot.features.sharing.checks import (
@@ -16,13 +16,14 @@ from bot.localtime import day_floor
 from bot.port import Choice
 from bot.relays import RelayContext
 from bot.relays import add as add_relay
-from bot.requests import Args, Refusal, Request, Router, is_blank, require_unseen
+from bot.relays import take as take_relay
+from bot.requests import Args, Refusal, Request, Router, is_blank, preview, require_unseen
 from bot.safety import care
 from bot.safety.crisis import CrisisMatch
 from bot.safety.mentions import neutralise_mentions
 from bot.texts import plural
 from bot.texts import text as catalogue_text
-from bot.vault import DRAFT_BODY, DRAFT_WARNING, REPORT_REASON
+from bot.vault import DRAFT_BODY, DRAFT_WARNING, REPLY_BODY, REPORT_REASON
 
 # The words for a share's or a reply's status (store.Share.status, store.Reply.status).
 _STATUS = {
@@ -40,24 +41,22 @@ def status_word(req: Request, status: str) -> str:
 
 
 def register(router: Router) -> None:
-    # What `help` lists: English for now.
-    t = catalogue_text
     router.add(
         "share",
         share,
-        t("sharing.share_usage"),
-        t("sharing.share_summary"),
+        "sharing.share_usage",
+        "sharing.share_summary",
         private=lambda args: _subcommand(args.words) is None,
     )
     router.add(
         "reply",
         reply,
-        t("sharing.reply_usage"),
-        t("sharing.reply_summary"),
+        "sharing.reply_usage",
+        "sharing.reply_summary",
         private=lambda args: True,
     )
-    router.add("support", support, t("sharing.support_usage"), t("sharing.support_summary"))
-    router.add("report", report, t("sharing.report_usage"), t("sharing.report_summary"))
+    router.add("support", support, "sharing.support_usage", "sharing.support_summary")
+    router.add("report", report, "sharing.report_usage", "sharing.report_summary")
     router.add_form("share", submit_share_form)
     router.add_form("reply", submit_reply_form)
 
@@ -74,6 +73,7 @@ async def submit_reply_form(req: Request) -> None:
 
 
 REPORT_WINDOW = timedelta(days=1)
+DRAFT_STANDS = timedelta(days=1)
 WARNING_MAX_LENGTH = 200
 REPORT_REASON_MAX_LENGTH = 500
 
@@ -88,6 +88,33 @@ async def _is_mine(req: Request, item: store.Share | store.Reply) -> bool:
 
 def _draft_owner(req: Request) -> str:
     return target_token(req.member.secret, "draft", req.community.name)
+
+
+def _require_unseen(req: Request, kind: str) -> None:
+    """Refuse anonymous words typed where others saw them, saying where to write:
+    a DM, and the slash command where the platform has private commands."""
+    if kind == "share":
+        refusal = "sharing.dm_only_share_slash" if req.private_commands else "sharing.dm_only_share"
+    else:
+        refusal = "sharing.dm_only_reply_slash" if req.private_commands else "sharing.dm_only_reply"
+    require_unseen(req, refusal)
+
+
+async def _latest_number(req: Request) -> int | None:
+    """The newest published share here: a hint names one that exists."""
+    return await req.tx.fetchval(
+        "SELECT max(number) FROM shares WHERE community = $1 AND status = 'published'",
+        req.community.name,
+    )
+
+
+async def _which_share(req: Request, kind: str) -> str:
+    """ "Which share?", with an example that exists (or none to respond to yet)."""
+    number = await _latest_number(req)
+    if number is None:
+        return req.t("sharing.no_shares_yet")
+    how = "sharing.support_how" if kind == "support" else "sharing.reply_how"
+    return req.t(how, number=number)
 
 
 def _share_channel(req: Request) -> None:
@@ -117,7 +144,10 @@ async def share(req: Request) -> None:
     elif subcommand == "delete":
         await delete_own(req, req.args.word(1))
     elif subcommand in ("confirm", "cancel"):
-        await finish_draft(req, confirmed=subcommand == "confirm")
+        await finish_draft(req, "share", confirmed=subcommand == "confirm")
+    elif await _pending_draft(req) is not None:
+        # Waiting for `share confirm` / `share cancel`: "share yes" is no new share.
+        await _remind_draft(req)
     elif req.args.word(0) == "cw":
         warning, bar, text = req.args.after(1).partition("|")
         if not bar or not warning.strip():
@@ -130,7 +160,7 @@ async def share(req: Request) -> None:
 async def submit_share(
     req: Request, text: str, warning: str | None, confirmed: bool = False
 ) -> None:
-    require_unseen(req, "sharing.dm_only_share")
+    _require_unseen(req, "share")
     _share_channel(req)
     if is_blank(text):
         raise Refusal(req.t("sharing.share_empty"))
@@ -142,6 +172,7 @@ async def submit_share(
             return
     sharing = req.community.sharing
     status = "held" if crisis else "pending" if sharing.vetting else "published"
+    past_warning = confirmed and bool(identifying_details(f"{warning or ''} {text}"))
     new = await store.insert_share(
         req.tx,
         req.vault,
@@ -157,6 +188,8 @@ async def submit_share(
         zone=req.community.zone,
     )
     await _count_submission(req, "share")
+    if past_warning:  # the queue says why a moderator should look twice
+        await req.tx.execute("UPDATE shares SET details = 1 WHERE id = $1", new.id)
     if crisis:
         await _hold_for_moderators(req, "share", str(new.number), text, crisis)
         # Safe-messaging guidance (WHO, #chatsafe): details of a method can harm a reader
@@ -165,7 +198,9 @@ async def submit_share(
         req.say(req.t(held, number=new.number))
         await care.offer_care(req, offer_contact=False, language=crisis.language)
     elif status == "pending":
-        await posts.queue_for_review(req.tx, req.vault, req.community, new, req.now)
+        await posts.queue_for_review(
+            req.tx, req.vault, req.community, new, req.now, past_warning=past_warning
+        )
         req.say(req.t("sharing.share_pending", number=new.number))
     else:
         await posts.post_share(req.tx, req.vault, req.community, new, req.now)
@@ -176,9 +211,9 @@ async def _hold_for_moderators(
     req: Request, noun: str, label: str, text: str, crisis: CrisisMatch
 ) -> None:
     """A possible crisis is never posted: the moderators get what and why, never who."""
-    # language: the community's (the mod queue reads it), not the author's
+    lang = req.community.language  # the community's (the mod queue reads it), not the author's
     what = catalogue_text(
-        "sharing.what_share" if noun == "share" else "sharing.what_reply", label=label
+        "sharing.what_share" if noun == "share" else "sharing.what_reply", lang, label=label
     )
     await care.alert_moderators(
         req.tx,
@@ -190,8 +225,8 @@ async def _hold_for_moderators(
         match=crisis,
         now=req.now,
         choices=(
-            Choice(catalogue_text("sharing.choice_approve"), f"mod approve {label}", "✅"),
-            Choice(catalogue_text("sharing.choice_reject"), f"mod reject {label}", "❌"),
+            Choice(catalogue_text("sharing.choice_approve", lang), f"mod approve {label}", "✅"),
+            Choice(catalogue_text("sharing.choice_reject", lang), f"mod reject {label}", "❌"),
         ),
     )
 
@@ -228,20 +263,45 @@ async def _needs_confirmation(
     for more in found[1:]:
         details = req.t("sharing.details_and", first=details, second=req.t(more))
     ask = "sharing.confirm_details_share" if kind == "share" else "sharing.confirm_details_reply"
-    req.say(
-        req.t(ask, details=details),
-        choices=(
-            Choice(req.t("sharing.choice_post_anyway"), "share confirm", "✅"),
-            Choice(req.t("sharing.choice_cancel"), "share cancel", "✖️"),
-        ),
-    )
+    req.say(req.t(ask, details=details), choices=_draft_choices(req, kind))
     return True
 
 
-async def finish_draft(req: Request, *, confirmed: bool) -> None:
-    row = await req.tx.fetchrow("SELECT * FROM share_drafts WHERE owner = $1", _draft_owner(req))
+def _draft_choices(req: Request, kind: str) -> tuple[Choice, ...]:
+    return (
+        Choice(req.t("sharing.choice_post_anyway"), f"{kind} confirm", "✅"),
+        Choice(req.t("sharing.choice_cancel"), f"{kind} cancel", "✖️"),
+    )
+
+
+async def _pending_draft(req: Request) -> object | None:
+    """The member's draft waiting for confirmation here, from today or yesterday:
+    an older one, never answered, no longer stands in the way."""
+    since = day_floor(req.now - DRAFT_STANDS, req.community.zone)
+    return await req.tx.fetchrow(
+        "SELECT * FROM share_drafts WHERE owner = $1 AND created_at >= $2",
+        _draft_owner(req),
+        since,
+    )
+
+
+async def _remind_draft(req: Request) -> None:
+    """Only `share confirm` / `share cancel` (or `reply …`) answer a waiting draft.
+    A member whose sharing is paused hears that first: the draft cannot be posted."""
+    if await store.active_block(req.tx, req.vault, req.community.name, req.event.member, req.now):
+        raise Refusal(req.t("sharing.author_blocked"))
+    row = await _pending_draft(req)
+    kind = "share" if row["kind"] == "share" else "reply"  # type: ignore[index]
+    remind = "sharing.draft_waiting_share" if kind == "share" else "sharing.draft_waiting_reply"
+    raise Refusal(req.t(remind))
+
+
+async def finish_draft(req: Request, kind: str, *, confirmed: bool) -> None:
+    row = await _pending_draft(req)
     if row is None:
         raise Refusal(req.t("sharing.nothing_to_confirm"))
+    if row["kind"] != kind:  # `share confirm` for a reply's draft, or the other way round
+        await _remind_draft(req)
     await req.tx.execute("DELETE FROM share_drafts WHERE id = $1", row["id"])
     if not confirmed:
         req.say(req.t("sharing.draft_cancelled"))
@@ -294,10 +354,13 @@ async def delete_own(req: Request, word: str | None) -> None:
     req.say(req.t("sharing.share_deleted", number=number))
 
 
-async def take_down_share(req: Request, target: store.Share, status: str) -> None:
-    """Erase a share's words and link, and take it and its replies off the channel."""
+async def take_down_share(
+    req: Request, target: store.Share, status: str, *, keep_link: bool = False
+) -> None:
+    """Erase a share's words and link (`keep_link`: a moderator may still block its
+    author), and take it and its replies off the channel."""
     community = req.community
-    await store.set_status(req.tx, target.id, status, erase=True)
+    await store.set_status(req.tx, target.id, status, erase=True, keep_link=keep_link)
     await posts.take_down(
         req.tx,
         req.vault,
@@ -314,14 +377,57 @@ async def take_down_share(req: Request, target: store.Share, status: str) -> Non
         posts.queue_place(community),
         req.now,
     )
+    share_author = target.author(req.vault, req.now)
     for item in await store.replies_of(req.tx, req.vault, target):
+        if item.status != "published":
+            continue
+        author = item.author(req.vault, req.now)
+        if author is not None and author != share_author:
+            locale = await posts.author_locale(req.tx, req.vault, author, community)
+            await posts.tell_author(  # in the reply's author's language
+                req.tx,
+                req.vault,
+                author,
+                f"takedown-note:reply:{item.id}",
+                catalogue_text(
+                    "sharing.reply_taken_down_with_share",
+                    locale,
+                    number=target.number,
+                    label=item.label,
+                ),
+                req.now,
+            )
         await take_down_reply(req, item)
+    await close_reports(req, target, None, every=True)
+
+
+async def close_reports(
+    req: Request, share: store.Share, reply_number: int | None, *, every: bool = False
+) -> None:
+    """What was reported is gone: its reports leave the queue (and its count), and
+    their posts in the queue channel are marked as handled."""
+    if every:
+        rows = await req.tx.fetch(
+            "SELECT id FROM share_reports WHERE share_id = $1 AND status = 'open'", share.id
+        )
+    else:
+        rows = await req.tx.fetch(
+            "SELECT id FROM share_reports WHERE share_id = $1 AND status = 'open' "
+            "AND reply_number IS NOT DISTINCT FROM $2",
+            share.id,
+            reply_number,
+        )
+    for row in rows:
+        await req.tx.execute("UPDATE share_reports SET status = 'closed' WHERE id = $1", row["id"])
+        key = posts.report_key(req.community.name, row["id"])
+        await posts.mark_handled(req.tx, req.vault, req.community, key, "☑️", req.now)
 
 
 async def take_down_reply(req: Request, reply: store.Reply) -> None:
     """Erase a reply's words and take it off the channel."""
     community = req.community
     await store.set_reply_status(req.tx, reply.id, "removed", erase=True)
+    await close_reports(req, await _share_of(req, reply), reply.number)
     await posts.take_down(
         req.tx,
         req.vault,
@@ -330,6 +436,10 @@ async def take_down_reply(req: Request, reply: store.Reply) -> None:
         posts.shares_place(community),
         req.now,
     )
+
+
+async def _share_of(req: Request, reply: store.Reply) -> store.Share:
+    return await store.share_by_id(req.tx, req.vault, reply.share_id)  # type: ignore[return-value]
 
 
 async def published_share(req: Request, word: str | None, usage: str) -> store.Share:
@@ -345,7 +455,12 @@ async def published_share(req: Request, word: str | None, usage: str) -> store.S
 async def reply(req: Request) -> None:
     word = req.args.word(0)
     text = req.args.after(1)
-    target = await published_share(req, word, req.t("sharing.reply_how"))
+    if req.args.words in (["confirm"], ["cancel"]):
+        await finish_draft(req, "reply", confirmed=word == "confirm")
+        return
+    if await _pending_draft(req) is not None:
+        await _remind_draft(req)
+    target = await published_share(req, word, await _which_share(req, "reply"))
     if is_blank(text):
         req.say(req.t("sharing.reply_ask", number=target.number))
         return
@@ -353,8 +468,8 @@ async def reply(req: Request) -> None:
 
 
 async def submit_reply(req: Request, number: int, text: str, confirmed: bool = False) -> None:
-    require_unseen(req, "sharing.dm_only_reply")
-    target = await published_share(req, str(number), req.t("sharing.reply_how"))
+    _require_unseen(req, "reply")
+    target = await published_share(req, str(number), await _which_share(req, "reply"))
     if is_blank(text):  # a form's text made only of invisible characters
         raise Refusal(req.t("sharing.reply_ask", number=number))
     crisis = care.crisis_in(text, req.community)
@@ -391,7 +506,6 @@ async def submit_reply(req: Request, number: int, text: str, confirmed: bool = F
         target,
         new,
         req.now,
-        to_author=not await _is_mine(req, target),
     )
     req.say(req.t("sharing.reply_posted", number=target.number))
 
@@ -406,23 +520,19 @@ async def _count_submission(req: Request, kind: str) -> None:
 
 
 async def publish_reply(  # noqa: ANN001
-    tx, vault, community, target: store.Share, new: store.Reply, now, *, to_author: bool
+    tx, vault, community, target: store.Share, new: store.Reply, now
 ) -> None:
-    """Post a reply under its share and pass it to the share's author (unless they wrote it)."""
+    """Post a reply under its share and pass it to the share's author, batched with
+    the other replies and support of the window. Every reply is marked and counted
+    alike, the author's own too (left out only when the DM is worded): a copy of the
+    database must not tell which reply the share's author wrote."""
     await posts.post_reply(tx, vault, community, new, now)
-    if to_author:
-        relayed = catalogue_text(  # language: the share's author's
-            "sharing.reply_relayed",
-            number=target.number,
-            reply=neutralise_mentions(new.body or ""),
-        )
-        await posts.tell_author(
-            tx, vault, target.author(vault, now), f"relay:reply:{new.id}", relayed, now
-        )
+    await tx.execute("UPDATE share_replies SET relay_pending = 1 WHERE id = $1", new.id)
+    await add_relay(tx, "reply", target.id, now)
 
 
 async def support(req: Request) -> None:
-    target = await published_share(req, req.args.word(0), req.t("sharing.support_how"))
+    target = await published_share(req, req.args.word(0), await _which_share(req, "support"))
     if await _is_mine(req, target):
         req.say(req.t("sharing.support_own"))
         return
@@ -440,17 +550,87 @@ async def support(req: Request) -> None:
     req.say(req.t("sharing.support_sent", number=target.number))
 
 
+RELAYED_REPLIES = 10  # replies quoted in one DM; the rest are counted
+RELAYED_REPLY_LENGTH = 300
+
+
 async def relay_support(ctx: RelayContext, share_id: int, count: int, batch_id: int) -> None:
-    """The batched DM: "3 people sent support to your share #4"."""
-    target = await store.share_by_id(ctx.tx, ctx.vault, share_id)
+    """The batched DM: "3 people sent support to your share #4" (and the window's replies)."""
+    await take_relay(ctx.tx, "reply", share_id)  # its replies come along in this one DM
+    await _relay_news(ctx, share_id, count, batch_id)
+
+
+async def relay_replies(ctx: RelayContext, share_id: int, count: int, batch_id: int) -> None:
+    """The batched DM: "3 new replies to your share #4", with them (and the support)."""
+    supports = await take_relay(ctx.tx, "support", share_id)
+    await _relay_news(ctx, share_id, supports, batch_id)
+
+
+async def _relay_news(ctx: RelayContext, share_id: int, supports: int, batch_id: int) -> None:
+    """One DM for a share's window: its new replies, quoted, and how many sent support."""
+    tx, vault = ctx.tx, ctx.vault
+    target = await store.share_by_id(tx, vault, share_id)
     if target is None:
         return
+    rows = await tx.fetch(
+        "SELECT id, number, status, body, owner FROM share_replies WHERE share_id = $1 "
+        "AND relay_pending = 1 ORDER BY number",
+        share_id,
+    )
+    await tx.execute(
+        "UPDATE share_replies SET relay_pending = 0 WHERE share_id = $1 AND relay_pending = 1",
+        share_id,
+    )
+    author = target.author(vault, ctx.now)
+    record = await members.find(tx, vault, author) if author else None
+    mine = (
+        await own_tokens(tx, "share_replies", record.secret, "reply", target.community)
+        if record
+        else []
+    )
+    news = [
+        store.Reply(
+            id=row["id"],
+            share_id=share_id,
+            share_number=target.number,
+            number=row["number"],
+            status=row["status"],
+            body=vault.open(REPLY_BODY, row["id"], row["body"]) if row["body"] else None,
+            owner="",
+            author_link=None,
+            link_expires_at=None,
+        )
+        for row in rows
+        if row["status"] == "published" and row["body"] and row["owner"] not in mine
+    ]
+    if target.status != "published":
+        news = []
+    locale = ctx.locale_for(record, target.community)  # the share's author's language
+    lines = []
+    if news:
+        lines.append(plural("sharing.replies_relayed", len(news), locale, number=target.number))
+        for item in news[:RELAYED_REPLIES]:
+            words = neutralise_mentions(preview(item.body or "", RELAYED_REPLY_LENGTH))
+            line = catalogue_text(
+                "sharing.reply_relayed_line", locale, label=item.label, reply=words
+            )
+            lines.append(line)
+        if len(news) > RELAYED_REPLIES:
+            more = len(news) - RELAYED_REPLIES
+            lines.append(plural("sharing.replies_relayed_more", more, locale))
+    if supports:
+        lines.append(plural("sharing.support_relayed", supports, locale, number=target.number))
+    if not lines:
+        return
+    if news:
+        lines.append(catalogue_text("sharing.replies_relayed_answer", locale, number=target.number))
     await posts.tell_author(
-        ctx.tx,
-        ctx.vault,
-        target.author(ctx.vault, ctx.now),
-        f"relay:support:{batch_id}",
-        plural("sharing.support_relayed", count, number=target.number),
+        tx,
+        vault,
+        author,
+        # Each reply is relayed in one DM only: the first one's id keys it.
+        f"relay:reply:{news[0].id}" if news else f"relay:support:{batch_id}",
+        "\n".join(lines),
         ctx.now,
     )
 
@@ -503,15 +683,15 @@ async def report(req: Request) -> None:
         req.vault.seal(REPORT_REASON, report_id, reason[:REPORT_REASON_MAX_LENGTH]),
         report_id,
     )
-    # language: the community's (the mod queue reads it), not the reporter's
+    lang = req.community.language  # the community's (the mod queue reads it), not the reporter's
     about = f"{number}.{reply_number}" if reply_number else str(number)
     why = neutralise_mentions(reason[:REPORT_REASON_MAX_LENGTH])
     if reply_number:
-        note = catalogue_text("sharing.report_to_mods_reply", label=about, reason=why)
+        note = catalogue_text("sharing.report_to_mods_reply", lang, label=about, reason=why)
     else:
-        note = catalogue_text("sharing.report_to_mods_share", number=number, reason=why)
-    choices = (Choice(catalogue_text("sharing.choice_remove"), f"mod remove {about}", "🗑️"),)
+        note = catalogue_text("sharing.report_to_mods_share", lang, number=number, reason=why)
+    choices = (Choice(catalogue_text("sharing.choice_remove", lang), f"mod remove {about}", "🗑️"),)
     await posts.tell_moderators(
         req.tx, req.vault, req.community, f"report:{report_id}", note, req.now, choices
-    )
+    )  # posted as posts.report_key(community, report_id)
     req.say(req.t("sharing.report_sent"))

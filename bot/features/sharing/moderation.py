@@ -22,7 +22,7 @@ from bot.moderators import HeldKind
 from bot.port import Message
 from bot.requests import Args, Refusal, Request, preview
 from bot.safety import care
-from bot.texts import text
+from bot.texts import plural, text
 from bot.vault import BLOCKED_IDENTITY, REPLY_BODY, REPORT_REASON, SHARE_BODY
 
 BLOCK_MAX_DAYS = 3650
@@ -59,7 +59,7 @@ def add_to(wiring: Wiring) -> None:
         block=block,
         unblock=unblock,
     )
-    wiring.mod_usage.append(text("sharing.mod_usage"))  # what `help mod` lists: English for now
+    wiring.mod_usage.append("sharing.mod_usage")  # an id: `help mod` renders it
 
 
 async def log_action(req: Request, action: str, number: int | None, detail: str = "") -> None:
@@ -98,7 +98,7 @@ def _held_reference(word: str | None, held: Sequence[HeldKind]) -> tuple[HeldKin
 async def queue(req: Request, args: Args, held: Sequence[HeldKind] = ()) -> None:
     name = req.community.name
     pending = await req.tx.fetch(
-        "SELECT id, number, status, crisis, body FROM shares WHERE community = $1 "
+        "SELECT id, number, status, crisis, details, body FROM shares WHERE community = $1 "
         "AND status IN ('pending', 'held') ORDER BY number",
         name,
     )
@@ -108,15 +108,24 @@ async def queue(req: Request, args: Args, held: Sequence[HeldKind] = ()) -> None
         "ORDER BY s.number, r.number",
         name,
     )
+    # Only what is still up: a report on a share or reply since taken down has left.
     reports = await req.tx.fetch(
-        "SELECT r.id, r.reason, r.reply_number, s.number FROM share_reports r "
-        "JOIN shares s ON s.id = r.share_id WHERE r.community = $1 AND r.status = 'open' "
-        "ORDER BY r.id",
+        "SELECT r.id, r.reason, r.reply_number, s.id AS share_id, s.number, s.body, "
+        "p.id AS reply_id, p.body AS reply_body FROM share_reports r "
+        "JOIN shares s ON s.id = r.share_id "
+        "LEFT JOIN share_replies p ON p.share_id = s.id AND p.number = r.reply_number "
+        "WHERE r.community = $1 AND r.status = 'open' AND s.status = 'published' "
+        "AND (r.reply_number IS NULL OR p.status = 'published') ORDER BY r.id",
         name,
     )
     lines = []
     for row in pending:
-        line = "sharing.queue_share_held" if row["crisis"] else "sharing.queue_share_pending"
+        if row["crisis"]:
+            line = "sharing.queue_share_held"
+        elif row["details"]:
+            line = "sharing.queue_share_details"
+        else:
+            line = "sharing.queue_share_pending"
         words = preview(req.vault.open(SHARE_BODY, row["id"], row["body"])) if row["body"] else ""
         lines.append(req.t(line, number=row["number"], words=words))
     for row in held_replies:
@@ -126,7 +135,19 @@ async def queue(req: Request, args: Args, held: Sequence[HeldKind] = ()) -> None
     for row in reports:
         target = f"{row['number']}" + (f".{row['reply_number']}" if row["reply_number"] else "")
         reason = req.vault.open(REPORT_REASON, row["id"], row["reason"]) if row["reason"] else ""
-        lines.append(req.t("sharing.queue_report", reference=target, reason=reason))
+        if row["reply_number"]:
+            sealed, field, key = row["reply_body"], REPLY_BODY, row["reply_id"]
+        else:
+            sealed, field, key = row["body"], SHARE_BODY, row["share_id"]
+        words = req.vault.open(field, key, sealed) if sealed else ""
+        lines.append(
+            req.t(
+                "sharing.queue_report",
+                reference=target,
+                reason=preview(reason),
+                words=preview(words),
+            )
+        )
     for kind in held:
         lines += await kind.pending(req)
     if not lines:
@@ -148,23 +169,26 @@ async def approve(req: Request, args: Args) -> None:
             share,
             reply,
             req.now,
-            to_author=share.author(req.vault, req.now) != reply.author(req.vault, req.now),
         )
         await log_action(req, "approve", share.number, f"reply {reply.label}")
+        await _mark_handled(req, f"reply:{reply.label}", APPROVED)
         req.say(req.t("sharing.mod_reply_posted", label=reply.label))
         return
     _require_waiting(req, share)
     await store.set_status(req.tx, share.id, "published")
     await posts.post_share(req.tx, req.vault, req.community, share, req.now)
+    author = share.author(req.vault, req.now)
+    locale = await posts.author_locale(req.tx, req.vault, author, req.community)
     await posts.tell_author(
         req.tx,
         req.vault,
-        share.author(req.vault, req.now),
+        author,
         f"decision:{share.id}:published",
-        text("sharing.approved_author", number=share.number),  # language: the author's
+        text("sharing.approved_author", locale, number=share.number),  # the author's language
         req.now,
     )
     await log_action(req, "approve", share.number)
+    await _mark_handled(req, f"share:{share.number}", APPROVED)
     req.say(req.t("sharing.mod_share_posted", number=share.number))
 
 
@@ -176,11 +200,12 @@ def _require_waiting(req: Request, share: store.Share) -> None:
 
 async def reject(req: Request, args: Args) -> None:
     share, reply = await _target(req, args.word(0), "reject")
-    reason = args.after(1)[:REASON_MAX_LENGTH]
+    reason = as_sentence(args.after(1)[:REASON_MAX_LENGTH])
     if reply is not None:
         if reply.status != "held":
             raise Refusal(req.t("sharing.mod_reply_not_held", label=reply.label))
         author = reply.author(req.vault, req.now)
+        locale = await posts.author_locale(req.tx, req.vault, author, req.community)
         # A reply is held only when it sounded like a crisis: answered with care.
         await posts.tell_author(
             req.tx,
@@ -188,29 +213,39 @@ async def reject(req: Request, args: Args) -> None:
             author,
             f"decision:reply:{reply.id}",
             await care.declined_with_care(
-                req, author, text("sharing.what_reply", label=reply.label), reason
+                req,
+                author,
+                text("sharing.what_reply", locale, label=reply.label),
+                reason,
+                locale=locale,
             ),
             req.now,
         )
-        await store.set_reply_status(req.tx, reply.id, "rejected", erase=True)
+        # The link stays (until it expires): a block after the reject still reaches them.
+        await store.set_reply_status(req.tx, reply.id, "rejected", erase=True, keep_link=True)
         await log_action(req, "reject", share.number, f"reply {reply.label}")
+        await _mark_handled(req, f"reply:{reply.label}", REJECTED)
         told = "sharing.mod_reply_rejected_told" if author else "sharing.mod_reply_rejected"
         req.say(req.t(told, label=reply.label))
         return
     _require_waiting(req, share)
     author = share.author(req.vault, req.now)
-    await store.set_status(req.tx, share.id, "rejected", erase=True)
-    # language: the author's
+    # The link stays (until it expires): a block after the reject still reaches them.
+    await store.set_status(req.tx, share.id, "rejected", erase=True, keep_link=True)
+    locale = await posts.author_locale(req.tx, req.vault, author, req.community)
     if share.crisis:
-        what = text("sharing.what_share", label=share.number)
-        words = await care.declined_with_care(req, author, what, reason)
+        what = text("sharing.what_share", locale, label=share.number)
+        words = await care.declined_with_care(req, author, what, reason, locale=locale)
     elif reason:
-        words = Message(text("sharing.rejected_author_note", number=share.number, note=reason))
+        words = Message(
+            text("sharing.rejected_author_note", locale, number=share.number, note=reason)
+        )
     else:
-        words = Message(text("sharing.rejected_author", number=share.number))
+        words = Message(text("sharing.rejected_author", locale, number=share.number))
     key = f"decision:{share.id}:rejected"
     await posts.tell_author(req.tx, req.vault, author, key, words, req.now)
     await log_action(req, "reject", share.number, reason)
+    await _mark_handled(req, f"share:{share.number}", REJECTED)
     if not author:
         told = "sharing.mod_share_rejected"
     elif share.crisis:
@@ -222,39 +257,67 @@ async def reject(req: Request, args: Args) -> None:
 
 async def remove(req: Request, args: Args) -> None:
     share, reply = await _target(req, args.word(0), "remove")
+    reason = as_sentence(args.after(1)[:REASON_MAX_LENGTH])
     if reply is not None:
         if reply.status != "published":
             raise Refusal(req.t("sharing.mod_reply_not_posted", label=reply.label))
+        author = reply.author(req.vault, req.now)
         await take_down_reply(req, reply)
-        await _close_reports(req, share, reply.number)
+        locale = await posts.author_locale(req.tx, req.vault, author, req.community)
+        if reason:
+            words = text(
+                "sharing.removed_reply_author_note", locale, label=reply.label, note=reason
+            )
+        else:
+            words = text("sharing.removed_reply_author", locale, label=reply.label)
+        await posts.tell_author(
+            req.tx, req.vault, author, f"decision:reply:{reply.id}:removed", words, req.now
+        )
         await log_action(req, "remove", share.number, f"reply {reply.label}")
-        req.say(req.t("sharing.mod_reply_removed", label=reply.label))
+        told = "sharing.mod_reply_removed_told" if author else "sharing.mod_reply_removed"
+        req.say(req.t(told, label=reply.label))
         return
     if share.status != "published":
         status = status_word(req, share.status)
         raise Refusal(req.t("sharing.mod_share_not_posted", number=share.number, status=status))
     author = share.author(req.vault, req.now)
-    await take_down_share(req, share, "removed")
+    # The link stays (until it expires): `mod block` after a removal still works.
+    await take_down_share(req, share, "removed", keep_link=True)
+    locale = await posts.author_locale(req.tx, req.vault, author, req.community)
+    if reason:
+        words = text("sharing.removed_author_note", locale, number=share.number, note=reason)
+    else:
+        words = text("sharing.removed_author", locale, number=share.number)
     await posts.tell_author(
-        req.tx,
-        req.vault,
-        author,
-        f"decision:{share.id}:removed",
-        text("sharing.removed_author", number=share.number),  # language: the author's
-        req.now,
+        req.tx, req.vault, author, f"decision:{share.id}:removed", words, req.now
     )
-    await _close_reports(req, share, None)
-    await log_action(req, "remove", share.number)
-    req.say(req.t("sharing.mod_share_removed", number=share.number))
+    await log_action(req, "remove", share.number, reason)
+    told = "sharing.mod_share_removed_told" if author else "sharing.mod_share_removed"
+    req.say(req.t(told, number=share.number))
 
 
-async def _close_reports(req: Request, share: store.Share, reply_number: int | None) -> None:
-    await req.tx.execute(
-        "UPDATE share_reports SET status = 'closed' WHERE share_id = $1 "
-        "AND reply_number IS NOT DISTINCT FROM $2",
-        share.id,
-        reply_number,
-    )
+# Not the ✅/❌ offered as choices on the same post: a mark a moderator can tell apart.
+APPROVED, REJECTED = "☑️", "✖️"
+
+
+async def _mark_handled(req: Request, reference: str, emoji: str) -> None:
+    """Mark the queue's post of an item as decided (a reaction on it), so moderators
+    reading the channel see what is done. The crisis alert and the vetting post both."""
+    community = req.community
+    keys = [f"alert:{community.name}:{reference}"]  # care.alert_moderators' key
+    kind, _, label = reference.partition(":")
+    if kind == "share":
+        keys.append(posts.queue_key(community.name, label))
+    for key in keys:
+        await posts.mark_handled(req.tx, req.vault, community, key, emoji, req.now)
+
+
+def as_sentence(note: str) -> str:
+    """A moderator's note as a sentence in a longer message: it ends with a full stop."""
+    note = " ".join(note.split())
+    if note and note[-1] not in ".!?…。":
+        note += "."
+    return note
 
 
 async def block(req: Request, args: Args) -> None:
@@ -293,20 +356,23 @@ async def block(req: Request, args: Args) -> None:
         seal_member(req.vault, BLOCKED_IDENTITY, block_id, author),
         block_id,
     )
-    # language: the author's
+    locale = await posts.author_locale(req.tx, req.vault, author, req.community)
     if until:
-        told = text("sharing.blocked_author_days", community=req.community.name, days=days_word)
+        told = plural(
+            "sharing.blocked_author_days", int(days_word), locale, community=req.community.name
+        )
     else:
-        told = text("sharing.blocked_author", community=req.community.name)
+        told = text("sharing.blocked_author", locale, community=req.community.name)
     await posts.tell_author(req.tx, req.vault, author, f"block:{code}", told, req.now)
     await log_action(
         req, "block", share.number, code if reply is None else f"{code} reply {reply.label}"
     )
-    if reply:
-        done = "sharing.mod_blocked_reply_days" if until else "sharing.mod_blocked_reply"
-    else:
-        done = "sharing.mod_blocked_share_days" if until else "sharing.mod_blocked_share"
-    req.say(req.t(done, label=label, days=days_word, code=code))
+    if until:
+        done = "sharing.mod_blocked_reply_days" if reply else "sharing.mod_blocked_share_days"
+        req.say(req.plural(done, int(days_word), label=label, code=code))  # type: ignore[arg-type]
+        return
+    done = "sharing.mod_blocked_reply" if reply else "sharing.mod_blocked_share"
+    req.say(req.t(done, label=label, code=code))
 
 
 async def unblock(req: Request, args: Args) -> None:

@@ -185,9 +185,18 @@ async def insert_share(
     return await share_by_id(tx, vault, share_id)  # type: ignore[return-value]
 
 
-async def set_status(tx: Transaction, share_id: int, status: str, *, erase: bool = False) -> None:
-    """Change a share's status; `erase` forgets its words and its author link for good."""
-    if erase:
+async def set_status(
+    tx: Transaction, share_id: int, status: str, *, erase: bool = False, keep_link: bool = False
+) -> None:
+    """Change a share's status; `erase` forgets its words and its author link for good
+    (`keep_link`: the link stays until it expires, for a block after a moderator's decision)."""
+    if erase and keep_link:
+        await tx.execute(
+            "UPDATE shares SET status = $1, body = NULL, content_warning = NULL WHERE id = $2",
+            status,
+            share_id,
+        )
+    elif erase:
         await tx.execute(
             "UPDATE shares SET status = $1, body = NULL, content_warning = NULL, "
             "author_link = NULL, link_expires_at = NULL WHERE id = $2",
@@ -266,9 +275,13 @@ async def replies_of(tx: Transaction, vault: Vault, share: Share) -> list[Reply]
 
 
 async def set_reply_status(
-    tx: Transaction, reply_id: int, status: str, *, erase: bool = False
+    tx: Transaction, reply_id: int, status: str, *, erase: bool = False, keep_link: bool = False
 ) -> None:
-    if erase:
+    if erase and keep_link:
+        await tx.execute(
+            "UPDATE share_replies SET status = $1, body = NULL WHERE id = $2", status, reply_id
+        )
+    elif erase:
         await tx.execute(
             "UPDATE share_replies SET status = $1, body = NULL, author_link = NULL, "
             "link_expires_at = NULL WHERE id = $2",
