@@ -103,6 +103,7 @@ INVOCATIONS = [
     ("milestone remove", {"name": "sober", "confirm": True}),
     ("celebrate", {"anonymous": True}),  # opens the form
     ("cheer", {"number": 3}),
+    ("language", {"code": "es"}),  # late: what follows is answered in Spanish
     ("mydata delete", {"confirm": True}),  # last: it forgets Alice
 ]
 

@@ -47,6 +47,7 @@ from bot.config import (  # noqa: E402
 )
 from bot.port import Event, Place  # noqa: E402
 from bot.storage import Database, open_database  # noqa: E402
+from bot.texts import day_short, language_name, text  # noqa: E402
 from bot.vault import Vault  # noqa: E402
 
 START = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)  # a Monday, 08:00 in Berlin
@@ -224,6 +225,32 @@ async def test_a_dm_checkin_is_answered_in_the_encrypted_dm_with_a_chart(world: 
     assert image["filename"] == "checkin-history.png"
     assert image["body"] and image["body"] != image["filename"]
     assert bot.adapter.connected
+
+
+async def test_a_member_who_chose_spanish_is_answered_and_prompted_in_spanish(
+    world: World,
+) -> None:
+    bot = await world.build()
+    ann = world.ann
+    dm = await world.dm(ann)
+    await ann.say(dm, "!language es")
+    chosen = text("language.set", "es", language=language_name("es"))
+    assert chosen != text("language.set", "en", language=language_name("es"))
+    await ann.wait_for(lambda: ann.notice_with(dm, world.bot_id, chosen))
+
+    await ann.say(dm, "!checkin 4")
+    label = world.config.communities[0].checkins.mood_labels[3]
+    saved = text("checkins.saved", "es", mood=label, day=day_short(START.date(), "es"))
+    await ann.wait_for(lambda: ann.notice_with(dm, world.bot_id, saved))
+    assert await bot.moods() == [4]
+
+    # What Hearth sends her later, unasked, is in her language too.
+    await ann.say(dm, "!checkin schedule 09:00 daily Europe/Berlin")
+    await ann.wait_for(lambda: ann.notice_with(dm, world.bot_id, "09:00"))
+    await bot.hearth.scheduler.advance_to(START + timedelta(hours=1, minutes=1))  # 09:01 Berlin
+    prompt = text("checkins.prompt", "es")
+    assert prompt != text("checkins.prompt", "en")
+    await ann.wait_for(lambda: ann.notice_with(dm, world.bot_id, prompt))
 
 
 async def test_a_scheduled_prompt_is_answered_by_a_reaction_or_a_number(world: World) -> None:

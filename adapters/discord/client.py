@@ -17,7 +17,7 @@ import discord
 
 from adapters.discord import translate, views
 from adapters.discord.responder import DEFER_AFTER, Responder
-from adapters.discord.tree import build_tree
+from adapters.discord.tree import CatalogueTranslator, build_tree
 from bot.config import Community, Config
 from bot.port import (
     SUGGEST_COMMUNITY,
@@ -180,6 +180,8 @@ class DiscordAdapter(Adapter):
             global_dm=self.settings.sync_global,
             pick_community=len(communities) > 1,
         )
+        # Descriptions and choice labels in each shipped language, before any sync.
+        await self.tree.set_translator(CatalogueTranslator())
         client.add_dynamic_items(views.ChoiceButton)
         ids = self.settings.shards.ids
         if not ids or 0 in ids:  # one process syncs, not every shard
@@ -232,7 +234,8 @@ class DiscordAdapter(Adapter):
             log.info("interaction %s: an unknown form; dropped", interaction.id)
             # A form opened before an upgrade, say: what was written cannot be read back.
             with contextlib.suppress(discord.HTTPException):
-                expired = text("discord.form_expired")
+                locale = translate.reading_locale(translate.locale_of(interaction))
+                expired = text("discord.form_expired", locale)
                 await interaction.response.send_message(expired, ephemeral=True)
             return
         fields = translate.submitted_values(data.get("components", []))
@@ -265,7 +268,9 @@ class DiscordAdapter(Adapter):
     ) -> bool:
         """Show `form` for this invocation; False when Discord could not carry it
         (then the invocation goes to the core as it is, without the member's words)."""
-        modal = translate.modal(command, form, values, community)
+        # Drawn by the adapter, in answer to this interaction: in its app's language.
+        locale = translate.reading_locale(translate.locale_of(interaction))
+        modal = translate.modal(command, form, values, community, locale)
         if modal is None:
             log.info("interaction %s: form %s too long to open", interaction.id, form.name)
             return False
@@ -323,8 +328,10 @@ class DiscordAdapter(Adapter):
 
     # --- outbound (the port) -------------------------------------------------------
 
-    def _kwargs(self, message: Message) -> tuple[dict[str, Any], translate.Rendered]:
-        rendered = translate.render(message)
+    def _kwargs(
+        self, message: Message, locale: str | None = None
+    ) -> tuple[dict[str, Any], translate.Rendered]:
+        rendered = translate.render(message, translate.reading_locale(locale))
         if rendered.clipped:
             log.warning("a message was clipped to Discord's length limits")
         kwargs: dict[str, Any] = {"allowed_mentions": discord.AllowedMentions.none()}
@@ -380,7 +387,7 @@ class DiscordAdapter(Adapter):
     async def reply(self, event: Event, message: Message) -> None:
         responder = self._responders.get(event.event_id)
         if responder is not None:
-            kwargs, _ = self._kwargs(message)
+            kwargs, _ = self._kwargs(message, event.locale)
             await responder.send(kwargs)
             return
         # Not an interaction (a DM typed to the bot): answer in that DM.

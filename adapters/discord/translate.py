@@ -12,10 +12,12 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from bot.port import (
     ENGLISH,
+    LOCALES,
     Attachment,
     ChoicePicked,
     Command,
@@ -45,6 +47,38 @@ FIELD_LABEL_MAX = 45  # a text input's label
 PLACEHOLDER_MAX = 100
 # "Cannot send messages to this user" (DMs closed, bot blocked) and "... no mutual guilds".
 UNREACHABLE_CODES = frozenset({50007, 50278})
+
+# --- languages --------------------------------------------------------------------
+
+
+@cache
+def shipped_locale(discord_locale: str | None) -> str | None:
+    """The catalogue locale Hearth ships for a Discord locale (`de` → de, `es-ES`
+    and `es-419` → es, `fr` → fr, `pt-BR` → pt_BR, `en-US` → en); None when Hearth
+    does not speak it. A region falls back to its language, a language to its one
+    shipped region, so a catalogue added later needs nothing here."""
+    if not discord_locale:
+        return None
+    by_lower = {locale.lower(): locale for locale in LOCALES}
+    wanted = discord_locale.strip().replace("-", "_").lower()
+    base = wanted.split("_")[0]
+    if wanted in by_lower or base in by_lower:
+        return by_lower.get(wanted) or by_lower[base]
+    regional = [locale for lower, locale in by_lower.items() if lower.split("_")[0] == base]
+    return regional[0] if len(regional) == 1 else None
+
+
+def locale_of(interaction: Any) -> str | None:
+    """The interaction's locale as Discord says it (`de`, `pt-BR`): the language the
+    member's app is set to. None when the payload carried none."""
+    value = getattr(getattr(interaction, "locale", None), "value", None)
+    return value if isinstance(value, str) and value else None
+
+
+def reading_locale(locale: str | None) -> str:
+    """What the adapter draws its own words in for a member whose app says `locale`."""
+    return shipped_locale(locale) or ENGLISH
+
 
 # --- buttons ----------------------------------------------------------------------
 
@@ -114,13 +148,15 @@ def _escape_pipes(text: str) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|")
 
 
-def render(message: Message) -> Rendered:
+def render(message: Message, locale: str = ENGLISH) -> Rendered:
+    """`message` as Discord takes it; the adapter's own words (a content warning's
+    label) in `locale`, a catalogue locale."""
     text = message.text
     hidden = None
     if message.spoiler is not None:
         warning = " ".join(_escape_pipes(message.spoiler.warning).split())
         hidden = _escape_pipes(message.spoiler.text)
-        cw = catalogue_text("discord.content_warning", warning=warning)
+        cw = catalogue_text("discord.content_warning", locale, warning=warning)
         text = f"{text}\n{cw}" if text else cw
     full = f"{text} ||{hidden}||" if hidden is not None else text
     content: str | None = full
@@ -348,6 +384,7 @@ def invoked(
         private=True,
         roles=role_ids(interaction.user),
         display_name=display_name(interaction.user),
+        locale=locale_of(interaction),
     )
 
 
@@ -362,6 +399,7 @@ def choice_event(interaction: Any, command: str) -> ChoicePicked:
         private=True,
         roles=role_ids(interaction.user),
         display_name=display_name(interaction.user),
+        locale=locale_of(interaction),
     )
 
 

@@ -5,6 +5,10 @@ Optionally the same commands, minus moderator groups, are registered globally
 for DMs only, so a server never shows them twice. Each callback hands the
 invocation back to the adapter with its typed values; discord.py does the
 parsing, the checks of each option's limits and the autocomplete.
+
+Names are the same English words everywhere (members type them); descriptions
+and choice labels carry their catalogue `Words`, which `CatalogueTranslator`
+renders in each shipped language when the tree syncs.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
+from adapters.discord.translate import shipped_locale
 from bot.port import (
     ENGLISH,
     SUGGEST_COMMUNITY,
@@ -49,13 +54,46 @@ DESCRIPTION_MAX = 100  # a command's, an option's, a choice's name
 TopLevel = app_commands.Command[Any, ..., Any] | app_commands.Group
 
 
+def _clip(text: str, limit: int = DESCRIPTION_MAX) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def shown(words: Words, limit: int = DESCRIPTION_MAX) -> app_commands.locale_str:
-    """What Discord shows for `words`: English for now. The catalogue reference
-    rides along (`extras["words"]`), so a `Translator` can give each locale its own."""
-    english = words(ENGLISH)
-    if len(english) > limit:
-        english = english[: limit - 1] + "…"
-    return app_commands.locale_str(english, words=words)
+    """What Discord shows for `words` by default: English. The catalogue reference
+    rides along (`extras["words"]`), so `CatalogueTranslator` gives each locale its own."""
+    return app_commands.locale_str(_clip(words(ENGLISH), limit), words=words)
+
+
+#: what a member types stays the same English word everywhere (help and docs agree)
+_NAMES = frozenset(
+    {
+        app_commands.TranslationContextLocation.command_name,
+        app_commands.TranslationContextLocation.group_name,
+        app_commands.TranslationContextLocation.parameter_name,
+    }
+)
+
+
+class CatalogueTranslator(app_commands.Translator):
+    """Descriptions (of commands, groups and options) and choice labels in each
+    Discord locale Hearth ships a catalogue for; None (Discord shows the English
+    default) for any other locale, for English itself, for words not yet translated
+    and for names, which are never localised."""
+
+    async def translate(
+        self,
+        string: app_commands.locale_str,
+        locale: discord.Locale,
+        context: app_commands.TranslationContextTypes,
+    ) -> str | None:
+        words = string.extras.get("words")
+        if not isinstance(words, Words) or context.location in _NAMES:
+            return None
+        catalogue = shipped_locale(locale.value)
+        if catalogue is None or catalogue == ENGLISH:
+            return None
+        rendered = _clip(words(catalogue))
+        return rendered if rendered != string.message else None
 
 
 def _annotation(option: Option) -> Any:
