@@ -439,3 +439,24 @@ async def test_without_the_charts_extra_history_is_the_text_alone(harness, monke
         "······▆  (24 Feb → 02 Mar)\nCurrent streak: 1 day."
     ]
     assert all(sent.message.attachment is None for sent in harness.adapter.sent)
+
+
+async def test_default_mood_labels_are_read_in_the_members_language(harness):
+    await harness.command("ana", "language es")
+    assert await harness.command("ana", "checkin 4") == ["Guardado: 🙂 bien para el lun, 2 mar."]
+    await harness.command("ana", "checkin")
+    labels = [c.label for c in harness.adapter.sent[-1].message.choices]
+    assert labels == ["😞 muy mal", "🙁 mal", "😐 regular", "🙂 bien", "😄 muy bien"]
+
+
+async def test_a_communitys_own_mood_labels_stay_in_every_language(make_harness, db_url):
+    from bot.config import Checkins, Config
+    from tests.conftest import community
+
+    own = ("⛈️ storm", "🌧️ rain", "⛅ cloudy", "🌤️ bright", "☀️ sunny")
+    h = await make_harness(
+        config=Config(database=db_url, communities=(community(checkins=Checkins(mood_labels=own)),))
+    )
+    await h.command("ana", "language de")
+    (saved,) = await h.command("ana", "checkin 4")
+    assert "🌤️ bright" in saved

@@ -21,6 +21,7 @@ from bot.features.checkins.history import (
     summarise,
     weekly,
 )
+from bot.features.checkins.moods import mood_labels
 from bot.features.checkins.streaks import Break, current_streak
 from bot.localtime import (
     EVERY_DAY,
@@ -75,7 +76,8 @@ async def handle_checkin(req: Request) -> None:
     answer, req.args = _take_answer(req.args)
     first = req.args.word(0)
     if first is None:
-        req.say(req.t("checkins.ask_mood"), choices=prompts.mood_choices(req.community))
+        choices = prompts.mood_choices(req.community, locale=req.locale)
+        req.say(req.t("checkins.ask_mood"), choices=choices)
         return
     if first in SUBCOMMANDS:
         await SUBCOMMAND_HANDLERS[first](req, req.args.shift())
@@ -124,7 +126,7 @@ def mood_words(req: Request) -> dict[str, int]:
         for word in req.t(f"checkins.mood_words_{mood}").split(","):
             if word.strip():
                 found[" ".join(word.lower().split())] = mood
-    for mood, label in enumerate(req.community.checkins.mood_labels, 1):
+    for mood, label in enumerate(mood_labels(req.community, req.locale), 1):
         for key in (" ".join(label.lower().split()), _label_words(label)):
             if key:
                 found[key] = mood  # the community's own labels win
@@ -182,7 +184,7 @@ async def _replace_answer(req: Request, answer: str, mood: int) -> bool:
     )
     if row is None:
         return False
-    labels = req.community.checkins.mood_labels
+    labels = mood_labels(req.community, req.locale)
     day = date.fromisoformat(row["local_date"])
     if row["mood"] == mood:  # the same button twice
         req.say(
@@ -228,7 +230,7 @@ async def _cancel_snooze(req: Request) -> None:
 
 
 async def record(req: Request, mood_text: str, note: str, answer: str | None = None) -> None:
-    labels = req.community.checkins.mood_labels
+    labels = mood_labels(req.community, req.locale)
     if mood_text not in {"1", "2", "3", "4", "5"}:
         raise Refusal(req.t("checkins.mood_range", lowest=labels[0], highest=labels[4]))
     if answer is not None and not note and await _replace_answer(req, answer, int(mood_text)):
@@ -559,7 +561,7 @@ async def history(req: Request, args: Args) -> None:
             else req.plural("checkins.history_empty", span)
         )
         return
-    labels = req.community.checkins.mood_labels
+    labels = mood_labels(req.community, req.locale)
     streak = await _streak(req, today)
     average = summary.average or 0.0
     period = (
@@ -619,7 +621,7 @@ def _history_day(req: Request, day: date, other_end: date) -> str:
 
 def chart_description(req: Request, summary: Summary, first: date, last: date) -> str:
     """The chart's alt text: what a reader who cannot see it would want to know."""
-    labels = req.community.checkins.mood_labels
+    labels = mood_labels(req.community, req.locale)
     checked = [d for d in summary.daily if d.mood is not None]
     lowest = min(round(d.mood) for d in checked if d.mood is not None)
     highest = max(round(d.mood) for d in checked if d.mood is not None)

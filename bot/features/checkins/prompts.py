@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from bot import members, outbox
 from bot.config import Community, Config
+from bot.features.checkins.moods import mood_labels
 from bot.features.checkins.streaks import Break
 from bot.localtime import (
     QuietHours,
@@ -53,11 +54,14 @@ KEYCAPS = ("1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣")
 ANSWER = "--prompt"
 
 
-def mood_choices(community: Community, answers: str | None = None) -> tuple[Choice, ...]:
+def mood_choices(
+    community: Community, answers: str | None = None, *, locale: str | None = None
+) -> tuple[Choice, ...]:
     marker = f" {ANSWER} {answers}" if answers else ""
+    labels = mood_labels(community, locale or community.language)
     return tuple(
         Choice(label, f"checkin {mood}{marker}", KEYCAPS[mood - 1])
-        for mood, label in enumerate(community.checkins.mood_labels, start=1)
+        for mood, label in enumerate(labels, start=1)
     )
 
 
@@ -69,7 +73,7 @@ def prompt_message(
     locale = locale or community.language
     return Message(
         text("checkins.prompt", locale),
-        choices=mood_choices(community, slot)
+        choices=mood_choices(community, slot, locale=locale)
         + (
             Choice(text("checkins.choice_snooze", locale), "checkin snooze", "⏰"),
             Choice(text("checkins.choice_skip", locale), "checkin skip", "⏭️"),
