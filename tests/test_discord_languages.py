@@ -14,6 +14,7 @@ from discord import app_commands
 
 from adapters.discord import translate
 from adapters.discord.tree import CatalogueTranslator
+from bot.features.checkins.moods import mood_labels
 from bot.port import LOCALES, ChoicePicked, CommandGiven, Invoked, Words
 from bot.texts import day_short, text
 from tests.discord_payloads import APP_ID, GENERAL, GUILD, dm_message, press, slash, submit, user
@@ -217,7 +218,7 @@ async def test_a_checkin_and_a_later_prompt_are_in_the_interactions_language(
     assert theirs != english, f"checkins.prompt not translated to {catalogue} yet"
     answer = await h.interact(_in(slash(ALICE, "checkin now", {"mood": "4"}), discord_locale))
     (saved,) = [r.json["data"]["content"] for r in answer if r.path.endswith("/callback")]
-    label = h.hearth.config.communities[0].checkins.mood_labels[3]
+    label = mood_labels(h.hearth.config.communities[0], catalogue)[3]
     day = day_short(date(2026, 3, 2), catalogue)
     assert saved.startswith(text("checkins.saved", catalogue, mood=label, day=day)), saved
 

@@ -45,6 +45,7 @@ from bot.config import (  # noqa: E402
     Moderators,
     Sharing,
 )
+from bot.features.checkins.moods import mood_labels  # noqa: E402
 from bot.port import Event, Place  # noqa: E402
 from bot.storage import Database, open_database  # noqa: E402
 from bot.texts import day_short, language_name, text  # noqa: E402
@@ -239,7 +240,7 @@ async def test_a_member_who_chose_spanish_is_answered_and_prompted_in_spanish(
     await ann.wait_for(lambda: ann.notice_with(dm, world.bot_id, chosen))
 
     await ann.say(dm, "!checkin 4")
-    label = world.config.communities[0].checkins.mood_labels[3]
+    label = mood_labels(world.config.communities[0], "es")[3]
     saved = text("checkins.saved", "es", mood=label, day=day_short(START.date(), "es"))
     await ann.wait_for(lambda: ann.notice_with(dm, world.bot_id, saved))
     assert await bot.moods() == [4]

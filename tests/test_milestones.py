@@ -740,3 +740,23 @@ async def test_a_key_rotation_reseals_the_display_name(harness):
     assert await rotate(h.db, h.hearth.vault, new) > 0
     async with h.db.transaction() as tx:
         assert await display_name(tx, new, ana) == "Ana"
+
+
+async def test_a_decided_held_celebration_is_marked_in_the_queue_channel(make_harness, db_url):
+    """Issue 18 item 20: the other moderators see a held celebration was decided."""
+    from tests.test_sharing_care import ReactingAdapter
+
+    adapter = ReactingAdapter()
+    h = await make_harness(adapter=adapter)
+    await h.command(ID, "celebrate a month sober but I want to end my life anonymous")
+    await h.command(OTHER, "celebrate I can't go on anymore, I want to die")
+    await h.hearth.settle()
+    alerts = [s for s in adapter.sent if s.place.target == "mod-queue"]
+    assert len(alerts) == 2
+    await h.command("mona", "mod approve c1")
+    await h.command("mona", "mod reject c2 not for the channel")
+    await h.advance(minutes=1)
+    marks = [(target, emoji) for target, _, emoji in adapter.reactions]
+    assert marks == [("mod-queue", "☑️"), ("mod-queue", "✖️")]
+    first, second = (message_id for _, message_id, _ in adapter.reactions)
+    assert first != second  # each on its own alert

@@ -279,8 +279,9 @@ async def _hold_back(
         what=texts.text("milestones.alert_what_numbered", lang, reference=reference)
         if number
         else texts.text("milestones.alert_what", lang),
-        # A random reference: nothing in the key points back to the member.
-        reference=f"celebration-held:{secrets.token_hex(8)}",
+        # Nothing in the key points back to the member: the number the alert shows
+        # anyway (so the decision can mark it), or, with nothing to decide, a random one.
+        reference=_alert_reference(number),
         text=text[: community.sharing.max_length],
         match=match,
         now=req.now,
@@ -357,6 +358,24 @@ async def _locale_of(req: Request, author: Member) -> str:
     return members.locale_for(record, req.community.language) if record else req.community.language
 
 
+def _alert_reference(number: int | None) -> str:
+    return f"celebration-held:{number}" if number else f"celebration-held:{secrets.token_hex(8)}"
+
+
+# Not the ✅/❌ offered on the alert: a mark other moderators can tell apart.
+APPROVED, REJECTED = "☑️", "✖️"
+
+
+async def _mark_decided(req: Request, number: int, emoji: str) -> None:
+    """Mark the crisis alert in the mod queue as decided, for the other moderators."""
+    community = req.community
+    if not community.channels.mod_queue:
+        return
+    alert = f"alert:{community.name}:{_alert_reference(number)}"  # bot/safety/care.py's key
+    place = Place.channel(community.platform, community.channels.mod_queue)
+    await outbox.enqueue_react(req.tx, req.vault, f"handled:{alert}", place, alert, emoji, req.now)
+
+
 async def approve_held(req: Request, number: int) -> None:
     """Post a held celebration as its author chose: with their name, or without."""
     row = await _held(req, number)
@@ -381,6 +400,7 @@ async def approve_held(req: Request, number: int) -> None:
             req.now,
             member_id=row["member_id"],
         )
+    await _mark_decided(req, number, APPROVED)
     req.say(req.t("milestones.held_posted", reference=f"{HELD_PREFIX}{number}", number=number))
 
 
@@ -405,6 +425,7 @@ async def reject_held(req: Request, number: int, note: str) -> None:
             req.now,
             member_id=row["member_id"],
         )
+    await _mark_decided(req, number, REJECTED)
     reference = f"{HELD_PREFIX}{number}"
     if author is not None:
         req.say(req.t("milestones.held_rejected_told", reference=reference))
