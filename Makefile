@@ -26,7 +26,7 @@ run: $(RUN_STAMP)
 	$(BIN)/hearth run --config config.example.yaml
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'

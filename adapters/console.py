@@ -8,6 +8,7 @@ member is decided by the core.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import re
 import sys
@@ -65,6 +66,8 @@ class ConsoleAdapter(Adapter):
         self.output_dir = output_dir
         self._sent = 0
         self._ledger: Ledger | None = None
+        #: the last thread opened in each channel (`in #CHANNEL thread`)
+        self.threads: dict[str, str] = {}
 
     def remember_deliveries(self, ledger: Ledger) -> None:
         """Honour idempotency keys across restarts, as a platform does: a message
@@ -77,6 +80,10 @@ class ConsoleAdapter(Adapter):
         if place.only:
             label += f"|only:{place.only}"
         lines = message.text.splitlines() or [""]
+        if message.mentions is not None and message.mentions.users:
+            # A terminal rings no one: the moderators called are named, as a chat would.
+            called = " ".join(f"@{user}" for user in message.mentions.users)
+            lines[0] = f"{called} {lines[0]}"
         if message.spoiler is not None:
             # A terminal can't hide text; mark it the way Discord would.
             lines.append(text("console.content_warning", warning=message.spoiler.warning))
@@ -100,14 +107,28 @@ class ConsoleAdapter(Adapter):
         return path
 
     async def send(self, place: Place, message: Message) -> str:
-        if self._ledger is None or message.idempotency_key is None:
-            self._print(place, message)
-            self._sent += 1
-            return f"m{self._sent}"
-        number, first = await self._ledger.claim(message.idempotency_key)
+        number, first = await self._number(message)
         if first:
             self._print(place, message)
         return f"m{number}"
+
+    async def _number(self, message: Message) -> tuple[int, bool]:
+        """The message's number, and whether it is shown for the first time."""
+        if self._ledger is None or message.idempotency_key is None:
+            self._sent += 1
+            return self._sent, True
+        return await self._ledger.claim(message.idempotency_key)
+
+    async def open_thread(self, place: Place, message: Message, name: str) -> str:
+        """A channel post with a line saying how to answer under it: the members'
+        lines after `in #CHANNEL thread` are its answers (docs/peers.md)."""
+        number, first = await self._number(message)
+        thread = f"m{number}"
+        self.threads[place.target] = thread
+        if first:
+            hint = text("console.thread_opened", channel=place.target)
+            self._print(place, dataclasses.replace(message, text=f"{message.text}\n{hint}"))
+        return thread
 
     async def reply(self, event: Event, message: Message) -> None:
         place = event.place
@@ -166,6 +187,8 @@ class ConsoleSession:
         self.clock = clock
         self.who = who
         self.place = Place.dm(Member(PLATFORM, who))
+        #: the thread the member's plain lines answer (`in #CHANNEL thread`), if any
+        self.thread: str | None = None
         #: the communities' channels, as the config names them now (`mod reload`)
         self.channels = channels
 
@@ -203,13 +226,15 @@ class ConsoleSession:
             if self.place.is_dm:
                 self.place = Place.dm(Member(PLATFORM, name))
         elif word == "in":
-            where = rest.strip()
-            if where == "dm":
-                self.place = Place.dm(member)
-            elif where.startswith("#") and len(where) > 1:
-                self.place = Place.channel(PLATFORM, self._channel(where[1:]))
+            where, _, thread = rest.strip().partition(" ")
+            if where == "dm" and not thread:
+                self.place, self.thread = Place.dm(member), None
+            elif where.startswith("#") and len(where) > 1 and thread.strip() in ("", "thread"):
+                channel = self._channel(where[1:])
+                self.thread = self._thread_in(channel) if thread.strip() else None
+                self.place = Place.channel(PLATFORM, channel)
             else:
-                raise ConsoleError("in dm, or in #CHANNEL")
+                raise ConsoleError("in dm, or in #CHANNEL (in #CHANNEL thread: answer its thread)")
         elif word == "clock":
             if self.clock is None:
                 raise ConsoleError("this session runs on the real clock")
@@ -220,8 +245,21 @@ class ConsoleSession:
             )
         else:
             await self.hearth.handle(
-                MessagePosted(_event_id(), member, self.place, line, display_name=self.who)
+                MessagePosted(
+                    _event_id(),
+                    member,
+                    self.place,
+                    line,
+                    display_name=self.who,
+                    thread=None if self.place.is_dm else self.thread,
+                )
             )
+
+    def _thread_in(self, channel: str) -> str:
+        thread = self.adapter.threads.get(channel)
+        if thread is None:
+            raise ConsoleError(f"no thread has been opened in #{channel} yet")
+        return thread
 
     def _channel(self, name: str) -> str:
         known = sorted(self.channels()) if self.channels is not None else []

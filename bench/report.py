@@ -16,9 +16,23 @@ baselines measured in the same run, with issue 9's targets beside them.
 6. a member found by the keyed hash of their id against by the id itself
    (bench/members.py);
 7. the crisis check's median for a 200-character message, ordinary and crisis, against
-   `str.lower()` and one regex on the same messages (bench/crisis.py).
+   `str.lower()` and one regex on the same messages (bench/crisis.py);
+8. check-ins/s for members with 365 days of history against members with none
+   (bench/history.py);
+9. `mod stats`, `mydata export`, `mydata delete` and housekeeping on 1,000,000
+   members against 1,000: the longest event-loop stall and the growth
+   (bench/scale.py; the databases are built once and kept in bench/.cache);
+10. PostgreSQL check-ins/s against raw asyncpg autocommit inserts, its round
+   trips per check-in, and two processes against one (bench/postgres.py);
+11. Discord acknowledgements for a 5,000-interaction burst over the fake
+   transport (p99 under 1 s), and requests per DM prompt after a restart
+   (bench/discord_ack.py);
+12. four processes on one PostgreSQL prompting 10,000 members through one fake
+   Discord: the most requests in any sliding second, all together, against
+   the configured rate (bench/shared_rate.py).
 
-Takes about three minutes on 2 cores. `--full` also fills APScheduler with
+Takes about five minutes on 2 cores, and about two more the first time, to
+build the 1,000,000-member database bench/scale.py keeps. `--full` also fills APScheduler with
 1,000,000 jobs (several minutes and gigabytes); by default it holds 100,000
 and its memory per job, which does not depend on the count, is reported from
 that. `--quick` shrinks everything (a smoke run, as the tests do).
@@ -45,8 +59,13 @@ import checkins  # noqa: E402
 import console  # noqa: E402
 import crisis  # noqa: E402
 import delivery  # noqa: E402
+import discord_ack  # noqa: E402
+import history  # noqa: E402
 import members  # noqa: E402
 import memory  # noqa: E402
+import postgres  # noqa: E402
+import scale  # noqa: E402
+import shared_rate  # noqa: E402
 
 MB = 2**20
 
@@ -60,6 +79,19 @@ class Options:
     crisis_runs: int = crisis.RUNS
     member_lookups: int = members.LOOKUPS
     member_count: int = members.MEMBERS
+    history_days: int = history.HISTORY_DAYS
+    history_members: int = history.MEMBERS
+    history_events: int = history.EVENTS
+    history_rounds: int = history.ROUNDS
+    scale_sizes: tuple[int, int] = scale.SIZES
+    scale_rounds: int = scale.ROUNDS
+    scale_cache: Path = scale.CACHE
+    postgres_events: int = postgres.EVENTS
+    postgres_rounds: int = postgres.ROUNDS
+    postgres_start_delay: float = 4.0
+    discord_events: int = discord_ack.EVENTS
+    dm_members: int = discord_ack.DM_MEMBERS
+    shared_prompts: int = shared_rate.PROMPTS
 
 
 QUICK = Options(
@@ -80,6 +112,19 @@ QUICK = Options(
     crisis_runs=100,
     member_lookups=500,
     member_count=500,
+    history_days=20,
+    history_members=16,
+    history_events=64,
+    history_rounds=1,
+    scale_sizes=(100, 1_000),
+    scale_rounds=1,
+    scale_cache=Path(tempfile.gettempdir()) / "hearth-bench-quick",
+    postgres_events=16,
+    postgres_rounds=1,
+    postgres_start_delay=2.5,
+    discord_events=200,
+    dm_members=20,
+    shared_prompts=40,
 )
 
 
@@ -118,6 +163,12 @@ def summary(
     paced: delivery.Delivery | None = None,
     check: crisis.Cost | None = None,
     lookup: members.Lookup | None = None,
+    streaks: history.History | None = None,
+    big: scale.Scale | None = None,
+    pg: postgres.Postgres | None = None,
+    acks: discord_ack.Acks | None = None,
+    dm: discord_ack.Restart | None = None,
+    shared: shared_rate.Shared | None = None,
 ) -> str:
     rows: list[tuple[str, ...]] = [("measure", "Hearth", "baseline, same run", "ratio", "target")]
     base = statistics.median(tp.baseline)
@@ -209,6 +260,15 @@ def summary(
         rows += members.summary_rows(lookup)
     if check is not None:
         rows += crisis.summary_rows(check)
+    if streaks is not None:
+        rows += history.summary_rows(streaks)
+    if big is not None:
+        rows += scale.summary_rows(big)
+    rows += postgres.summary_rows(pg)
+    if acks is not None:
+        rows += discord_ack.summary_rows(acks, dm)
+    if shared is not None:
+        rows += shared_rate.summary_rows(shared)
     return checkins.format_table(rows)
 
 
@@ -230,7 +290,38 @@ async def run(options: Options) -> str:
     paced = await delivery.run(options.delivery_members)
     lookup = await members.run(options.member_count, options.member_lookups)
     check = crisis.run(options.crisis_runs)
-    table = summary(tp, costs, mem, playground, interpreter, paced, check, lookup)
+    streaks = await history.run(
+        options.history_days,
+        options.history_members,
+        options.history_events,
+        options.history_rounds,
+    )
+    big = await scale.run(options.scale_sizes, options.scale_rounds, options.scale_cache)
+    scale.print_scale(big)
+    pg = await postgres.run(
+        options.postgres_events,
+        postgres.MEMBERS,
+        options.postgres_rounds,
+        options.postgres_start_delay,
+    )
+    acks, dm = await discord_ack.run(options.discord_events, options.dm_members)
+    shared = await shared_rate.run(options.shared_prompts)
+    table = summary(
+        tp,
+        costs,
+        mem,
+        playground,
+        interpreter,
+        paced,
+        check,
+        lookup,
+        streaks=streaks,
+        big=big,
+        pg=pg,
+        acks=acks,
+        dm=dm,
+        shared=shared,
+    )
     print("Summary: ratios against baselines measured in this run")
     print(table)
     return table

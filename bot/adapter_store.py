@@ -72,6 +72,18 @@ class AdapterState:
             await _put(tx, self.vault, found.id, key, value)
 
 
+async def member_values(tx: Transaction, vault: Vault, member_id: int) -> dict[str, str]:
+    """What adapters keep for one member (their DM room or channel), opened: their export."""
+    rows = await tx.fetch(
+        "SELECT name, value FROM adapter_member_state WHERE member_id = $1 ORDER BY name",
+        member_id,
+    )
+    return {
+        row["name"]: vault.open(ADAPTER_MEMBER_STATE, row_key(member_id, row["name"]), row["value"])
+        for row in rows
+    }
+
+
 async def _put(tx: Transaction, vault: Vault, member_id: int, name: str, value: str) -> None:
     await tx.execute(
         "INSERT INTO adapter_member_state (member_id, name, value) VALUES ($1, $2, $3) "

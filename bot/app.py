@@ -14,7 +14,7 @@ import logging
 import os
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot import invocations, members, texts
 from bot.adapter_store import AdapterState
@@ -23,13 +23,18 @@ from bot.config import Community, Config
 from bot.direct import DirectReply
 from bot.feature import Feature, Services, Subscriber, Suggester, Wiring
 from bot.features import (
+    buddies,
     checkins,
+    crisis_alerts,
+    encouragement,
+    groupcheckin,
     help,
     language,
     milestones,
     moderation_tools,
     mydata,
     safety,
+    safetyplan,
     sharing,
 )
 from bot.housekeeping import Housekeeping
@@ -37,6 +42,7 @@ from bot.localtime import day_floor
 from bot.members import MemberRecord
 from bot.metrics import Metrics
 from bot.moderators import add_mod_command, is_moderator
+from bot.mornings import MorningForecast
 from bot.outbox import OutboxDeliverer, find_sent
 from bot.port import (
     SUGGEST_COMMAND,
@@ -87,6 +93,11 @@ FEATURES: tuple[Feature, ...] = (
     language.FEATURE,
     sharing.FEATURE,
     moderation_tools.FEATURE,
+    buddies.FEATURE,
+    crisis_alerts.FEATURE,
+    encouragement.FEATURE,
+    groupcheckin.FEATURE,
+    safetyplan.FEATURE,
 )
 
 #: the core's own group: `mod …`, filled by the features (bot/moderators.py)
@@ -165,9 +176,10 @@ class Hearth:
         services = self._services = Services(db, config, vault, self.metrics)
         jobs = [job for feature in features for job in feature.jobs(services)]
         housekeeping = Housekeeping(db, config, clock.now())
+        forecast = MorningForecast(db, config, clock.now())  # waves the rate cannot carry
         # Everything that reads the config outside an event: `reload` swaps it in each.
-        self._config_readers = (*jobs, self.relays, housekeeping, self.outbox)
-        self.scheduler = Scheduler(clock, [*jobs, self.relays, self.outbox, housekeeping])
+        self._config_readers = (*jobs, self.relays, housekeeping, forecast, self.outbox)
+        self.scheduler = Scheduler(clock, [*jobs, self.relays, self.outbox, housekeeping, forecast])
 
     # --- inbound ------------------------------------------------------------
 
@@ -247,16 +259,7 @@ class Hearth:
             command = await self._command_for(tx, event)
             if command is None:
                 return None
-            await self._one_at_a_time(tx, event.member)
-            claimed = await tx.execute(
-                "INSERT INTO processed_events (platform, event_key, seen_at) VALUES ($1, $2, $3) "
-                "ON CONFLICT (platform, event_key) DO NOTHING",
-                event.member.platform,
-                # hashed: a platform's event id can be looked up on the platform, with its author
-                self.vault.lookup("event", event.member.platform, event.event_id),
-                day_floor(now),
-            )
-            if claimed != 1:
+            if not await self._claim(tx, event, now):
                 log.info("%s %s seen before; ignored", type(event).__name__, event.event_id)
                 return None
             try:
@@ -285,6 +288,8 @@ class Hearth:
                 fields=event.fields if isinstance(event, Invoked) else {},
                 listeners=self.listeners,
                 locale=members.locale_for(member, community.language),
+                reading=self.db.reading,
+                metrics=self.metrics,
             )
             await self._tell_if_unreachable(request)
             route = self.router.find(split_command(command_words(command))[0])
@@ -319,17 +324,28 @@ class Hearth:
         community_name, args = take_community_option(args)
         return route.handler, args, community_name, {}
 
-    async def _one_at_a_time(self, tx: Transaction, member: Member) -> None:
-        """Serialise one member's events across processes (PostgreSQL): two `share`
-        commands at once must not both pass a cooldown, nor two first commands
-        both create the member. A transaction-scoped advisory lock on a number
-        derived from the member's keyed lookup: nothing is written, and it is
-        released at commit. SQLite has one writer at a time already."""
-        if tx.dialect.member_lock is None:
-            return
-        lookup = self.vault.member_lookup(member)
-        number = int.from_bytes(base64.urlsafe_b64decode(lookup + "==")[:8], "big", signed=True)
-        await tx.execute(tx.dialect.member_lock, number)
+    async def _claim(self, tx: Transaction, event: Event, now: datetime) -> bool:
+        """Claim the event's id (False: seen before), one member's events one at a
+        time across processes (PostgreSQL): two `share` commands at once must not
+        both pass a cooldown, nor two first commands both create the member. A
+        transaction-scoped advisory lock on a number derived from the member's
+        keyed lookup, released at commit, taken in the claim's own statement (one
+        round trip). SQLite has one writer at a time already."""
+        platform = event.member.platform
+        # hashed: a platform's event id can be looked up on the platform, with its author
+        values = [platform, self.vault.lookup("event", platform, event.event_id), day_floor(now)]
+        source = "VALUES ($1, $2, $3)"
+        if tx.dialect.member_lock_row is not None:
+            lookup = self.vault.member_lookup(event.member)
+            number = int.from_bytes(base64.urlsafe_b64decode(lookup + "==")[:8], "big", signed=True)
+            source = f"SELECT $1, $2, $3 FROM {tx.dialect.member_lock_row}"
+            values.append(number)
+        claimed = await tx.execute(
+            f"INSERT INTO processed_events (platform, event_key, seen_at) {source} "
+            "ON CONFLICT (platform, event_key) DO NOTHING",
+            *values,
+        )
+        return claimed == 1
 
     async def _command_for(self, tx: Transaction, event: Event) -> str | Command | None:
         """The command an event stands for, if any: words, or a declared command.
@@ -353,6 +369,8 @@ class Hearth:
                 next((c for c in sent.choices if c.emoji == event.emoji), None) if sent else None
             )
             return choice.command if choice else None
+        if isinstance(event, MessagePosted) and event.thread is not None:
+            return await groupcheckin.answer_words(tx, self.vault, event)  # or another thread
         if isinstance(event, MessagePosted) and event.place.is_dm:
             text = event.text.strip()
             if text in {"1", "2", "3", "4", "5"}:
@@ -435,6 +453,12 @@ class Hearth:
         if member.unreachable and not member.unreachable_told:
             await members.mark_told_unreachable(req.tx, member.id)
             req.say(req.t("core.unreachable_notice"))
+
+    async def slow_down(self, platform: str, seconds: float) -> None:
+        """The platform answered "too many requests" (the port's `Core.slow_down`):
+        the outbox of every process on this database waits as long as it asks."""
+        until = self.clock.now() + timedelta(seconds=max(seconds, 0.0))
+        await self.outbox.pacing.hold(platform, until)
 
     # --- what adapters offer members -------------------------------------------
 

@@ -101,6 +101,9 @@ class Safety:
     crisis_terms: tuple[str, ...] | LanguageTerms = ()
     resources: tuple[Resource, ...] = ()
     alert_moderators: bool = True
+    #: minutes a crisis alert waits for a moderator to take it before it is raised
+    #: again, once, mentioning the moderators (bot/safety/alerts.py)
+    alert_ack_minutes: int = 15
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,56 @@ class Privacy:
 class Moderation:
     min_group: int = 5  # never below 5
     log_days: int = 180
+
+
+DEFAULT_BUDDY_TAGS = ("walking", "music", "parenting", "night shifts", "gaming", "cooking")
+
+
+@dataclass(frozen=True)
+class Buddies:
+    """`buddy`: members who opted in are paired by shared interests (docs/peers.md)."""
+
+    enabled: bool = True
+    #: interests members pick from (never a diagnosis), in the community's words;
+    #: empty: `peers.buddy_tags` (SPEC's name for them), else DEFAULT_BUDDY_TAGS
+    tags: tuple[str, ...] = ()
+    max_tags: int = 3  # a member picks at most this many
+    max_hours_apart: float = 3  # time zones whose clocks differ by more are not paired
+    reminder_time: str = "18:00"  # HH:MM, each member's local time
+    reminders_per_week: int = 2  # per member: nobody is nagged
+    answer_days: int = 3  # a proposed pairing waits this long for both answers
+    quiet_days: int = 3  # after "my buddy has gone quiet", the pair ends this much later
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class GroupCheckin:
+    """A weekly group check-in thread Hearth opens in a community channel
+    (docs/peers.md): members answer in it; Hearth only starts it."""
+
+    channel: str  # console: a name; discord: a channel id; matrix: a room id
+    weekday: str = "sun"  # mon … sun (or the whole name)
+    time: str = "18:00"  # HH:MM in `timezone`
+    timezone: str | None = None  # None: the community's (checkins.default_timezone)
+    text: str | None = None  # None: the catalogue's prompt, in the community's language
+
+    @property
+    def weekday_number(self) -> int:
+        """0 for Monday … 6 for Sunday."""
+        return WEEKDAYS.index(self.weekday.strip().lower()[:3])
+
+
+@dataclass(frozen=True)
+class Peers:
+    """Peers supporting peers (docs/peers.md)."""
+
+    group_checkin: GroupCheckin | None = None  # off unless the community asks for it
+    #: `encourage` and `checkin encouragement`: kind notes for a hard day
+    encouragement: bool = True
+    #: the interests `buddy join` offers (the same as `buddies.tags`; give one of them)
+    buddy_tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -127,9 +180,16 @@ class Community:
     safety: Safety = field(default_factory=Safety)
     privacy: Privacy = field(default_factory=Privacy)
     moderation: Moderation = field(default_factory=Moderation)
+    buddies: Buddies = field(default_factory=Buddies)
+    peers: Peers = field(default_factory=Peers)
     #: the community's language (a shipped catalogue, bot.texts.LOCALES): its channel
     #: posts, and what a member reads until they choose their own (`language`)
     language: str = "en"
+
+    @property
+    def buddy_tags(self) -> tuple[str, ...]:
+        """The interests members pick buddies by (`buddies.tags` or `peers.buddy_tags`)."""
+        return self.buddies.tags or self.peers.buddy_tags or DEFAULT_BUDDY_TAGS
 
     @property
     def zone(self) -> ZoneInfo:

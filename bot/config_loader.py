@@ -25,18 +25,22 @@ from yaml.resolver import Resolver
 
 from bot import texts
 from bot.config import (
+    WEEKDAYS,
     AdapterSettings,
+    Buddies,
     Checkins,
     Community,
     Config,
     ConsoleSettings,
     DiscordSettings,
+    GroupCheckin,
     Http,
     LanguageTerms,
     Log,
     MatrixSettings,
     Milestones,
     Moderation,
+    Peers,
     Privacy,
     Resource,
     Safety,
@@ -166,6 +170,20 @@ def _positive(value: float) -> str | None:
     return None if value > 0 else f"must be more than 0 (got {value})"
 
 
+ALERT_ACK_MOST = 24 * 60
+
+
+def _alert_minutes(minutes: int) -> str | None:
+    """How long a crisis alert waits for a moderator: long enough to read it, never so
+    long that someone in crisis waits a day."""
+    if 1 <= minutes <= ALERT_ACK_MOST:
+        return None
+    return (
+        f"must be from 1 to {ALERT_ACK_MOST} minutes (got {minutes}): how long a crisis "
+        "alert waits for a moderator to take it before Hearth raises it again"
+    )
+
+
 def _database_url(url: str) -> str | None:
     if re.fullmatch(r"(sqlite:///|postgres(ql)?://).+", url):
         return None
@@ -215,6 +233,60 @@ def _web_url(url: str) -> str | None:
     return f'must be a web address starting with https:// (got "{url}")'
 
 
+_WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+GROUP_CHECKIN_TEXT_MAX = 500
+
+
+def _weekday(day: str) -> str | None:
+    """`sun`, `Sunday`: a day of the week, in English, as the other keys are."""
+    if day.strip().lower() in WEEKDAYS + _WEEKDAY_NAMES:
+        return None
+    hint = _did_you_mean(day.strip(), WEEKDAYS + _WEEKDAY_NAMES)
+    return f'must be a day of the week: {", ".join(WEEKDAYS)} (got "{day}"){hint}'
+
+
+def _prompt_text(words: str) -> str | None:
+    if not words.strip():
+        return "must not be empty (leave the key out for the default prompt)"
+    if len(words) > GROUP_CHECKIN_TEXT_MAX:
+        return f"must be at most {GROUP_CHECKIN_TEXT_MAX} characters (got {len(words)})"
+    return None
+
+
+# Buddies are matched on interests, never on a diagnosis (docs/peers.md): a tag that
+# names one is refused, kindly. A few words in the languages Hearth speaks.
+_DIAGNOSES = (
+    "addiction", "adhd", "alcoholism", "alcoholic", "anorexia", "anxiety", "autism", "bipolar",
+    "borderline", "bpd", "bulimia", "depression", "eating disorder", "ocd", "ptsd", "psychosis",
+    "schizophrenia", "self-harm", "self harm", "suicidal", "trauma", "depresión", "ansiedad",
+    "dépression", "depressão", "ansiedade", "angst", "sucht", "depressionen",
+)  # fmt: skip
+BUDDY_TAG_MAX_LENGTH = 24
+
+
+def _buddy_tags(tags: tuple[str, ...]) -> str | None:
+    if not tags:
+        return "must list at least one interest members can pick, like walking or music"
+    for tag in tags:
+        if not tag.strip() or len(tag) > BUDDY_TAG_MAX_LENGTH:
+            return f'must each be 1 to {BUDDY_TAG_MAX_LENGTH} characters (got "{tag[:40]}")'
+        lower = tag.lower()
+        if lower in _DIAGNOSES or any(word in _DIAGNOSES for word in lower.split()):
+            return (
+                f'"{tag}" names a diagnosis: buddies are matched on interests, never on a '
+                "diagnosis (members told us they would rather not be); try what people "
+                "enjoy or share, like walking, music or night shifts"
+            )
+        if tag != " ".join(lower.split()) or any(ch in tag for ch in ",#@"):
+            return (
+                f'must each be written in lower case, without commas, # or @ (got "{tag}"); '
+                f'try "{" ".join(lower.replace(",", " ").split())}"'
+            )
+    if len(set(tags)) != len(tags):
+        return "must not list an interest twice"
+    return None
+
+
 def _matrix_user_id(user_id: str) -> str | None:
     ok = not user_id or re.fullmatch(r"@[^:\s]+:\S+", user_id)
     return None if ok else f'must look like "@hearth:example.org" (got "{user_id}")'
@@ -237,11 +309,25 @@ FIELD_CHECKS: dict[tuple[type, str], Check] = {
     (Milestones, "days"): _ascending_days,
     (Milestones, "streaks"): _ascending_days,
     (Privacy, "retention_days"): _positive,
+    (Safety, "alert_ack_minutes"): _alert_minutes,
     (Moderation, "min_group"): _at_least(
         MIN_GROUP_FLOOR, "; it is a privacy floor, figures over fewer members could identify them"
     ),
     (Moderation, "log_days"): _positive,
+    (Buddies, "tags"): _buddy_tags,
+    (Peers, "buddy_tags"): _buddy_tags,
+    (Buddies, "max_tags"): _positive,
+    (Buddies, "max_hours_apart"): _at_least(0),
+    (Buddies, "reminder_time"): _clock_time,
+    (Buddies, "reminders_per_week"): _at_least(1, "; with fewer, turn reminders off instead"),
+    (Buddies, "answer_days"): _positive,
+    (Buddies, "quiet_days"): _positive,
     (Resource, "name"): lambda name: None if name.strip() else "must not be empty",
+    (GroupCheckin, "channel"): lambda channel: None if channel.strip() else "must not be empty",
+    (GroupCheckin, "weekday"): _weekday,
+    (GroupCheckin, "time"): _clock_time,
+    (GroupCheckin, "timezone"): _timezone,
+    (GroupCheckin, "text"): _prompt_text,
     (Resource, "url"): _web_url,
     (ConsoleSettings, "sends_per_second"): _at_least(MIN_SENDS_PER_SECOND),
     (ConsoleSettings, "send_burst"): _positive,
@@ -269,6 +355,11 @@ def _cross_checks(
                 f'"{community.name}" is also the name of {first_use[community.name]}',
             )
         first_use.setdefault(community.name, path)
+        if community.buddies.tags and community.peers.buddy_tags:
+            yield (
+                f"{path}.peers.buddy_tags",
+                "gives the buddy interests a second time: keep buddies.tags or this, not both",
+            )
         if community.platform == "discord" and not community.guild_id:
             yield f"{path}.guild_id", "is required for a discord community (the server id)"
         if community.platform in PLATFORMS and not getattr(adapters, community.platform).enabled:

@@ -101,3 +101,6 @@ class Feature:
     export: Callable[[Request], Awaitable[dict[str, Any]]] | None = None
     #: its part of `mydata delete`, for what does not cascade from the member's row
     erase: Callable[[Request], Awaitable[None]] | None = None
+    #: a catalogue id: its lines of the `privacy` card (what it stores, who sees it),
+    #: shown after the card's own to a member of any community (bot/features/safety.py)
+    privacy: str = ""

@@ -15,6 +15,8 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 ErrorKind = Literal["refusal", "failure"]
 PromptOutcome = Literal["queued", "missed"]
 MessageOutcome = Literal["sent", "retried", "failed", "unreachable", "expired"]
+EncouragementOutcome = Literal["written", "held", "delivered", "thanked"]
+BuddyMoment = Literal["proposed", "reminded", "lapsed", "quiet_end"]
 
 EVENT_KINDS = ("CommandGiven", "ChoicePicked", "ReactionAdded", "MessagePosted")
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -48,6 +50,20 @@ class Metrics:
             ["outcome"],
             registry=registry,
         )
+        self._encouragement = Counter(
+            "hearth_encouragement_notes",
+            "Encouragement notes: written, held as a possible crisis, delivered after a low "
+            "check-in, thanked (deployment totals; never a member or a community)",
+            ["outcome"],
+            registry=registry,
+        )
+        self._buddies = Counter(
+            "hearth_buddy_moments",
+            "Buddies, as the scheduled job moves them: pairings proposed, reminders sent, "
+            "proposals lapsed, quiet pairings ended (deployment totals; never a member)",
+            ["outcome"],
+            registry=registry,
+        )
         self.outbox_depth = Gauge(
             "hearth_outbox_depth", "Messages waiting in the outbox", registry=registry
         )
@@ -68,6 +84,8 @@ class Metrics:
             (get_args(ErrorKind), self._errors),
             (get_args(PromptOutcome), self._prompts),
             (get_args(MessageOutcome), self._messages),
+            (get_args(EncouragementOutcome), self._encouragement),
+            (get_args(BuddyMoment), self._buddies),
         ):
             for label in labels:
                 counter.labels(label)
@@ -83,6 +101,12 @@ class Metrics:
 
     def message(self, outcome: MessageOutcome) -> None:
         self._messages.labels(outcome).inc()
+
+    def encouragement(self, outcome: EncouragementOutcome) -> None:
+        self._encouragement.labels(outcome).inc()
+
+    def buddy(self, moment: BuddyMoment) -> None:
+        self._buddies.labels(moment).inc()
 
     def exposition(self) -> bytes:
         """The registry in Prometheus text format (set the gauges first)."""

@@ -12,7 +12,10 @@ to run out; the row is then sent again under the same key.
 
 Sends to each platform are paced (bot/pacing.py): a platform's rows are leased
 only as fast as its rate allows, in queue order, while other platforms go on;
-`next_due_at` names when the next may go.
+`next_due_at` names when the next may go. Every request counts, one an adapter
+must make first included (`Adapter.prepare`); on PostgreSQL the rate
+is shared by every process on the database, and a platform's "too many
+requests" (`RateLimited`) holds them all back for as long as it asks.
 
 A row says nothing a copy of the database could join on (docs/privacy.md):
 its id is random, not the order it was written in; its key is stored as a
@@ -38,9 +41,20 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.localtime import day_floor, epoch, from_epoch
 from bot.metrics import Metrics
-from bot.pacing import Pacing
-from bot.port import Adapter, Choice, DeliveryError, Message, Place, Spoiler, Unreachable
+from bot.pacing import Pacing, SharedBudget
+from bot.port import (
+    Adapter,
+    Choice,
+    DeliveryError,
+    Mentions,
+    Message,
+    Place,
+    RateLimited,
+    Spoiler,
+    Unreachable,
+)
 from bot.storage import Database, Transaction
+from bot.storage.dialect import POSTGRES
 from bot.vault import OUTBOX_BODY, OUTBOX_MESSAGE, Vault
 
 log = logging.getLogger(__name__)
@@ -90,8 +104,15 @@ def _open(vault: Vault, row: object) -> dict[str, Any]:
 def _message(body: dict[str, Any], key: str, reply_to: str | None = None) -> Message:
     spoiler = Spoiler(**body["spoiler"]) if body.get("spoiler") else None
     choices = tuple(Choice(**c) for c in body["choices"])
+    called = body.get("mentions")  # a crisis alert raised again (bot/safety/alerts.py)
+    mentions = Mentions(tuple(called["users"]), tuple(called["roles"])) if called else None
     return Message(
-        body["text"], choices=choices, spoiler=spoiler, reply_to=reply_to, idempotency_key=key
+        body["text"],
+        choices=choices,
+        spoiler=spoiler,
+        reply_to=reply_to,
+        idempotency_key=key,
+        mentions=mentions,
     )
 
 
@@ -107,11 +128,13 @@ async def enqueue(
     expires_at: datetime | None = None,
     not_before: datetime | None = None,
     reply_to_key: str | None = None,
+    thread: str | None = None,
 ) -> bool:
     """Queue `message` for `place`; False if `key` was queued before (nothing changes).
 
     `not_before` holds it back, e.g. until a member's quiet hours end.
-    `reply_to_key` names the queued post this one answers (a reply under a share)."""
+    `reply_to_key` names the queued post this one answers (a reply under a share).
+    `thread` opens a thread on the post, with that title (`Adapter.open_thread`)."""
     body = {
         "op": "send",
         "key": key,
@@ -121,6 +144,10 @@ async def enqueue(
         "spoiler": asdict(message.spoiler) if message.spoiler else None,
         "reply_to_key": reply_to_key,
     }
+    if thread is not None:
+        body["thread"] = thread
+    if message.mentions is not None:
+        body["mentions"] = asdict(message.mentions)
     return await _insert(tx, vault, key, place, body, now, member_id, expires_at, not_before)
 
 
@@ -265,7 +292,9 @@ class OutboxDeliverer:
         self.adapters = adapters
         self.metrics = metrics or Metrics()
         self.clock = clock  # the time a request goes out; without one, the pass's `now`
-        self.pacing = Pacing()
+        # Several processes share a PostgreSQL database, and the platform's limit.
+        shared = SharedBudget(db) if db.dialect is POSTGRES else None
+        self.pacing = Pacing(shared=shared)
         self.config = config or Config()  # the sending rates, by platform
 
     @property
@@ -288,7 +317,7 @@ class OutboxDeliverer:
 
     async def next_due_at(self) -> datetime | None:
         platforms = sorted(self.adapters)
-        held = {p: at for p in platforms if (at := self.pacing.ready_at(p)) is not None}
+        held = {p: at for p in platforms if (at := await self.pacing.ready_at(p)) is not None}
         free = [p for p in platforms if p not in held]
         times = [await self._first_due(free)] if free or not platforms else []
         for platform, ready in held.items():  # due when both a row and a token are
@@ -315,11 +344,24 @@ class OutboxDeliverer:
             groups.insert(0, unpaced)
         while groups:
             for group in list(groups):
-                most = self.pacing.available(group[0], self._moment(now), BATCH)
+                if self.pacing.shared is not None and not await self._any_due(now, group):
+                    groups.remove(group)  # a shared token is granted only for a due row
+                    continue
+                most = await self.pacing.available(group[0], self._moment(now), BATCH)
                 rows = await self._lease(now, group, most) if most else []
                 await self._deliver_all(rows, now)
                 if len(rows) < most or not most:
                     groups.remove(group)  # nothing more due, or no token left
+
+    async def _any_due(self, now: datetime, platforms: list[str]) -> bool:
+        sendable, platforms = self._sendable(2, platforms)
+        found = await self.db.fetchval(
+            f"SELECT id FROM outbox WHERE {UNSENT} AND next_attempt_at <= $1 AND {sendable} "
+            "LIMIT 1",
+            epoch(now),
+            *platforms,
+        )
+        return found is not None
 
     def _moment(self, now: datetime) -> datetime:
         """When a request goes out, for the buckets: the clock's time if there is one
@@ -387,10 +429,29 @@ class OutboxDeliverer:
                 )
         log.debug("outbox: %d rows wait for a send token", len(rows))
 
-    def _take_token(self, platform: str, now: datetime) -> None:
-        """A request to `platform` is about to go: spend a token, or hold the row back."""
-        if not self.pacing.take(platform, self._moment(now)):
+    async def _take_token(self, adapter: Adapter, place: Place, now: datetime) -> None:
+        """A request to `place` is about to go: spend a token, or hold the row back.
+        If the adapter must ask the platform something first (open a DM channel),
+        that request takes a token of its own, and the row the next one."""
+        platform = place.platform
+        if not self.pacing.paced(platform):
+            return
+        ready = await adapter.ready_for(place)
+        if not await self.pacing.take(platform, self._moment(now)):
             raise _Held(platform)
+        if not ready:
+            await adapter.prepare(place)
+            if not await self.pacing.take(platform, self._moment(now)):
+                raise _Held(platform)  # sent when the next token is there
+
+    async def _slow_down(self, row: Any, exc: RateLimited, now: datetime) -> None:
+        """The platform said "too many requests": every process waits as long as it
+        asks, and the row goes first when it may (no attempt counted)."""
+        platform = row["platform"]
+        until = self._moment(now) + timedelta(seconds=max(exc.retry_after, 0))
+        log.warning("outbox: %s asks to wait %.2f s (429)", platform, exc.retry_after)
+        await self.pacing.hold(platform, until)
+        raise _Held(platform)  # handed back with the rest of its platform's lease
 
     async def _deliver_one(self, row: Any, now: datetime) -> None:
         try:
@@ -432,9 +493,14 @@ class OutboxDeliverer:
         # The platform gets the key itself: its own record of it (a Matrix
         # transaction id, the console's table) is the platform's to keep safe.
         message = _message(body, body["key"], reply_to)
-        self._take_token(place.platform, now)
         try:
-            message_id = await adapter.send(place, message)
+            await self._take_token(adapter, place, now)
+            if body.get("thread") is not None:
+                message_id = await adapter.open_thread(place, message, body["thread"])
+            else:
+                message_id = await adapter.send(place, message)
+        except RateLimited as exc:
+            await self._slow_down(row, exc, now)
         except Unreachable:
             log.info("outbox %s: member unreachable, not retrying", outbox_id)
             async with self.db.transaction() as tx:
@@ -466,9 +532,11 @@ class OutboxDeliverer:
             await self._retry(row, now, "post being sent", count=False)
             return
         if message_id is not None:
-            self._take_token(place.platform, now)  # a take-down is a request too
             try:
+                await self._take_token(adapter, place, now)  # a take-down is a request too
                 await adapter.delete(place, message_id)
+            except RateLimited as exc:
+                await self._slow_down(row, exc, now)
             except DeliveryError as exc:
                 await self._retry(row, now, f"take-down failed ({type(exc).__name__})")
                 return
@@ -488,9 +556,11 @@ class OutboxDeliverer:
             await self._retry(row, now, "post not sent yet", count=False)
             return
         if message_id is not None:
-            self._take_token(place.platform, now)
             try:
+                await self._take_token(adapter, place, now)
                 await adapter.react(place, message_id, body["emoji"])
+            except RateLimited as exc:
+                await self._slow_down(row, exc, now)
             except DeliveryError as exc:
                 await self._retry(row, now, f"reaction failed ({type(exc).__name__})")
                 return

@@ -130,10 +130,14 @@ class ReactionAdded(Event):
 
 @dataclass(frozen=True)
 class MessagePosted(Event):
-    """Plain text that is not a command (e.g. a mood number typed under a prompt)."""
+    """Plain text that is not a command (e.g. a mood number typed under a prompt).
+
+    `thread` is set when it was posted in a thread the bot opened (`Adapter.open_thread`):
+    the id `open_thread` returned for it."""
 
     text: str
     reply_to: str | None = None
+    thread: str | None = field(default=None, kw_only=True)
 
 
 # --- outbound actions ---------------------------------------------------------
@@ -171,12 +175,26 @@ class Spoiler:
 
 
 @dataclass(frozen=True)
+class Mentions:
+    """Whom a message calls by name so their app notifies them: moderators, when a
+    crisis alert waited too long (bot/safety/alerts.py). Platform ids as the
+    community's `moderators` config names them: `users` (Discord user ids, Matrix
+    user ids, console names) and `roles` (Discord role ids). An adapter puts them
+    before the text as its platform mentions people, and lets exactly these, and
+    nobody else, be notified."""
+
+    users: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Message:
     """Text (with optional choices and a file) the core wants shown in a place.
 
     `spoiler` follows `text`, hidden behind its warning. `reply_to` is the
     platform id of a message this one answers (a thread or reply on the
-    platform). Adapters send it with every mention disabled. `idempotency_key`
+    platform). Adapters send it with every mention disabled but `mentions`, which
+    only a crisis alert raised again carries. `idempotency_key`
     is stable across retries: adapters pass it to the platform (Discord nonce,
     Matrix transaction id) so a retried send posts once."""
 
@@ -186,6 +204,7 @@ class Message:
     spoiler: Spoiler | None = None
     reply_to: str | None = None
     idempotency_key: str | None = None
+    mentions: Mentions | None = None
 
 
 class DeliveryError(Exception):
@@ -195,6 +214,16 @@ class DeliveryError(Exception):
 class Unreachable(DeliveryError):
     """The platform says this member cannot be messaged (DMs closed, no shared
     server). Never retried: the member is marked unreachable instead."""
+
+
+class RateLimited(DeliveryError):
+    """The platform answered "too many requests" (HTTP 429): nothing more goes to it,
+    from any process, for `retry_after` seconds; the request is tried again then,
+    and that is no failed attempt."""
+
+    def __init__(self, retry_after: float, detail: str = "") -> None:
+        super().__init__(detail or f"rate limited for {retry_after:g} s")
+        self.retry_after = retry_after
 
 
 class Adapter(ABC):
@@ -221,6 +250,23 @@ class Adapter(ABC):
     @abstractmethod
     async def reply(self, event: Event, message: Message) -> None:
         """Answer `event` privately to the member who caused it."""
+
+    async def open_thread(self, place: Place, message: Message, name: str) -> str:
+        """Post `message` in the channel `place` and open a thread on it, titled `name`
+        where the platform titles threads (a group check-in). Return the id members'
+        answers in it will carry (`MessagePosted.thread`). A platform whose threads
+        start from any message needs nothing more than the post."""
+        return await self.send(place, message)
+
+    async def ready_for(self, place: Place) -> bool:
+        """Whether a send, reaction or take-down in `place` is one request; False while
+        the platform must be asked something first (a Discord DM channel not yet
+        known), which `prepare` does."""
+        return True
+
+    async def prepare(self, place: Place) -> None:  # noqa: B027 - most platforms need nothing
+        """Make the request sending to `place` needs first: the outbox paces it like
+        any other, and sends in a request of its own afterwards."""
 
     @abstractmethod
     async def react(self, place: Place, message_id: str, emoji: str) -> None: ...
@@ -418,6 +464,12 @@ class Core(Protocol):
     def store(self) -> AdapterStore: ...
 
     async def handle(self, event: Event) -> None: ...
+
+    async def slow_down(self, platform: str, seconds: float) -> None:
+        """The platform answered a request with "too many requests, retry after
+        `seconds`" (a 429 the adapter's library retried by itself): Hearth's sends
+        to it wait that long, from every process."""
+        ...
 
     def declared(self, platform: str) -> Declarations:
         """The commands to offer members on `platform` (slash commands, autocomplete)."""

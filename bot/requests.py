@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,7 @@ from bot.port import Event, Message
 
 if TYPE_CHECKING:
     from bot.members import MemberRecord
+    from bot.metrics import Metrics
     from bot.storage import Transaction
     from bot.vault import Vault
 
@@ -123,12 +125,27 @@ class Request:
     listeners: Mapping[type, Sequence[Callable[[Request, Any], Awaitable[None]]]] = field(
         default_factory=dict
     )
+    #: the deployment's counters (bot/metrics.py), for a feature's own totals
+    metrics: Metrics | None = None
+    #: a read-only snapshot on a connection of its own (`Database.reading`), for
+    #: long reads in a reply prepared after the commit (`later`); set by the app
+    reading: Callable[[], AbstractAsyncContextManager[Transaction]] | None = None
 
     def say(self, text: str, **kwargs: object) -> None:
         self.replies.append(Message(text, **kwargs))  # type: ignore[arg-type]
 
     def later(self, make_reply: Callable[[], Awaitable[Message]]) -> None:
         self.deferred.append(make_reply)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Transaction]:
+        """Read apart from the event's transaction, off the event loop (`mod stats`).
+        Without a reader (a request built by hand), the event's own transaction."""
+        if self.reading is None:
+            yield self.tx
+            return
+        async with self.reading() as tx:
+            yield tx
 
     def t(self, message_id: str, /, **values: object) -> str:
         """A catalogue message in the member's language (bot/texts)."""
@@ -173,6 +190,9 @@ class Router:
         self.routes: dict[str, Route] = {}
         #: what answers a submitted form (bot/port.py `Form`), by the form's name
         self.forms: dict[str, Handler] = {}
+        #: words one feature adds under another's command (`checkin encouragement`)
+        self.subcommands: dict[str, dict[str, Handler]] = {}
+        self._subcommand_usage: dict[str, list[str]] = {}
 
     def add(
         self,
@@ -194,6 +214,17 @@ class Router:
         usages = tuple(u for u in usages if u)
         self.routes[name] = Route(name, usages, summary, handler, hidden, private, private_refusal)
 
+    def add_subcommand(self, name: str, word: str, handler: Handler, usage: str = "") -> None:
+        """A feature's own word under another feature's command (`checkin encouragement
+        on`), without importing it: `name word …` is answered by `handler` with the words
+        after `word`, whichever feature registers first; `help name` adds `usage` (an id)."""
+        words = self.subcommands.setdefault(name, {})
+        if word in words:
+            raise ValueError(f"subcommand {name} {word!r} registered twice")
+        words[word] = handler
+        if usage:
+            self._subcommand_usage.setdefault(name, []).append(usage)
+
     def add_form(self, name: str, handler: Handler) -> None:
         if name in self.forms:
             raise ValueError(f"form {name!r} registered twice")
@@ -205,7 +236,26 @@ class Router:
         return [route for route in self.routes.values() if not route.hidden]
 
     def find(self, name: str) -> Route | None:
-        return self.routes.get(name.lower())
+        route = self.routes.get(name.lower())
+        words = self.subcommands.get(route.name) if route else None
+        if route is None or not words:
+            return route
+        usage = (*route.usage, *self._subcommand_usage.get(route.name, ()))
+        return dataclasses.replace(route, usage=usage, handler=_with(route.handler, words))
+
+
+def _with(handler: Handler, subcommands: Mapping[str, Handler]) -> Handler:
+    """`handler`, but its command's first word may name another feature's subcommand."""
+
+    async def answer(req: Request) -> None:
+        found = subcommands.get(req.args.word(0) or "")
+        if found is None:
+            await handler(req)
+            return
+        req.args = req.args.shift()
+        await found(req)
+
+    return answer
 
 
 def split_command(text: str) -> tuple[str, Args]:

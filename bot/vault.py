@@ -52,12 +52,27 @@ MODERATOR_IDENTITY = SealedField("moderation_log", "id", "moderator")
 OUTBOX_MESSAGE = SealedField("outbox", "id", "message_id")
 # The last display name seen for a member (a named celebration a job posts).
 MEMBER_NAME = SealedField("member_names", "member_id", "name")
+# A member's safety plan, its six steps in their own words (bot/features/safetyplan/).
+SAFETY_PLAN = SealedField("safety_plans", "member_id", "steps")
+# A member's buddy interests, per community ("42:lighthouse"), and the interest a
+# proposed pairing shares (bot/features/buddies/).
+BUDDY_TAGS = SealedField("buddy_members", "(member_id || ':' || community)", "tags")
+BUDDY_PAIR_TAG = SealedField("buddy_pairs", "id", "tag")
 # An adapter's value for one member (a Matrix DM room id), by member and name, as
 # "42:dm_room" (bot/adapter_store.py).
 ADAPTER_MEMBER_STATE = SealedField("adapter_member_state", "(member_id || ':' || name)", "value")
 # Migration 5's table, until migration 9 carries it into ADAPTER_MEMBER_STATE: for the
 # upgrades only (bot/privacy_upgrade.py), so not among the fields of today's schema.
 MATRIX_DM_ROOM = SealedField("matrix_dm_rooms", "member_id", "room_id")
+# An encouragement note's words, and its writer for thank-yous (bot/features/encouragement/).
+ENCOURAGEMENT_BODY = SealedField("encouragement_notes", "id", "body")
+ENCOURAGEMENT_AUTHOR = SealedField(
+    "encouragement_notes", "id", "author_link", expires_column="author_link_expires_at"
+)
+# A crisis alert: what it is about, and the moderator who took it (bot/safety/alerts.py).
+# Sealed, so a copy cannot tell one kind of alert from another.
+ALERT_WHAT = SealedField("crisis_alerts", "id", "what")
+ALERT_TAKEN_BY = SealedField("crisis_alerts", "id", "taken_by")
 # Every sealed column, whichever feature owns it: rotation and audits read this list.
 SEALED_FIELDS: tuple[SealedField, ...] = (
     MEMBER_IDENTITY,
@@ -82,6 +97,13 @@ SEALED_FIELDS: tuple[SealedField, ...] = (
     CELEBRATION_KIND,
     CELEBRATION_BODY,
     MEMBER_NAME,
+    ALERT_WHAT,
+    ALERT_TAKEN_BY,
+    ENCOURAGEMENT_BODY,
+    ENCOURAGEMENT_AUTHOR,
+    BUDDY_TAGS,
+    BUDDY_PAIR_TAG,
+    SAFETY_PLAN,
 )
 
 

@@ -31,12 +31,17 @@ MEMBER_TABLES = (
     "schedules",
     "prompt_slots",
     "checkin_breaks",
+    "checkin_streaks",  # the kept run: its last day is a check-in's own day
     "care_notices",
     "contact_requests",
     "milestone_counters",
     "streak_milestones",
     "adapter_member_state",
     "member_names",
+    "safety_plans",
+    "encouragement_optins",
+    "buddy_members",
+    "buddy_met",
 )
 # Rows written for something anonymous, whoever wrote it.
 ANONYMOUS_TABLES = (
@@ -47,6 +52,9 @@ ANONYMOUS_TABLES = (
     "share_blocks",
     "share_drafts",
     "celebration_cheers",
+    "crisis_alerts",  # an alert about a held share, reply, celebration or note
+    "encouragement_notes",
+    "encouragement_receipts",
 )
 EPOCH = range(1_000_000_000, 4_000_000_000)  # 2001 to 2096: any value there may be a time
 
@@ -92,7 +100,7 @@ def oracle(copy: Snapshot, vault: Vault, communities: Iterable[str]) -> Oracle:
     tokens: dict[str, int] = {}
     for member_id, secret in secrets.items():
         for community in communities:
-            for kind in ("share", "reply", "celebration"):
+            for kind in ("share", "reply", "celebration", "encouragement"):
                 for k in range(1, 40):
                     tokens[item_token(secret, kind, community, k)] = member_id
             tokens[target_token(secret, "draft", community)] = member_id
@@ -102,6 +110,8 @@ def oracle(copy: Snapshot, vault: Vault, communities: Iterable[str]) -> Oracle:
                 tokens[target_token(secret, "report", share["id"], reply)] = member_id
         for celebration in copy["celebrations"]:
             tokens[target_token(secret, "cheer", celebration["id"])] = member_id
+        for note in copy.get("encouragement_notes", ()):
+            tokens[target_token(secret, "encouragement-received", note["id"])] = member_id
     authors: dict[RowRef, int] = {}
     for table, column in (
         ("shares", "owner"),
@@ -111,8 +121,10 @@ def oracle(copy: Snapshot, vault: Vault, communities: Iterable[str]) -> Oracle:
         ("share_supports", "supporter_key"),
         ("share_reports", "reporter_key"),
         ("celebration_cheers", "cheerer_key"),
+        ("encouragement_notes", "owner"),
+        ("encouragement_receipts", "receiver_key"),
     ):
-        for index, row in enumerate(copy[table]):
+        for index, row in enumerate(copy.get(table, ())):
             if row.get(column) in tokens:
                 authors[(table, index)] = tokens[row[column]]
     return Oracle(names, authors)

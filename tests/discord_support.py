@@ -23,6 +23,7 @@ import aiohttp
 from discord.http import Route
 from jsonschema import Draft202012Validator
 from multidict import CIMultiDict
+from yarl import URL
 
 from adapters.discord import DiscordAdapter
 from bot.app import FEATURES, Hearth
@@ -74,6 +75,7 @@ class _Response:
             204: "No Content",
             403: "Forbidden",
             404: "Not Found",
+            429: "Too Many Requests",
             500: "Internal Server Error",
         }.get(status, "")
         self.headers = CIMultiDict()
@@ -90,11 +92,17 @@ class _Response:
 
 
 class _Exchange:
-    def __init__(self, response: _Response) -> None:
+    def __init__(self, response: _Response, fake: FakeDiscord, method: str, url: str) -> None:
         self.response = response
+        self.fake, self.method, self.url = fake, method, url
 
     async def __aenter__(self) -> _Response:
         await asyncio.sleep(0)  # a real request yields to the loop
+        for trace in self.fake.traces:  # as aiohttp's session calls the client's traces
+            params = aiohttp.TraceRequestEndParams(
+                self.method, URL(self.url), CIMultiDict(), self.response
+            )
+            await trace.on_request_end.send(self.fake, trace.trace_config_ctx(), params)
         return self.response
 
     async def __aexit__(self, *exc: object) -> None:
@@ -128,6 +136,8 @@ class FakeDiscord:
         self.no_dm_channel: dict[str, int] = {}  # user id → error code on creating it
         self.messages: dict[str, dict[str, Any]] = {}  # message id → payload as sent
         self.failures: dict[str, list[tuple[int, int]]] = {}  # path → (status, code) to answer
+        self.rate_limits: dict[str, list[float]] = {}  # path → Retry-After of 429s to answer
+        self.traces: list[aiohttp.TraceConfig] = []  # the client's (discord.py's http_trace)
 
     def next_id(self) -> str:
         return str(next(self._ids))
@@ -142,8 +152,26 @@ class FakeDiscord:
         path = parts.path.removeprefix(API)
         recorded = Request(method, path, query, payload, files, dict(kwargs.get("headers") or {}))
         self.requests.append(recorded)
+        if self.rate_limits.get(recorded.path):
+            return _Exchange(
+                self._too_many(self.rate_limits[recorded.path].pop(0)), self, method, url
+            )
         status, body = self._answer(recorded)
-        return _Exchange(_Response(status, body))
+        return _Exchange(_Response(status, body), self, method, url)
+
+    @staticmethod
+    def _too_many(retry_after: float) -> _Response:
+        """Discord's 429 for this bot's requests (not a Cloudflare block: it has Via)."""
+        body = {
+            "message": "You are being rate limited.",
+            "retry_after": retry_after,
+            "global": False,
+        }
+        response = _Response(429, body)
+        response.headers.update(
+            {"Retry-After": f"{retry_after:g}", "Via": "1.1 google", "X-RateLimit-Scope": "user"}
+        )
+        return response
 
     async def close(self) -> None:
         self.closed = True
@@ -277,6 +305,9 @@ def install(client: Any, fake: FakeDiscord) -> None:
     """Log `client` in through `fake` instead of a real aiohttp session; the
     rest of `Client.login` (application info, setup_hook) runs as it is."""
     http = client.http
+    if http.http_trace is not None:
+        http.http_trace.freeze()  # as aiohttp's session does with the traces it is given
+        fake.traces = [http.http_trace]
 
     async def static_login(token: str) -> Any:
         http._HTTPClient__session = fake

@@ -1,10 +1,11 @@
 """The anonymity audit across every feature and adapter.
 
 One scenario touches everything a member can do anonymously or privately:
-check-ins with notes, shares (one behind a content warning), an anonymous
-reply, support, a report, a block, celebrations anonymous and public, cheers,
-milestones reached anonymously and publicly, a share held as a possible
-crisis, the moderators' queue, log and stats, and a data export.
+check-ins with notes, a safety plan, shares (one behind a content warning),
+an anonymous reply, support, a report, a block, celebrations anonymous and
+public, cheers, milestones reached anonymously and publicly, a share held as
+a possible crisis, a buddy pairing, the moderators' queue, log and stats, and
+a data export.
 
 It runs on the console (a recording adapter), on Discord (discord.py over the
 fake transport: every HTTP request recorded) and on Matrix (each message as
@@ -55,6 +56,7 @@ WORDS = (
     "end my life",
     "calling my sponsor",
     "feels off",
+    "Walk to the harbour wall",  # a step of a safety plan: the member's alone
 )
 
 ANONYMOUS_TABLES = ("shares", "share_replies", "share_reports", "share_blocks", "share_drafts")
@@ -88,6 +90,12 @@ STEPS: tuple[Step, ...] = (
     (MODERATOR, "mod-queue", "mod queue"),
     (MODERATOR, "mod-queue", "mod log"),
     (MODERATOR, "mod-queue", "mod stats"),
+    (AUTHOR, "dm", "safetyplan edit 2 Walk to the harbour wall and phone my sister"),
+    # Buddies: the author and the helper pair up (named to each other, by their choice).
+    (AUTHOR, "dm", "buddy join walking Europe/Berlin"),
+    (HELPER, "dm", "buddy join walking night shifts Europe/Berlin"),
+    (AUTHOR, "dm", "buddy accept"),
+    (HELPER, "dm", "buddy accept"),
     (AUTHOR, "dm", "mydata export"),
     timedelta(hours=7),  # an anonymous milestone post goes out within six hours
 )
@@ -406,7 +414,26 @@ def copy_scenario() -> tuple[Step, ...]:
         who, place, text = step
         steps.append((rename.get(who, who), place, text))
     daily = [(who, "dm", "checkin 3") for who in (SOMEONE, NAMED, HELPER, REPLIER, TROUBLED)]
-    return (*daily, *steps)
+    return (*daily, *steps, *ENCOURAGEMENT)
+
+
+# Encouragement notes (issue 20): two writers, a vetted note each, delivered after low
+# check-ins and thanked; none may be tied to its writer or to whom it reached.
+ENCOURAGEMENT: tuple[Step, ...] = (
+    (AUTHOR, "dm", "encourage You got through yesterday. Be gentle with yourself today."),
+    (HELPER, "dm", "encourage One step, then another. You are not alone."),
+    (WARDEN, "mod-queue", "mod approve e1"),
+    (WARDEN, "mod-queue", "mod approve e2"),
+    (REPLIER, "dm", "checkin encouragement on"),
+    (SOMEONE, "dm", "checkin encouragement on"),
+    (REPLIER, "dm", "checkin 2"),
+    (SOMEONE, "dm", "checkin 2"),
+    (REPLIER, "dm", "encourage thanks 1"),
+    (REPLIER, "dm", "encourage thanks 2"),
+    (SOMEONE, "dm", "encourage thanks 1"),
+    (SOMEONE, "dm", "encourage thanks 2"),
+    timedelta(minutes=20),
+)
 
 
 async def start_copy_world(db_url: str) -> tuple[Hearth, RecordingAdapter, FakeClock]:
@@ -468,6 +495,7 @@ async def test_a_copy_of_the_database_names_no_one(db_url):
         authored = {table for table, _index in who.authors}
         assert {"shares", "share_replies", "share_supports", "share_reports"} <= authored
         assert {"celebrations", "celebration_cheers"} <= authored
+        assert {"encouragement_notes", "encouragement_receipts"} <= authored
         judge(before, who)
 
         # A second copy after one member's `mydata delete`: the difference is theirs

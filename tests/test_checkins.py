@@ -177,8 +177,9 @@ async def test_plain_dm_words_of_crisis_are_met_with_care_not_a_help_card(harnes
         MessagePosted("p2", member, Place.dm(member), "i just want to die tonight")
     )
     texts = harness.adapter.texts()
-    assert "emergency number" in texts[-2] and "moderator to reach out" in texts[-1]
-    assert "help" not in texts[-1].lower()
+    assert "emergency number" in texts[-3] and "moderator to reach out" in texts[-2]
+    assert "write yourself a safety plan" in texts[-1]  # once ever, without a plan
+    assert not any("`help`" in t for t in texts[-3:])
 
 
 async def test_unexpected_error_is_kind_and_rolls_back(harness, monkeypatch):

@@ -114,9 +114,9 @@ def test_places_members_and_private_replies(tmp_path):
     assert lines[2].startswith("[dm:sam] Saved — 🙁 low")
     assert lines[3] == (
         "(console) there is no channel #nowhere; "
-        "the channels are #celebrations, #mod-queue, #shares"
+        "the channels are #celebrations, #checkins, #mod-queue, #shares"
     )
-    assert lines[4] == "(console) in dm, or in #CHANNEL"
+    assert lines[4] == "(console) in dm, or in #CHANNEL (in #CHANNEL thread: answer its thread)"
     assert lines[5].startswith("(console) clock takes")
     assert len(lines) == 6
 

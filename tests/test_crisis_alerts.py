@@ -15,6 +15,7 @@ import pytest
 
 from bot.config import Config, Moderators, Safety
 from bot.config_loader import ConfigError, load_config_text
+from bot.housekeeping import Housekeeping
 from bot.port import CommandGiven, Member, Place
 from tests import attacker
 from tests.conftest import Harness, community
@@ -301,3 +302,14 @@ def test_the_console_names_the_moderators_when_an_alert_is_raised_again(tmp_path
     assert out.count("⏰ Nobody has taken alert a1") == 1
     assert "[#mod-queue|only:mona] Alert a1 (share #1) is yours." in out
     assert "[#mod-queue] 🙋 mona is on alert a1 (share #1)." in out
+
+
+async def test_an_old_alert_is_purged_once_its_year_of_weekly_counts_is_over(h: Harness):
+    await h.command(AUTHOR, f"share {CRISIS}")
+    await mod(h, "mona", "mod take a1")
+    now = h.clock.now()
+    # The hourly job alone, a year on: stepping a fake clock through 8,000 hours is slow.
+    await Housekeeping(h.db, h.hearth.config, now).run_due(now + timedelta(days=300))
+    assert await h.count("crisis_alerts") == 1  # still counted in a week of mod stats
+    await Housekeeping(h.db, h.hearth.config, now).run_due(now + timedelta(days=370))
+    assert await h.count("crisis_alerts") == 0

@@ -17,6 +17,7 @@ from discord import app_commands
 from adapters.discord import translate
 from bot.app import FEATURES, SORRY
 from bot.config import DiscordShards, Sharing
+from bot.features.safetyplan.commands import STEP_WORDS
 from bot.port import ChoicePicked, Event, Invoked
 from tests.discord_payloads import (
     APP_ID,
@@ -65,10 +66,17 @@ INVOCATIONS = [
     ("checkin snooze", {}),
     ("checkin quiet", {"hours": "22:00-07:00"}),
     ("checkin history", {"days": 14}),
+    ("checkin encouragement", {"state": "on"}),
+    ("encourage", {"text": "You got through yesterday. Be gentle with yourself today."}),
     ("checkin stop", {}),
     ("resources", {}),
     ("privacy", {}),
     ("contact", {"answer": "yes"}),
+    ("safetyplan show", {}),
+    ("safetyplan edit", {"step": "2"}),
+    *((f"safetyplan {step}", {}) for step in STEP_WORDS.values()),  # each opens its form
+    ("safetyplan clear", {}),
+    ("safetyplan remind", {"how": "monthly"}),
     ("mydata export", {}),
     ("mydata delete", {}),
     ("share post", {"content_warning": "grief"}),  # opens the form
@@ -88,6 +96,7 @@ INVOCATIONS = [
     ("mod stats", {}),
     ("mod reload", {}),
     ("mod log", {"count": 20}),
+    ("mod take", {"alert": "a3"}),
     (
         "milestone set",
         {
@@ -103,6 +112,16 @@ INVOCATIONS = [
     ("milestone remove", {"name": "sober", "confirm": True}),
     ("celebrate", {"anonymous": True}),  # opens the form
     ("cheer", {"number": 3}),
+    ("buddy join", {"tags": "walking, night shifts", "timezone": "Europe/Berlin"}),
+    ("buddy status", {}),
+    ("buddy accept", {}),
+    ("buddy decline", {}),
+    ("buddy remind", {"cadence": "twice-weekly"}),
+    ("buddy reached", {}),
+    ("buddy quiet", {}),
+    ("buddy end", {}),
+    ("buddy again", {}),
+    ("buddy leave", {}),
     ("language", {"code": "es"}),  # late: what follows is answered in Spanish
     ("mydata delete", {"confirm": True}),  # last: it forgets Alice
 ]

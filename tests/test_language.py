@@ -192,7 +192,9 @@ async def test_help_renders_usage_and_summaries_per_request(harness):
     summary = texts.text("checkins.summary", "es")
     assert texts.text("help.line", "es", command="checkin", summary=summary) in listed
     assert texts.text("language.summary", "es") in listed
-    assert await h.command("ana", "help checkin") == [texts.text("checkins.usage", "es")]
+    # with the words another feature adds under `checkin` (Router.add_subcommand)
+    checkin = [texts.text(i, "es") for i in ("checkins.usage", "encouragement.checkin_usage")]
+    assert await h.command("ana", "help checkin") == ["\n".join(checkin)]
     assert await h.command("ana", "help language") == [texts.text("language.usage", "es")]
     # `help mod` is every feature's block of `mod` lines, in the moderator's language
     await h.command("mona", "language fr")
@@ -200,7 +202,8 @@ async def test_help_renders_usage_and_summaries_per_request(harness):
     assert texts.text("sharing.mod_usage", "fr") in mod
     assert texts.text("mod.tools_usage", "fr") in mod
     # the English reader sees English
-    assert await h.command("bob", "help checkin") == [texts.text("checkins.usage")]
+    english = [texts.text(i) for i in ("checkins.usage", "encouragement.checkin_usage")]
+    assert await h.command("bob", "help checkin") == ["\n".join(english)]
 
 
 # --- what Hearth sends on its own -----------------------------------------------------

@@ -22,7 +22,9 @@ async def test_crisis_note_gets_resources_at_once_and_forwards_nothing(harness):
     assert "emergency number" in replies[1] and "Find A Helpline" in replies[1]
     assert replies[1].count("• ") <= 3
     assert "Would you like a moderator to reach out" in replies[2]
-    assert [c.command for c in h.adapter.sent[-1].message.choices] == ["contact yes", "contact no"]
+    assert "write yourself a safety plan" in replies[3]  # once ever, without a plan
+    (asked,) = [s for s in h.adapter.sent if "Would you like a moderator" in s.message.text]
+    assert [c.command for c in asked.message.choices] == ["contact yes", "contact no"]
     await h.advance(hours=1)
     assert mod_queue_texts(h) == []  # nothing was forwarded
     assert all(s.place.is_dm for s in h.adapter.sent)
@@ -66,7 +68,8 @@ async def test_ordinary_notes_with_look_alike_words_do_not_fire(harness):
 async def test_mood_one_gets_a_gentle_note_at_most_once_a_day(harness):
     h = harness
     first = await h.command("sam", "checkin 1")
-    assert len(first) == 2 and "hard one" in first[1] and "emergency number" in first[1]
+    assert len(first) == 3 and "hard one" in first[1] and "emergency number" in first[1]
+    assert "write yourself a safety plan" in first[2]  # offered once ever, never again
     second = await h.command("sam", "checkin 1")
     assert len(second) == 1
     await h.advance(days=1)

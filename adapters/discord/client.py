@@ -16,7 +16,7 @@ import aiohttp
 import discord
 
 from adapters.discord import translate, views
-from adapters.discord.responder import DEFER_AFTER, Responder
+from adapters.discord.responder import BACKLOG, DEFER_AFTER, Responder
 from adapters.discord.tree import CatalogueTranslator, build_tree
 from bot.config import Community, Config
 from bot.port import (
@@ -28,8 +28,10 @@ from bot.port import (
     DeliveryError,
     Event,
     Form,
+    Member,
     Message,
     Place,
+    RateLimited,
     Unreachable,
     text,
 )
@@ -38,10 +40,12 @@ log = logging.getLogger(__name__)
 
 
 def intents() -> discord.Intents:
-    """Servers (channels, roles) and DMs; no message content, no member list."""
+    """Servers (channels, roles) and DMs; no message content, no member list. Server
+    messages arrive (without their words) so answers in a group check-in thread count."""
     wanted = discord.Intents.none()
     wanted.guilds = True
     wanted.dm_messages = True
+    wanted.guild_messages = True
     return wanted
 
 
@@ -58,6 +62,9 @@ class _HearthClient:
             await self.adapter.on_form(interaction)
 
     async def on_message(self, message: discord.Message) -> None:
+        if isinstance(message.channel, discord.Thread):
+            await self.adapter.on_thread_message(message, message.channel)
+            return
         await self.adapter.on_dm(message)
 
 
@@ -74,9 +81,28 @@ class HearthShardedClient(_HearthClient, discord.AutoShardedClient):
     pass
 
 
+#: the longest 429 wait (s) discord.py sits out inside a send; discord.py's own floor
+MAX_RATELIMIT_WAIT = 30.0
+#: the name a member's DM channel id is kept under in `core.store` (sealed, erased
+#: with the member): a restart does not ask Discord for every channel again
+DM_CHANNEL = "dm_channel"
+
 # Discord shows at most 25 suggestions, each up to 100 characters (name and value).
 SUGGESTIONS_MAX = 25
 SUGGESTION_MAX_LENGTH = 100
+
+
+def _allowed_mentions(rendered: translate.Rendered) -> discord.AllowedMentions:
+    """Nobody, as for every message; for one that calls moderators (a crisis alert
+    nobody took), exactly those it names: never @everyone, never another role."""
+    if not (rendered.mention_users or rendered.mention_roles):
+        return discord.AllowedMentions.none()
+    return discord.AllowedMentions(
+        everyone=False,
+        users=[discord.Object(u) for u in rendered.mention_users] or False,
+        roles=[discord.Object(r) for r in rendered.mention_roles] or False,
+        replied_user=False,
+    )
 
 
 class DiscordAdapter(Adapter):
@@ -100,12 +126,19 @@ class DiscordAdapter(Adapter):
         self._logged_in = False
         self._runner: asyncio.Task[None] | None = None
         self._dm_channels: dict[int, int] = {}  # user id → DM channel id
+        self._dm_kept: set[int] = set()  # user ids whose DM channel is in core.store
         self._responders: dict[str, Responder] = {}  # interaction id → its answer
+        self._in_core = 0  # events handed to the core and not yet done: a backlog
         options: dict[str, Any] = {
             "intents": intents(),
             "allowed_mentions": discord.AllowedMentions.none(),
             "max_messages": None,  # keep no members' messages in memory
             "chunk_guilds_at_startup": False,
+            # Every 429 reaches the core, which holds back the sends of every
+            # process; one asking for longer than this fails the send instead of
+            # holding the outbox (discord.py waits out shorter ones by itself).
+            "http_trace": self._rate_limit_trace(),
+            "max_ratelimit_timeout": MAX_RATELIMIT_WAIT,
             **(client_options or {}),
         }
         # discord.py logs request bodies and gateway events at DEBUG: members' words.
@@ -123,6 +156,24 @@ class DiscordAdapter(Adapter):
         else:
             self.client = HearthClient(**options)
         self.client.adapter = self  # type: ignore[attr-defined]
+
+    def _rate_limit_trace(self) -> aiohttp.TraceConfig:
+        trace = aiohttp.TraceConfig()
+
+        async def on_request_end(_session: Any, _context: Any, params: Any) -> None:
+            response = params.response
+            # "shared": a resource's own limit, not this bot's doing nor its budget
+            if response.status != 429 or response.headers.get("X-RateLimit-Scope") == "shared":
+                return
+            if self.core is None:
+                return
+            try:
+                await self.core.slow_down(self.platform, translate.retry_after(response.headers))
+            except Exception:
+                log.exception("a 429 could not be passed on to the send budget")
+
+        trace.on_request_end.append(on_request_end)
+        return trace
 
     # --- lifecycle --------------------------------------------------------------
 
@@ -253,10 +304,24 @@ class DiscordAdapter(Adapter):
         if event is None or self.core is None:
             return
         self._dm_channels[message.author.id] = message.channel.id
+        self._in_core += 1
         try:
             await self.core.handle(event)
         except Exception:
             log.exception("discord DM %s failed", message.id)
+        finally:
+            self._in_core -= 1
+
+    async def on_thread_message(self, message: discord.Message, thread: discord.Thread) -> None:
+        """A message in a thread: the core counts it if the thread is a group check-in
+        it opened, and leaves any other thread alone."""
+        event = translate.thread_event(message, str(thread.id), str(thread.parent_id))
+        if event is None or self.core is None:
+            return
+        try:
+            await self.core.handle(event)
+        except Exception:
+            log.exception("discord thread message %s failed", message.id)
 
     async def _open(
         self,
@@ -290,12 +355,17 @@ class DiscordAdapter(Adapter):
             self._dm_channels[interaction.user.id] = interaction.channel_id
         responder = Responder(interaction, defer_after=self.defer_after)
         self._responders[event.event_id] = responder
-        responder.start()
+        if self._in_core >= BACKLOG:  # the answer would queue behind theirs
+            await responder.defer_now()
+        else:
+            responder.start()
+        self._in_core += 1
         try:
             await self.core.handle(event)
         except Exception:
             log.exception("discord interaction %s failed", interaction.id)
         finally:
+            self._in_core -= 1
             self._responders.pop(event.event_id, None)
             await responder.finish()
 
@@ -334,7 +404,7 @@ class DiscordAdapter(Adapter):
         rendered = translate.render(message, translate.reading_locale(locale))
         if rendered.clipped:
             log.warning("a message was clipped to Discord's length limits")
-        kwargs: dict[str, Any] = {"allowed_mentions": discord.AllowedMentions.none()}
+        kwargs: dict[str, Any] = {"allowed_mentions": _allowed_mentions(rendered)}
         if rendered.content is not None:
             kwargs["content"] = rendered.content
         if rendered.embed is not None:
@@ -345,16 +415,46 @@ class DiscordAdapter(Adapter):
             kwargs["file"] = file
         return kwargs, rendered
 
+    async def _known_dm_channel(self, user_id: int) -> int | None:
+        """The member's DM channel, if this process saw it or the store keeps it."""
+        if user_id in self._dm_channels:
+            return self._dm_channels[user_id]
+        if self.core is None:
+            return None
+        kept = await self.core.store.member_state(Member(self.platform, str(user_id)), DM_CHANNEL)
+        if kept is None or not kept.isdigit():
+            return None
+        self._dm_channels[user_id] = int(kept)
+        self._dm_kept.add(user_id)
+        return int(kept)
+
     async def _channel_id(self, place: Place) -> int:
         if not place.target.isdigit():
             raise DeliveryError("not a Discord id: check the community's channels in the config")
         if not place.is_dm:
             return int(place.target)
         user_id = int(place.target)
-        if user_id not in self._dm_channels:
+        channel_id = await self._known_dm_channel(user_id)
+        if channel_id is None:  # POST /users/@me/channels: a request of its own
             data = await self.client.http.start_private_message(user_id)
-            self._dm_channels[user_id] = int(data["id"])
-        return self._dm_channels[user_id]
+            channel_id = self._dm_channels[user_id] = int(data["id"])
+        if user_id not in self._dm_kept and self.core is not None:
+            # Kept only for members Hearth sends to (an interaction's channel is seen
+            # for anyone who uses a command), so the next start need not ask again.
+            member = Member(self.platform, str(user_id))
+            await self.core.store.save_member_state(member, DM_CHANNEL, str(channel_id))
+            self._dm_kept.add(user_id)
+        return channel_id
+
+    async def ready_for(self, place: Place) -> bool:
+        """A DM whose channel is not known yet takes a request to open it first."""
+        if not place.is_dm or not place.target.isdigit():
+            return True
+        return await self._known_dm_channel(int(place.target)) is not None
+
+    async def prepare(self, place: Place) -> None:
+        with self._failures(place):
+            await self._channel_id(place)
 
     async def send(self, place: Place, message: Message) -> str:
         kwargs, rendered = self._kwargs(message)
@@ -369,6 +469,23 @@ class DiscordAdapter(Adapter):
             sent = await self.client.get_partial_messageable(channel_id).send(**kwargs)
         return str(sent.id)
 
+    async def open_thread(self, place: Place, message: Message, name: str) -> str:
+        """The post, then a thread started on it (its id is the post's). A retry after
+        the post went out posts once (the nonce) and finds the thread already there."""
+        message_id = await self.send(place, message)
+        with self._failures(place):
+            try:
+                await self.client.http.start_thread_with_message(
+                    int(place.target),
+                    int(message_id),
+                    name=translate.thread_name(name),
+                    auto_archive_duration=translate.THREAD_ARCHIVE_MINUTES,
+                )
+            except discord.HTTPException as exc:
+                if exc.code != translate.THREAD_ALREADY_CREATED:
+                    raise
+        return message_id
+
     @contextlib.contextmanager
     def _failures(self, place: Place) -> Iterator[None]:
         """discord.py's errors as the port's: Unreachable for a DM Discord refuses
@@ -377,7 +494,11 @@ class DiscordAdapter(Adapter):
             raise DeliveryError("discord is not logged in")
         try:
             yield
+        except discord.RateLimited as exc:  # longer than discord.py waits by itself
+            raise RateLimited(exc.retry_after) from None
         except discord.HTTPException as exc:
+            if exc.status == 429:  # still limited after discord.py's own retries
+                raise RateLimited(translate.retry_after(exc.response.headers)) from None
             if place.is_dm and translate.is_unreachable(exc.code):
                 raise Unreachable(f"discord error {exc.code}") from None
             raise DeliveryError(f"discord {exc.status} (code {exc.code})") from None

@@ -47,6 +47,10 @@ FIELD_LABEL_MAX = 45  # a text input's label
 PLACEHOLDER_MAX = 100
 # "Cannot send messages to this user" (DMs closed, bot blocked) and "... no mutual guilds".
 UNREACHABLE_CODES = frozenset({50007, 50278})
+THREAD_NAME_MAX = 100
+THREAD_ARCHIVE_MINUTES = 10080  # a week: the thread stays open until the next one
+THREAD_ALREADY_CREATED = 160004  # "A thread has already been created for this message"
+MEMBER_MESSAGE_TYPES = frozenset({0, 19})  # DEFAULT and REPLY: what a member writes
 
 # --- languages --------------------------------------------------------------------
 
@@ -130,6 +134,9 @@ class Rendered:
     reply_to: int | None
     nonce: str | None
     clipped: bool = False
+    #: whom this one message may notify (`Message.mentions`): ids, as Discord takes them
+    mention_users: tuple[int, ...] = ()
+    mention_roles: tuple[int, ...] = ()
 
 
 def nonce_for(key: str) -> str:
@@ -152,6 +159,10 @@ def render(message: Message, locale: str = ENGLISH) -> Rendered:
     """`message` as Discord takes it; the adapter's own words (a content warning's
     label) in `locale`, a catalogue locale."""
     text = message.text
+    users, roles = _mentioned(message)
+    if users or roles:
+        called = " ".join([*(f"<@&{r}>" for r in roles), *(f"<@{u}>" for u in users)])
+        text = f"{called} {text}"
     hidden = None
     if message.spoiler is not None:
         warning = " ".join(_escape_pipes(message.spoiler.warning).split())
@@ -183,7 +194,22 @@ def render(message: Message, locale: str = ENGLISH) -> Rendered:
     if message.reply_to and message.reply_to.isascii() and message.reply_to.isdigit():
         reply_to = int(message.reply_to)  # isdigit alone lets "²" through
     nonce = nonce_for(message.idempotency_key) if message.idempotency_key else None
-    return Rendered(content, embed, buttons, message.attachment, reply_to, nonce, clipped)
+    return Rendered(
+        content, embed, buttons, message.attachment, reply_to, nonce, clipped, users, roles
+    )
+
+
+def _snowflake(value: str) -> int | None:
+    return int(value) if value.isascii() and value.isdigit() else None  # not "²"
+
+
+def _mentioned(message: Message) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(user ids, role ids) the message calls; a name that is no Discord id is left out."""
+    if message.mentions is None:
+        return (), ()
+    users = (_snowflake(u) for u in message.mentions.users)
+    roles = (_snowflake(r) for r in message.mentions.roles)
+    return tuple(u for u in users if u), tuple(r for r in roles if r)
 
 
 # --- forms (modals) ---------------------------------------------------------------
@@ -425,5 +451,45 @@ def dm_event(message: Any) -> Event | None:
     )
 
 
+def thread_event(message: Any, thread: str, parent: str) -> MessagePosted | None:
+    """A member's message in a thread: the core decides whether the thread is one it
+    opened (a group check-in). Without the message content intent Discord sends its
+    words empty: then it is counted, and nothing of it read."""
+    if message.guild is None or message.author.bot:
+        return None
+    if getattr(message.type, "value", None) not in MEMBER_MESSAGE_TYPES:
+        return None  # a system message ("pinned a message", "joined the thread")
+    reference = message.reference.message_id if message.reference else None
+    return MessagePosted(
+        str(message.id),
+        member_of(message.author),
+        Place.channel(PLATFORM, parent),
+        (message.content or "").strip(),
+        str(reference) if reference else None,
+        space=str(message.guild.id),
+        roles=role_ids(message.author),
+        display_name=display_name(message.author),
+        thread=thread,
+    )
+
+
+def thread_name(name: str) -> str:
+    """A thread's title as Discord takes it: 1 to 100 characters on one line."""
+    flat = " ".join(name.split()) or "…"
+    return flat if len(flat) <= THREAD_NAME_MAX else flat[: THREAD_NAME_MAX - 1] + "…"
+
+
 def is_unreachable(code: int) -> bool:
     return code in UNREACHABLE_CODES
+
+
+# When Discord gives no Retry-After with a 429 (a Cloudflare block): wait this long.
+RETRY_AFTER_UNKNOWN = 60.0
+
+
+def retry_after(headers: Mapping[str, str]) -> float:
+    """Seconds a 429 asks to wait, from its `Retry-After` header."""
+    try:
+        return max(0.0, float(headers.get("Retry-After", "")))
+    except ValueError:
+        return RETRY_AFTER_UNKNOWN

@@ -92,8 +92,9 @@ class MatrixAdapter(Adapter):
     platform = translate.PLATFORM
     command_prefix = "!"
     shows_attachments = True
-    # Its rooms are joined and mapped to communities once, at start.
-    community_keys_read_at_start = ("channels",)
+    # Its rooms are joined and mapped to communities once, at start (the weekly group
+    # check-in's room among them, under `peers`).
+    community_keys_read_at_start = ("channels", "peers")
 
     def __init__(self, config: Config, secrets: Secrets, *, timeline_limit: int = 100) -> None:
         contain_library_logs()

@@ -18,7 +18,9 @@ class Rooms:
         self.community_rooms: dict[str, Community] = {}
         for community in self.communities:
             channels = community.channels
-            for room_id in (channels.shares, channels.mod_queue, channels.celebrations):
+            group = community.peers.group_checkin  # its weekly thread's room
+            rooms = (channels.shares, channels.mod_queue, channels.celebrations)
+            for room_id in (*rooms, group.channel if group else None):
                 if room_id:
                     self.community_rooms[room_id] = community
         # m.room.create senders and additional creators, seen in full-state syncs

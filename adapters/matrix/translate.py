@@ -5,7 +5,8 @@ its room becomes a `CommandGiven`, `MessagePosted` or `ReactionAdded`.
 Outbound: a `Message` becomes `m.room.message` content: `m.notice` in rooms
 (bots speak in notices, which push rules keep quiet), `m.text` in a member's
 own DM (what they asked for should reach their phone), `m.mentions` empty so
-nothing Hearth posts can ping anyone, the core's command hints (`reply 1`)
+nothing Hearth posts can ping anyone (but the moderators a crisis alert raised
+again calls, as pills), the core's command hints (`reply 1`)
 with the prefix a member types, code spans as `<code>`, spoilers as
 `data-mx-spoiler`, replies to a share threaded under it.
 """
@@ -126,11 +127,21 @@ def inbound(event: NioEvent, where: Where) -> Event | None:
             return CommandGiven(
                 event.event_id, member, place, command, power_levels=levels, display_name=name
             )
-        if where.dm_with is None:
+        # An answer in a thread (a group check-in, if the core opened it): its root.
+        thread = relation.get("event_id") if relation.get("rel_type") == "m.thread" else None
+        thread = _text_or_none(thread) if where.dm_with is None else None
+        if where.dm_with is None and thread is None:
             return None  # room chatter: no feature reads it, so the core is not asked
         text = text.strip()
         return MessagePosted(
-            event.event_id, member, place, text, reply_to, power_levels=levels, display_name=name
+            event.event_id,
+            member,
+            place,
+            text,
+            reply_to,
+            power_levels=levels,
+            display_name=name,
+            thread=thread,
         )
     if isinstance(event, ReactionEvent):
         target, key = event.reacts_to, event.key
@@ -294,6 +305,15 @@ def message_content(
     phone, for what goes to a member's own DM (a prompt, a relay, a decision
     they waited for); an `m.notice`, which they keep quiet, for channel posts."""
     body, formatted = drawn(message.text, hints)
+    called = _mentioned(message)
+    if called:
+        # Pills (links to the user) and `m.mentions`: their clients notify them, no one else.
+        body = " ".join(called) + " " + body
+        pills = (
+            f'<a href="https://matrix.to/#/{html.escape(u, quote=True)}">{html.escape(u)}</a>'
+            for u in called
+        )
+        formatted = " ".join(pills) + " " + formatted
     plain, rich = [body], [formatted]
     spoiler = message.spoiler
     if spoiler is not None:
@@ -311,11 +331,15 @@ def message_content(
         plain += ["", *lines]
         rich += ["", *_choice_html(message.choices)]
     content: dict[str, Any] = {
-        "msgtype": "m.text" if notify else "m.notice",
+        # A notice never rings (`.m.rule.suppress_notices` comes before mentions): a
+        # message that calls moderators is a text, so their mention rule can fire.
+        "msgtype": "m.text" if notify or called else "m.notice",
         "body": "\n".join(plain),
         "format": HTML_FORMAT,
         "formatted_body": _join_html(rich),
-        "m.mentions": {},  # intentional mentions: none, so no mention rule can fire
+        # intentional mentions: none, so no mention rule can fire; or exactly the
+        # moderators a crisis alert calls (`Message.mentions`)
+        "m.mentions": {"user_ids": called} if called else {},
     }
     if message.reply_to:
         content["m.relates_to"] = {
@@ -325,6 +349,15 @@ def message_content(
             "m.in_reply_to": {"event_id": message.reply_to},
         }
     return content
+
+
+_USER_ID = re.compile(r"@[^:\s]+:\S+")
+
+
+def _mentioned(message: Message) -> list[str]:
+    """The Matrix user ids a message calls; a name that is none is left out."""
+    users = message.mentions.users if message.mentions is not None else ()
+    return [u for u in users if _USER_ID.fullmatch(u)]
 
 
 def _join_html(parts: list[str]) -> str:

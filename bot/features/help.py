@@ -19,7 +19,7 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("help.section_checkins", ("checkin", "milestone", "celebrate", "cheer")),
     ("help.section_sharing", ("share", "reply", "support", "report")),
     ("help.section_peers", ("buddy", "encourage")),
-    ("help.section_safety", ("resources", "contact")),
+    ("help.section_safety", ("resources", "contact", "safetyplan")),
     ("help.section_you", ("privacy", "mydata", "language", NAME)),
 )
 MORE = "help.section_more"

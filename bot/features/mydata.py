@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from bot import audit, members, outbox
+from bot import adapter_store, audit, members, outbox
 from bot.direct import DirectReply
 from bot.feature import Feature, Wiring
 from bot.localtime import from_epoch
@@ -74,6 +74,8 @@ async def collect(req: Request, parts: Sequence[Feature]) -> dict[str, Any]:
             "language_chosen": bool(member["language_chosen"]),
             # the last name the platform showed others, kept for named celebrations
             "display_name": await members.display_name(tx, req.vault, member_id),
+            # what the platform's adapter keeps for them: their DM room or channel
+            "platform_state": await adapter_store.member_values(tx, req.vault, member_id),
         },
         "messages_to_you": [
             {"status": status, "queued_on": _day(created_at), "text": text}

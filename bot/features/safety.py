@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from bot import outbox
-from bot.feature import Feature
+from bot.events import PlainWords
+from bot.feature import Feature, Wiring
 from bot.localtime import checkin_day, epoch, from_epoch, parse_hhmm
-from bot.port import Command, Message, Option, Place, Words
+from bot.port import Command, Message, Option, Words
 from bot.requests import Refusal, Request, Router
-from bot.safety import care
+from bot.safety import alerts, care
 from bot.safety.care import contact_choices, resources_text
 from bot.texts import text
 
@@ -23,7 +23,12 @@ CONTACT_AGAIN_AFTER = timedelta(
 PLAIN_TEXT = "said"
 
 
-def register(router: Router) -> None:
+def register(router: Router, wiring: Wiring) -> None:
+    notes = tuple(part.privacy for part in wiring.data_parts if part.privacy)
+
+    async def privacy(req: Request) -> None:
+        await privacy_card(req, notes)
+
     router.add(PLAIN_TEXT, said, "", "", hidden=True)
     # usage and summary are catalogue ids: `help` renders them in the member's language.
     router.add("resources", resources, "safety.resources_usage", "safety.resources_summary")
@@ -33,7 +38,12 @@ def register(router: Router) -> None:
 
 async def said(req: Request) -> None:
     """Plain words in a DM: nothing is stored, but a cry for help is never met
-    with a help card."""
+    with a help card. A feature that asked the member something takes them first
+    (`PlainWords`: the answer to a `safetyplan` step)."""
+    words = PlainWords(req.args.text)
+    await req.publish(words)
+    if words.taken:
+        return
     match = care.crisis_in(req.args.text, req.community)
     if match:
         day = checkin_day(
@@ -87,32 +97,34 @@ async def contact(req: Request) -> None:
         epoch(req.now),
     )
     # language: the community's (a post in the moderators' channel), not the member's.
-    notice = Message(
-        text("safety.contact_notice", req.community.language, member=req.member.user_id)
-    )
-    await outbox.enqueue(
+    lang = req.community.language
+    notice = Message(text("safety.contact_notice", lang, member=req.member.user_id))
+    # A crisis alert like a held share's: "I'm on it", raised again if nobody takes it.
+    await alerts.raise_alert(
         req.tx,
         req.vault,
-        f"contact:{req.community.name}:{request_id}",
-        Place.channel(req.community.platform, channel),
-        notice,
-        req.now,
+        req.community,
+        key=f"contact:{req.community.name}:{request_id}",
+        what=text("alerts.what_contact", lang),
+        message=notice,
+        now=req.now,
         member_id=req.member.id,
     )
     req.say(req.t("safety.contact_passed_on"))
 
 
-async def privacy(req: Request) -> None:
+async def privacy_card(req: Request, notes: tuple[str, ...] = ()) -> None:
+    """The card, then what each feature that keeps a member's data says of it
+    (`Feature.privacy`: the features with a part of `mydata`)."""
     community = req.community
-    req.say(
-        req.t(
-            "safety.privacy_card",
-            min_group=max(5, community.moderation.min_group),
-            retention=community.privacy.retention_days,
-            link_days=community.sharing.link_days,
-            log_days=community.moderation.log_days,
-        )
+    card = req.t(
+        "safety.privacy_card",
+        min_group=max(5, community.moderation.min_group),
+        retention=community.privacy.retention_days,
+        link_days=community.sharing.link_days,
+        log_days=community.moderation.log_days,
     )
+    req.say("\n".join((card, *(req.t(note) for note in notes))))
 
 
 async def export(req: Request) -> dict[str, Any]:
@@ -150,7 +162,7 @@ COMMANDS = (
 
 FEATURE = Feature(
     "safety",
-    handlers=lambda router, wiring: register(router),
+    handlers=register,
     commands=lambda config: COMMANDS,
     export=export,
 )

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from bot.config import Http
 from bot.metrics import CONTENT_TYPE
 from bot.ops.health import check_health
+from bot.outbox import UNSENT
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -30,10 +31,12 @@ class ServeError(Exception):
 async def observe(hearth: Hearth) -> None:
     """Set the gauges that are read at scrape time rather than counted."""
     metrics = hearth.metrics
-    metrics.outbox_depth.set(await hearth.outbox.depth())
-    metrics.unreachable_members.set(
-        await hearth.db.fetchval("SELECT count(*) FROM members WHERE unreachable_at IS NOT NULL")
-    )
+    # On the read connection, by index: a scrape never waits for, nor holds up, an event.
+    async with hearth.db.reading() as tx:
+        metrics.outbox_depth.set(await tx.fetchval(f"SELECT count(*) FROM outbox WHERE {UNSENT}"))
+        metrics.unreachable_members.set(
+            await tx.fetchval("SELECT count(*) FROM members WHERE unreachable_at IS NOT NULL")
+        )
     last = hearth.scheduler.last_tick
     age = 0.0 if last is None else (hearth.clock.now() - last).total_seconds()
     metrics.scheduler_last_tick_age.set(age)

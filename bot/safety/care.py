@@ -4,6 +4,8 @@ Check-ins, plain DMs, shares, replies and celebrations call the same
 functions: `crisis_in(text, community)` to check, `offer_care` to answer the
 member privately, `alert_moderators` for content that was held back, and
 `declined_with_care` when a moderator decides not to post what was held.
+A feature takes part in an answer through one core event, `CareGiven`
+(bot/events.py): the member's own safety plan leads it (bot/features/safetyplan/).
 
 Two short-lived marks (bot/ratelimits.py) keep the answers from repeating:
 resources shown within the hour are replaced by a short pointer, and a member
@@ -17,12 +19,14 @@ import functools
 from datetime import date, datetime, timedelta
 from importlib import resources as package_files
 
-from bot import outbox, ratelimits, texts
+from bot import ratelimits, texts
 from bot.config import Community
-from bot.port import Choice, Member, Message, Place
+from bot.events import CareGiven
+from bot.port import Choice, Member, Message
 from bot.requests import Request
+from bot.safety import alerts
 from bot.safety.crisis import CrisisMatch, check_text
-from bot.safety.resources import format_resources, pick_resources
+from bot.safety.resources import AnyResource, format_resources, pick_resources
 from bot.storage import Transaction
 from bot.texts import ENGLISH, text
 from bot.vault import Vault
@@ -75,12 +79,17 @@ def resources_text(
     """Two or three resources for this member, with emergency advice: for the country of
     their time zone, else of the community's, and in the language they wrote in
     (`language`, for the services; `locale` is the one Hearth's own words are in)."""
+    return format_resources(member_resources(community, timezone, language), locale)
+
+
+def member_resources(
+    community: Community, timezone: str | None, language: str | None = None
+) -> list[AnyResource]:
+    """The two or three resources for a member in `timezone`'s country (else the
+    community's), answering in `language` where one does: what `resources_text` lists."""
     countries = _zone_countries()
     region = countries.get(timezone or "") or countries.get(community.checkins.default_timezone)
-    return format_resources(
-        pick_resources(community.safety.resources, region_hint=region, language=language),
-        locale,
-    )
+    return pick_resources(community.safety.resources, region_hint=region, language=language)
 
 
 async def _marked(req: Request, mark: str, member: Member | None = None) -> bool:
@@ -124,11 +133,18 @@ async def care_message(req: Request, language: str | None = None) -> Message:
 
 
 async def offer_care(req: Request, *, offer_contact: bool, language: str | None = None) -> None:
-    """Answer a crisis signal privately, at once: resources, and perhaps a moderator's contact."""
+    """Answer a crisis signal privately, at once: resources, and perhaps a moderator's
+    contact; a feature's own part around them (`CareGiven`: the member's safety plan first).
+    `offer_contact` is for the member's own private words only (a check-in note, a DM),
+    never anonymous ones: so it also says whether anything may be remembered of it."""
+    given = CareGiven(soft=False, private=offer_contact, locale=care_locale(req, language))
+    await req.publish(given)
+    req.replies.extend(given.lead)
     req.replies.append(await care_message(req, language))
     if offer_contact and not await contact_answered(req, req.member.member):
         locale = care_locale(req, language)
         req.say(text("safety.contact_offer", locale), choices=contact_choices(locale))
+    req.replies.extend(given.follow)
 
 
 async def contact_answered(req: Request, member: Member) -> bool:
@@ -175,10 +191,14 @@ async def gentle_low_mood_note(req: Request, day: date) -> None:
     and not when the member was given them within the hour."""
     if not await mark_cared_for(req, day):
         return
+    given = CareGiven(soft=True, private=True, locale=req.locale)
+    await req.publish(given)
+    req.replies.extend(given.lead)
     if not await _marked(req, _RESOURCES_SHOWN):
         await note_resources_shown(req)
         listed = resources_text(req.community, req.member.timezone, locale=req.locale)
         req.say(req.t("safety.low_mood_opening") + "\n" + listed)
+    req.replies.extend(given.follow)
 
 
 async def alert_moderators(
@@ -194,7 +214,9 @@ async def alert_moderators(
     choices: tuple[Choice, ...] = (),
 ) -> bool:
     """Tell the mod queue that `what` (e.g. "share #12") was held as a possible crisis:
-    what was written and why, never who. Returns whether an alert was queued."""
+    what was written and why, never who. Returns whether an alert was queued. Whatever
+    held it, the alert carries "I'm on it" and is raised again if nobody takes it
+    (bot/safety/alerts.py)."""
     channel = community.channels.mod_queue
     if not (community.safety.alert_moderators and channel):
         return False
@@ -203,7 +225,12 @@ async def alert_moderators(
     lang = community.language
     why = ", ".join(texts.text("safety.crisis_alert_phrase", lang, phrase=p) for p in match.phrases)
     body = texts.text("safety.crisis_alert", lang, what=what, phrases=why, text=text)
-    place = Place.channel(community.platform, channel)
-    return await outbox.enqueue(
-        tx, vault, f"alert:{community.name}:{reference}", place, Message(body, choices=choices), now
+    return await alerts.raise_alert(
+        tx,
+        vault,
+        community,
+        key=f"alert:{community.name}:{reference}",
+        what=what,
+        message=Message(body, choices=choices),
+        now=now,
     )

@@ -64,6 +64,13 @@ class Database(ABC):
         async with self.transaction() as tx:
             return await tx.execute(sql, *args)
 
+    def reading(self) -> AbstractAsyncContextManager[Transaction]:
+        """A read-only snapshot for long reads (`mod stats`, /metrics, an export's
+        scans): on a connection of its own, off the event loop and outside the
+        write lock, so writers and the loop never wait for it. Engines without
+        a second connection read inside an ordinary transaction."""
+        return self.transaction()
+
     async def compact(self) -> None:  # noqa: B027 - engines that keep no copies need nothing
         """After erasing data: make sure no copy lingers in journals or free pages."""
 

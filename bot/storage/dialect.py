@@ -34,6 +34,10 @@ class Dialect:
     #: serialises one member's requests until the transaction ends ($1: a
     #: 64-bit number for the member); None where writers are serial already
     member_lock: str | None = None
+    #: the same lock as a row source ($4: the number), so that taking it and
+    #: claiming an event id are one statement, one round trip: `INSERT … SELECT
+    #: … FROM {member_lock_row}` takes the lock before the row is inserted
+    member_lock_row: str | None = None
 
 
 SQLITE = Dialect(
@@ -62,4 +66,5 @@ POSTGRES = Dialect(
         "HAVING max(id) IS NOT NULL"
     ),
     member_lock="SELECT pg_advisory_xact_lock($1)",
+    member_lock_row="(SELECT pg_advisory_xact_lock($4)) AS one_at_a_time",
 )

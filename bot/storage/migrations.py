@@ -452,6 +452,244 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE members ADD COLUMN language_chosen INTEGER NOT NULL DEFAULT 0",
         ),
     ),
+    Migration(
+        12,
+        "buddies: who opted in, proposed and formed pairs, and whom each has met",
+        (
+            # One row per member and community who said `buddy join`; their interests
+            # sealed to the row. `state`: waiting | asked (a pairing proposed) | paired.
+            # Days only where a figure is kept (`joined_on`, for `mod stats`); the
+            # moments are the job's own schedule (when to look, when to remind).
+            """CREATE TABLE buddy_members (
+                member_id BIGINT NOT NULL REFERENCES members (id) ON DELETE CASCADE,
+                community TEXT NOT NULL,
+                tags TEXT NOT NULL,
+                state TEXT NOT NULL DEFAULT 'waiting',
+                joined_on BIGINT NOT NULL,
+                match_after BIGINT,
+                next_reminder_at BIGINT,
+                budget_since BIGINT,
+                budget_used INTEGER NOT NULL DEFAULT 0,
+                reached_on BIGINT,
+                PRIMARY KEY (member_id, community))""",
+            "CREATE INDEX buddy_members_match ON buddy_members (match_after)",
+            "CREATE INDEX buddy_members_reminder ON buddy_members (next_reminder_at)",
+            # A pairing, proposed (both asked) or formed (both accepted). Gone when it
+            # ends: what stays is each member's own `buddy_met` row.
+            """CREATE TABLE buddy_pairs (
+                id {id},
+                community TEXT NOT NULL,
+                member_a BIGINT NOT NULL REFERENCES members (id) ON DELETE CASCADE,
+                member_b BIGINT NOT NULL REFERENCES members (id) ON DELETE CASCADE,
+                status TEXT NOT NULL DEFAULT 'proposed',
+                accepted_a INTEGER NOT NULL DEFAULT 0,
+                accepted_b INTEGER NOT NULL DEFAULT 0,
+                tag TEXT,
+                cadence TEXT NOT NULL DEFAULT 'weekly',
+                formed_on BIGINT,
+                quiet_asker BIGINT,
+                deadline BIGINT)""",
+            "CREATE INDEX buddy_pairs_a ON buddy_pairs (member_a)",
+            "CREATE INDEX buddy_pairs_b ON buddy_pairs (member_b)",
+            "CREATE INDEX buddy_pairs_deadline ON buddy_pairs (deadline)",
+            # Whom a member was paired (or proposed) with, so no pair forms twice unless
+            # both ask (`again`): a keyed hash under the *partner's* own secret, so a copy
+            # cannot tell who met whom, and it points to no one once they erase their data.
+            """CREATE TABLE buddy_met (
+                member_id BIGINT NOT NULL REFERENCES members (id) ON DELETE CASCADE,
+                community TEXT NOT NULL,
+                partner TEXT NOT NULL,
+                again INTEGER NOT NULL DEFAULT 0,
+                position INTEGER NOT NULL,
+                PRIMARY KEY (member_id, community, partner))""",
+            # Pairs formed per community and day: a figure for `mod stats`, no member.
+            """CREATE TABLE buddy_days (
+                community TEXT NOT NULL,
+                day BIGINT NOT NULL,
+                pairs INTEGER NOT NULL DEFAULT 0,
+                PRIMARY KEY (community, day))""",
+        ),
+    ),
+    Migration(
+        13,
+        "encouragement notes for a hard day, and who asked to receive them",
+        (
+            # A note, numbered per community (`mod approve e3`): its words sealed, its
+            # writer only an owner token and an expiring sealed link (bot/anonymity.py),
+            # its day, not its moment. status: pending (vetting) | held (a possible
+            # crisis) | approved (may reach someone) | rejected | deleted (words erased).
+            """CREATE TABLE encouragement_notes (
+                id {id},
+                community TEXT NOT NULL,
+                number INTEGER NOT NULL,
+                status TEXT NOT NULL,
+                crisis INTEGER NOT NULL DEFAULT 0,
+                body TEXT,
+                owner TEXT NOT NULL,
+                author_link TEXT,
+                author_link_expires_at BIGINT,
+                written_on BIGINT NOT NULL,
+                UNIQUE (community, number))""",
+            "CREATE UNIQUE INDEX encouragement_notes_owner ON encouragement_notes (owner)",
+            "CREATE INDEX encouragement_notes_status ON encouragement_notes (community, status)",
+            """CREATE TABLE encouragement_numbers (
+                community TEXT PRIMARY KEY,
+                last_number INTEGER NOT NULL)""",
+            # Which note reached whom, as a token of (receiver, note) only and undated: a
+            # copy cannot tell who received a note, nor that two reached the same member.
+            """CREATE TABLE encouragement_receipts (
+                note_id BIGINT NOT NULL REFERENCES encouragement_notes (id) ON DELETE CASCADE,
+                receiver_key TEXT NOT NULL,
+                thanked INTEGER NOT NULL DEFAULT 0,
+                PRIMARY KEY (note_id, receiver_key))""",
+            "CREATE INDEX encouragement_receipts_receiver ON encouragement_receipts (receiver_key)",
+            # Who asked for notes (`checkin encouragement on`), and the local day the last
+            # one reached them (at most one a day).
+            """CREATE TABLE encouragement_optins (
+                member_id BIGINT NOT NULL REFERENCES members (id) ON DELETE CASCADE,
+                community TEXT NOT NULL,
+                last_note_on TEXT,
+                PRIMARY KEY (member_id, community))""",
+        ),
+    ),
+    Migration(
+        14,
+        "group check-in threads: each week's thread and how many answered it",
+        (
+            # One row a week and community: its local day (in the thread's zone), when it
+            # is due, what became of it, and how many messages answered it — a count,
+            # never who and never what (docs/peers.md). Nothing here names a member.
+            """CREATE TABLE group_checkins (
+                community TEXT NOT NULL,
+                local_date TEXT NOT NULL,
+                due_at BIGINT NOT NULL,
+                outcome TEXT NOT NULL DEFAULT 'pending',
+                answers INTEGER NOT NULL DEFAULT 0,
+                PRIMARY KEY (community, local_date)
+            )""",
+            "CREATE INDEX group_checkins_due ON group_checkins (due_at) WHERE outcome = 'pending'",
+        ),
+    ),
+    Migration(
+        15,
+        "safety plans members write for themselves",
+        (
+            # One plan a member, in their own words, sealed whole (bot/vault.py SAFETY_PLAN):
+            # never seen by anyone else. `community`: where they last wrote it or asked for
+            # reminders (their language and zone there). `asking`: the step their next plain
+            # DM answers, until `asking_until`; `walking` 1: then the next one. `offered` 1:
+            # the offer to write one was made (once ever). `remind_time`: local HH:MM of a
+            # monthly reminder, due at `remind_at`. No moment of writing is kept.
+            """CREATE TABLE safety_plans (
+                member_id BIGINT PRIMARY KEY REFERENCES members (id) ON DELETE CASCADE,
+                community TEXT NOT NULL,
+                steps TEXT,
+                asking INTEGER,
+                asking_until BIGINT,
+                walking INTEGER NOT NULL DEFAULT 0,
+                offered INTEGER NOT NULL DEFAULT 0,
+                remind_time TEXT,
+                remind_at BIGINT)""",
+            "CREATE INDEX safety_plans_remind ON safety_plans (remind_at) "
+            "WHERE remind_at IS NOT NULL",
+        ),
+    ),
+    Migration(
+        16,
+        "crisis alerts a moderator takes, raised again once when nobody does",
+        (
+            # One row per alert in the mod queue (bot/safety/alerts.py), numbered per
+            # community (`mod take a3`). Its id is random; what it is about is sealed,
+            # so a copy cannot tell a held share's alert from a contact request's, nor
+            # tie either to anyone. `created_at`: the day only.
+            # `due_at`: when it is raised again, only while nobody has it and it has not
+            # been (then NULL). `outcome`: NULL nobody has taken it | taken (in time) |
+            # late (after it was due). `taken_by`: the moderator, sealed.
+            """CREATE TABLE crisis_alerts (
+                id BIGINT PRIMARY KEY,
+                community TEXT NOT NULL,
+                number INTEGER NOT NULL,
+                what TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                due_at BIGINT,
+                raised_again INTEGER NOT NULL DEFAULT 0,
+                outcome TEXT,
+                taken_by TEXT,
+                UNIQUE (community, number))""",
+            "CREATE INDEX crisis_alerts_due ON crisis_alerts (due_at) WHERE due_at IS NOT NULL",
+            "CREATE INDEX crisis_alerts_day ON crisis_alerts (community, created_at)",
+            """CREATE TABLE crisis_alert_numbers (
+                community TEXT PRIMARY KEY,
+                last_number INTEGER NOT NULL)""",
+        ),
+    ),
+    Migration(
+        17,
+        "scale: the indexes mod stats, housekeeping, /metrics and erasure look things up by",
+        (
+            # Housekeeping forgets delivered DMs by age: by index, not a scan of the outbox.
+            "CREATE INDEX outbox_dm_age ON outbox (place_kind, created_at)",
+            # What waits to be sent, a few rows among every one kept (depth, backlog).
+            "CREATE INDEX outbox_waiting ON outbox (platform, status) "
+            "WHERE status IN ('pending', 'sending')",
+            # `mydata delete` opens only the DMs that name no member (relays to an
+            # anonymous author), not every DM kept.
+            "CREATE INDEX outbox_unnamed_dm ON outbox (platform) "
+            "WHERE member_id IS NULL AND place_kind = 'dm'",
+            # Only notes still kept are looked at when they outlive the retention.
+            "CREATE INDEX checkins_note_age ON checkins (created_at) WHERE note IS NOT NULL",
+            # `mod stats` and /metrics count the unreachable, a few among many.
+            "CREATE INDEX members_unreachable ON members (platform) "
+            "WHERE unreachable_at IS NOT NULL",
+            # `mod stats` reads the prompts of its window only, from the index alone.
+            "CREATE INDEX prompt_slots_due ON prompt_slots "
+            "(community, due_at, outcome, delivered_at, decided_at, outbox_id)",
+            # covering: the pulse counts a window's check-ins from the index alone
+            "CREATE INDEX checkins_community_day "
+            "ON checkins (community, created_at, member_id, mood)",
+            # Expired author links are cleared by index; a share's reports go with it.
+            "CREATE INDEX celebrations_link_expiry ON celebrations (author_link_expires_at)",
+            "CREATE INDEX share_reports_share ON share_reports (share_id)",
+        ),
+    ),
+    Migration(
+        18,
+        "streaks kept as they stand, extended at each check-in",
+        (
+            # The run ending at the member's last check-in day (bot/features/checkins/
+            # streaks.py): nothing the check-ins' own days do not already say.
+            """CREATE TABLE checkin_streaks (
+                member_id BIGINT NOT NULL REFERENCES members (id) ON DELETE CASCADE,
+                community TEXT NOT NULL,
+                last_day TEXT NOT NULL,
+                length INTEGER NOT NULL,
+                PRIMARY KEY (member_id, community))""",
+        ),
+    ),
+    Migration(
+        19,
+        "fair mornings: the prompts due soon counted from an index alone",
+        (
+            # bot/mornings.py: the next day's prompts by the second they fall due.
+            "CREATE INDEX schedules_due_community ON schedules (next_prompt_at, community)",
+        ),
+    ),
+    Migration(
+        20,
+        "one send rate for every process on the database",
+        (
+            # Each platform's token bucket (bot/pacing.py SharedBudget): when its next
+            # token is due and the interval between two, in µs, and how many tokens
+            # its last grant gave. Shared by every process on the database, so
+            # Discord shards together stay under the bot's rate. Names no member,
+            # dates nothing a member did.
+            """CREATE TABLE send_budget (
+                platform TEXT PRIMARY KEY,
+                due BIGINT NOT NULL,
+                step BIGINT NOT NULL,
+                granted BIGINT NOT NULL)""",
+        ),
+    ),
 )
 
 

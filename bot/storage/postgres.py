@@ -133,6 +133,15 @@ class PostgresDatabase(Database):
         async with self._pool.acquire() as conn, conn.transaction():
             yield _PostgresTransaction(conn)
 
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[Transaction]:
+        # One snapshot for every statement of the read, and no write can slip in.
+        async with (
+            self._pool.acquire() as conn,
+            conn.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            yield _PostgresTransaction(conn)
+
     async def compact(self) -> None:
         """Nothing a client can do, on purpose (docs/postgres.md, "Erasure").
 

@@ -46,6 +46,7 @@ PRAGMAS = (
     "foreign_keys=ON",
     "busy_timeout=5000",
     "secure_delete=ON",  # deleted notes do not linger in free pages
+    "cache_size=-65536",  # 64 MiB of pages: a large community's indexes stay in memory
 )
 
 
@@ -77,6 +78,22 @@ class _SQLiteTransaction(Transaction):
         return self._conn.execute(_to_sqlite(sql), args).fetchall()
 
 
+class _SQLiteReadTransaction(Transaction):
+    """Statements on the read connection, each run on its own aiosqlite thread:
+    a long read never holds the event loop (sqlite3 lets go of the GIL while
+    SQLite works) nor the write lock (WAL readers and the writer do not wait)."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, sql: str, *args: Any) -> int:
+        cursor = await self._conn.execute(_to_sqlite(sql), args)
+        return cursor.rowcount
+
+    async def fetch(self, sql: str, *args: Any) -> Sequence[Row]:
+        return list(await self._conn.execute_fetchall(_to_sqlite(sql), args))
+
+
 def _settle(group: asyncio.Future[None], commit: asyncio.Future[None]) -> None:
     """Tell every transaction of a group how its commit went."""
     if group.done():
@@ -104,6 +121,8 @@ class SQLiteDatabase(Database):
         self._late_commit: asyncio.Future[None] | None = None
         self._closed = False
         self._use_fds: list[int] = []
+        self._reader: aiosqlite.Connection | None = None  # opened on the first read
+        self._read_lock = asyncio.Lock()
 
     @classmethod
     async def connect(cls, url: str) -> SQLiteDatabase:
@@ -192,6 +211,33 @@ class SQLiteDatabase(Database):
                     # whoever ran last counted on us to commit their group
                     self._late_commit = asyncio.ensure_future(self._commit_if_idle())
 
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[Transaction]:
+        if sqlite_path(self.url) == ":memory:":  # no second connection sees it
+            async with self.transaction() as tx:
+                yield tx
+            return
+        async with self._read_lock:
+            if self._closed:
+                raise DatabaseError("the database is closed")
+            if self._reader is None:
+                self._reader = await self._open_reader()
+            # A deferred BEGIN: one snapshot from the first read to the end.
+            await self._reader.execute("BEGIN")
+            try:
+                yield _SQLiteReadTransaction(self._reader)
+            finally:
+                await self._reader.execute("ROLLBACK")  # it wrote nothing
+
+    async def _open_reader(self) -> aiosqlite.Connection:
+        conn = await aiosqlite.connect(
+            sqlite_path(self.url), isolation_level=None, check_same_thread=False
+        )
+        conn.row_factory = sqlite3.Row
+        for pragma in ("busy_timeout=5000", "query_only=ON", "cache_size=-65536"):
+            await conn.execute(f"PRAGMA {pragma}")
+        return conn
+
     async def _commit_if_idle(self) -> None:
         async with self._lock:
             if self._group is not None and self._waiting == 0:
@@ -255,9 +301,11 @@ class SQLiteDatabase(Database):
         return self._use_lock(fcntl.LOCK_EX)
 
     async def close(self) -> None:
-        async with self._lock:
+        async with self._lock, self._read_lock:
             if not self._closed:
                 self._closed = True
+                if self._reader is not None:
+                    await self._reader.close()
                 await self._conn.close()
             while self._use_fds:
                 os.close(self._use_fds.pop())

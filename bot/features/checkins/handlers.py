@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 from bot import members, texts
 from bot.events import CheckinSaved
-from bot.features.checkins import prompts
+from bot.features.checkins import prompts, streaks
 from bot.features.checkins.history import (
     WEEKLY_AFTER_DAYS,
     Summary,
@@ -22,7 +22,7 @@ from bot.features.checkins.history import (
     weekly,
 )
 from bot.features.checkins.moods import mood_labels
-from bot.features.checkins.streaks import Break, current_streak
+from bot.features.checkins.streaks import Break
 from bot.localtime import (
     EVERY_DAY,
     QuietHours,
@@ -265,7 +265,7 @@ async def record(req: Request, mood_text: str, note: str, answer: str | None = N
     if answer is not None:
         await _remember_answer(req, answer, checkin_id)
     await _cancel_snooze(req)
-    streak = await _streak(req, day)
+    streak = await _streak(req, day, checked_in=True)
     sentences = [req.t("checkins.saved", mood=labels[mood - 1], day=day_short(day, req.locale))]
     if day != req.now.astimezone(parse_zone(_zone_name(req))).date():
         sentences.append(
@@ -279,7 +279,11 @@ async def record(req: Request, mood_text: str, note: str, answer: str | None = N
     if streak > 1:
         sentences.append(req.plural("checkins.streak_days", streak))
     req.say(" ".join(sentences))
-    await req.publish(CheckinSaved(day, streak, hard_moment=bool(crisis) or mood == 1))
+    await req.publish(
+        CheckinSaved(
+            day, streak, hard_moment=bool(crisis) or mood == 1, mood=mood, crisis=bool(crisis)
+        )
+    )
     if crisis:
         # Never forwarded: the member alone decides whether a moderator hears of it.
         await care.mark_cared_for(req, day)
@@ -288,17 +292,29 @@ async def record(req: Request, mood_text: str, note: str, answer: str | None = N
         await care.gentle_low_mood_note(req, day)
 
 
-async def _streak(req: Request, today: date) -> int:
-    rows = await req.tx.fetch(
-        "SELECT DISTINCT local_date FROM checkins WHERE member_id = $1 AND community = $2 "
-        "AND local_date > $3",
-        req.member.id,
-        req.community.name,
-        (today - timedelta(days=800)).isoformat(),
-    )
-    days = {date.fromisoformat(r["local_date"]) for r in rows}
-    breaks = await prompts.load_breaks(req.tx, req.member.id, req.community.name)
-    return current_streak(today, days, breaks)
+async def _streak(req: Request, today: date, *, checked_in: bool = False) -> int:
+    """The streak as of `today` (bot/features/checkins/streaks.py); `checked_in`:
+    a check-in on `today` was just saved."""
+    return await streaks.streak_as_of(_StreakBook(req), today, checked_in=checked_in)
+
+
+class _StreakBook:
+    """The member's streak, read and kept through the request's transaction."""
+
+    def __init__(self, req: Request) -> None:
+        self._tx, self._member, self._community = req.tx, req.member.id, req.community.name
+
+    async def run(self) -> streaks.Run | None:
+        return await streaks.load_run(self._tx, self._member, self._community)
+
+    async def keep(self, run: streaks.Run) -> None:
+        await streaks.store_run(self._tx, self._member, self._community, run)
+
+    async def breaks(self) -> list[Break]:
+        return await prompts.load_breaks(self._tx, self._member, self._community)
+
+    async def days(self) -> set[date]:
+        return await streaks.checkin_days(self._tx, self._member, self._community)
 
 
 async def schedule(req: Request, args: Args) -> None:
@@ -421,6 +437,8 @@ async def pause(req: Request, args: Args) -> None:
 
 async def _end_open_breaks(req: Request, today: date) -> int:
     """Close pauses still running: they end yesterday (or vanish if they began today)."""
+    # Pauses and skips change from today on; so does any break this command adds.
+    await streaks.forget_run(req.tx, req.member.id, req.community.name, today)
     yesterday = (today - timedelta(days=1)).isoformat()
     removed = await req.tx.execute(
         "DELETE FROM checkin_breaks WHERE member_id = $1 AND community = $2 AND kind = 'pause' "
@@ -461,6 +479,7 @@ async def skip(req: Request, args: Args) -> None:
         today.isoformat(),
     )
     if not exists:
+        await streaks.forget_run(req.tx, req.member.id, req.community.name, today)
         await req.tx.execute(
             "INSERT INTO checkin_breaks (member_id, community, kind, start_date, end_date) "
             "VALUES ($1, $2, 'skip', $3, $3)",

@@ -64,8 +64,14 @@ async def export(req: Request) -> dict[str, Any]:
         }
         for r in await tx.fetch("SELECT * FROM prompt_slots WHERE member_id = $1", member_id)
     ]
+    # The streak as kept at the last check-in day (bot/features/checkins/streaks.py).
+    streaks = [
+        {"community": r["community"], "last_day": r["last_day"], "days": r["length"]}
+        for r in await tx.fetch("SELECT * FROM checkin_streaks WHERE member_id = $1", member_id)
+    ]
     return {
         "checkins": checkins,
+        "checkin_streaks": streaks,
         "checkin_schedules": schedules,
         "checkin_pauses_and_skips": breaks,
         "checkin_prompts": prompts,

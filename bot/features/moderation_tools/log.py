@@ -73,6 +73,9 @@ def _describe(row: Any, locale: str = ENGLISH) -> str:
         return text("mod.log_blocked", locale, target=target, block=detail)
     if action == "unblock":
         return text("mod.log_unblocked", locale, block=detail)
+    if action == "take":  # a crisis alert (bot/safety/alerts.py): "a3", or "a3 late"
+        alert, _, late = detail.partition(" ")
+        return text("alerts.log_taken_late" if late else "alerts.log_taken", locale, alert=alert)
     if action == "reload" and detail:
         return text("mod.log_reloaded_detail", locale, detail=_short(detail))
     if action == "reload":

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from bot import members, ratelimits
 from bot.anonymity import new_token, own_tokens, target_token
+from bot.blocks import active_block
 from bot.features.sharing import posts, store
 from bot.features.sharing.checks import (
     check_length,
@@ -288,7 +289,7 @@ async def _pending_draft(req: Request) -> object | None:
 async def _remind_draft(req: Request) -> None:
     """Only `share confirm` / `share cancel` (or `reply …`) answer a waiting draft.
     A member whose sharing is paused hears that first: the draft cannot be posted."""
-    if await store.active_block(req.tx, req.vault, req.community.name, req.event.member, req.now):
+    if await active_block(req.tx, req.vault, req.community.name, req.event.member, req.now):
         raise Refusal(req.t("sharing.author_blocked"))
     row = await _pending_draft(req)
     kind = "share" if row["kind"] == "share" else "reply"  # type: ignore[index]

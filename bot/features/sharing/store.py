@@ -9,12 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.anonymity import open_link, open_member, own_tokens, seal_link
-from bot.localtime import day_floor, epoch
+from bot.anonymity import open_link, own_tokens, seal_link
+from bot.localtime import day_floor
 from bot.port import Member
 from bot.storage import Transaction
 from bot.vault import (
-    BLOCKED_IDENTITY,
     REPLY_AUTHOR,
     REPLY_BODY,
     SHARE_AUTHOR,
@@ -290,21 +289,3 @@ async def set_reply_status(
         )
     else:
         await tx.execute("UPDATE share_replies SET status = $1 WHERE id = $2", status, reply_id)
-
-
-async def active_block(
-    tx: Transaction, vault: Vault, community: str, member: Member, now: datetime
-) -> str | None:
-    """The code of a block in force on this member, if any. Each block seals whom
-    it blocks, so no two blocks (nor a block and a share) share a value; the
-    few in force in a community are opened and compared."""
-    rows = await tx.fetch(
-        "SELECT id, code, identity FROM share_blocks WHERE community = $1 "
-        "AND lifted_at IS NULL AND (until IS NULL OR until > $2) ORDER BY id",
-        community,
-        epoch(now),
-    )
-    for row in rows:
-        if open_member(vault, BLOCKED_IDENTITY, row["id"], row["identity"]) == member:
-            return row["code"]
-    return None

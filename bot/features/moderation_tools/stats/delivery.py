@@ -15,15 +15,17 @@ from datetime import datetime, timedelta
 
 from bot.config import Community
 from bot.localtime import epoch
+from bot.mornings import Wave
 from bot.outbox import queued_at
 from bot.storage import Transaction
 from bot.texts import ENGLISH, plural, text
 
 LATE_AFTER = timedelta(minutes=5)  # the scheduler's own slack stays well under this
 UNDELIVERED = ("expired", "unreachable", "failed", "cancelled")
-# A slot names the outbox row of its prompt (bot/features/checkins/prompts.py).
+# A slot names the outbox row of its prompt (bot/features/checkins/prompts.py); once
+# delivered (delivered_at) its row can only say 'sent', so only the others are looked up.
 SLOTS = (
-    "FROM prompt_slots s LEFT JOIN outbox o ON o.id = s.outbox_id "
+    "FROM prompt_slots s LEFT JOIN outbox o ON o.id = s.outbox_id AND s.delivered_at IS NULL "
     "WHERE s.community = $1 AND s.due_at > $2 AND s.due_at <= $3"
 )
 # When it reached the member; if it never did, when it was queued.
@@ -59,12 +61,17 @@ async def measure(tx: Transaction, community: Community, now: datetime, days: in
         platform,
         name,
     )
+    # One pass over the window's slots: outcomes, and how late, counted by the second
+    # (a few thousand values at most, whatever the community's size).
     outcomes = await tx.fetch(
-        f"SELECT s.outcome AS outcome, o.status AS status, count(*) AS n {SLOTS} "
-        "GROUP BY s.outcome, o.status",
+        f"SELECT s.outcome AS outcome, o.status AS status, "
+        f"CASE WHEN {DELIVERED} AND {LATENESS} > $4 THEN {LATENESS} END AS lateness, "
+        f"count(*) AS n {SLOTS} GROUP BY 1, 2, 3",
         *window,
+        int(LATE_AFTER.total_seconds()),
     )
     counts = {"sent": 0, "missed": 0, "undelivered": 0}
+    lateness: dict[int, int] = {}
     for row in outcomes:
         if row["outcome"] == "missed":
             counts["missed"] += int(row["n"])
@@ -72,26 +79,17 @@ async def measure(tx: Transaction, community: Community, now: datetime, days: in
             counts["undelivered"] += int(row["n"])
         elif row["status"] in (None, "sent"):
             counts["sent"] += int(row["n"])
-    late = (*window, int(LATE_AFTER.total_seconds()))
-    late_where = f"{SLOTS} AND {DELIVERED} AND {LATENESS} > $4"
-    late_row = await tx.fetchrow(
-        f"SELECT count(*) AS n, max({LATENESS}) AS worst {late_where}", *late
-    )
-    assert late_row is not None
-    late_count = int(late_row["n"])
-    # The median by position, so a long downtime never loads every late prompt.
-    middle = await tx.fetch(
-        f"SELECT {LATENESS} AS lateness {late_where} ORDER BY lateness LIMIT $5 OFFSET $6",
-        *late,
-        2 - late_count % 2,
-        max(0, (late_count - 1) // 2),
-    )
-    median = sum(int(r["lateness"]) for r in middle) // len(middle) if middle else 0
+        if row["lateness"] is not None:
+            seconds = int(row["lateness"])
+            lateness[seconds] = lateness.get(seconds, 0) + int(row["n"])
+    late_count = sum(lateness.values())
+    median = _median(lateness, late_count)
     # Due, being sent or being retried; apart from those held back on purpose (quiet hours).
     waiting = await tx.fetchrow(
+        # status IN first: the outbox_due index finds the few waiting among all rows sent
         "SELECT count(*) AS n, min(seq) AS oldest FROM outbox WHERE platform = $1 "
-        "AND (status = 'sending' OR (status = 'pending' AND (next_attempt_at <= $2 "
-        "OR attempts > 0)))",
+        "AND status IN ('pending', 'sending') AND (status = 'sending' OR next_attempt_at <= $2 "
+        "OR attempts > 0)",
         platform,
         epoch(now),
     )
@@ -108,13 +106,37 @@ async def measure(tx: Transaction, community: Community, now: datetime, days: in
         prompts_sent=counts["sent"],
         late=late_count,
         late_median=median,
-        late_worst=int(late_row["worst"] or 0),
+        late_worst=max(lateness, default=0),
         missed=counts["missed"],
         undelivered=counts["undelivered"],
         backlog=int(waiting["n"]),
         oldest_waiting=None if oldest is None else max(0, epoch(now) - queued_at(int(oldest))),
         later=int(later),
     )
+
+
+def describe_wave(wave: Wave, community: Community, locale: str = ENGLISH) -> list[str]:
+    """A line only when the next day's prompts cannot all go out in time (bot/mornings.py)."""
+    if not wave.late or wave.rate is None:
+        return []
+    window = duration(int(community.checkins.catch_up_hours * 3600), locale)
+    figures = {"due": wave.due, "rate": f"{wave.rate:g}", "late": wave.late, "window": window}
+    return [text("mornings.wave_late", locale, **figures)]
+
+
+def _median(counted: dict[int, int], total: int) -> int:
+    """The median of values given with how often each occurs (the middle two's mean,
+    rounded down, for an even count)."""
+    if not total:
+        return 0
+    wanted = {(total - 1) // 2, total // 2}  # positions, from 0
+    picked: list[int] = []
+    seen = 0
+    for value in sorted(counted):
+        following = seen + counted[value]
+        picked += [value for position in sorted(wanted) if seen <= position < following]
+        seen = following
+    return sum(picked) // len(picked)
 
 
 def describe(delivery: Delivery, locale: str = ENGLISH) -> list[str]:
