@@ -48,6 +48,7 @@ if __package__ in (None, ""):
 
 from checkins import CountingAdapter, format_table  # noqa: E402
 
+from bot import slot_counts  # noqa: E402
 from bot.app import Hearth  # noqa: E402
 from bot.clock import FakeClock  # noqa: E402
 from bot.config import Community, Config, Moderators  # noqa: E402
@@ -145,6 +146,7 @@ async def build(path: Path, members: int) -> None:
         iterator = iter(rows())  # type: ignore[call-overload]
         while chunk := list(itertools.islice(iterator, CHUNK)):
             conn.executemany(sql, chunk)
+    conn.execute(slot_counts.REBUILD)  # what Hearth counts as the slots are written
     conn.execute("COMMIT")
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()

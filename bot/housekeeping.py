@@ -10,12 +10,14 @@ one event waits behind a long purge."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot import slot_counts
 from bot.config import Config
 from bot.localtime import epoch
-from bot.storage import Database
+from bot.storage import Database, Transaction
 from bot.vault import SEALED_FIELDS
 
 EVERY = timedelta(hours=1)
@@ -24,7 +26,36 @@ KEEP_DELIVERED = timedelta(days=7)
 KEEP_ALERTS = timedelta(days=366)  # mod stats counts them by week, over a year
 BATCH = 500  # rows one step changes per transaction
 
-Step = tuple[str, tuple[Any, ...]]
+# SQL whose last parameter is the batch size (or a function doing it), its values.
+Step = tuple[str | Callable[..., Awaitable[int]], tuple[Any, ...]]
+
+
+async def _forget_dms(tx: Transaction, before: int, batch: int) -> int:
+    """Delivered DMs past KEEP_DELIVERED; a prompt's slot is counted anew in mod stats
+    (bot/slot_counts.py), as it has always read a slot whose row is gone."""
+    ids = [
+        row["id"]
+        for row in await tx.fetch(
+            "SELECT id FROM outbox WHERE place_kind = 'dm' AND created_at < $1 "
+            "AND status NOT IN ('pending', 'sending') LIMIT $2",
+            before,
+            batch,
+        )
+    ]
+    if not ids:
+        return 0
+    linked = slot_counts.ids_in("s.outbox_id", ids)
+    await slot_counts.leave(tx, linked, *ids)
+    await tx.execute(f"DELETE FROM outbox WHERE {slot_counts.ids_in('id', ids)}", *ids)
+    await slot_counts.join(tx, linked, *ids)
+    return len(ids)
+
+
+async def _run(tx: Transaction, step: Step) -> int:
+    sql, values = step
+    if callable(sql):
+        return await sql(tx, *values, BATCH)
+    return await tx.execute(sql, *values, BATCH)
 
 
 class Housekeeping:
@@ -45,7 +76,7 @@ class Housekeeping:
         await self._batched(self._steps(now))
 
     def _steps(self, now: datetime) -> list[Step]:
-        """Each hour's purges: SQL whose last parameter is the batch size, its values."""
+        """Each hour's purges (Step)."""
         steps: list[Step] = [
             (
                 "DELETE FROM processed_events WHERE (platform, event_key) IN ("
@@ -53,11 +84,7 @@ class Housekeeping:
                 (epoch(now - KEEP_EVENT_IDS),),
             ),
             # Channel posts stay: they are how a reaction finds its share.
-            (
-                "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE place_kind = 'dm' "
-                "AND created_at < $1 AND status NOT IN ('pending', 'sending') LIMIT $2)",
-                (epoch(now - KEEP_DELIVERED),),
-            ),
+            (_forget_dms, (epoch(now - KEEP_DELIVERED),)),
             # A cooldown that ran out is not kept (bot/ratelimits.py).
             (
                 "DELETE FROM rate_marks WHERE mark IN ("
@@ -111,7 +138,7 @@ class Housekeeping:
         total = 0
         while steps:
             async with self.db.transaction() as tx:
-                changed = [await tx.execute(sql, *values, BATCH) for sql, values in steps]
+                changed = [await _run(tx, step) for step in steps]
             total += sum(changed)
             steps = [step for step, count in zip(steps, changed, strict=True) if count >= BATCH]
             if steps:

@@ -36,7 +36,7 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot import members
+from bot import members, slot_counts
 from bot.clock import Clock
 from bot.config import Config
 from bot.localtime import day_floor, epoch, from_epoch
@@ -64,6 +64,8 @@ BATCH = 20  # rows leased at a time: sent one after another within LEASE
 LEASE = timedelta(minutes=5)
 # Waiting to be sent: pending, or leased to a sender whose lease ran out.
 UNSENT = "status IN ('pending', 'sending')"
+# The prompt slot whose outbox row is $1 (none for any other message): bot/slot_counts.py
+PROMPT_OF = "s.outbox_id = $1"
 
 
 _SEQUENCE = itertools.count()
@@ -223,7 +225,9 @@ async def erase_dms_to(tx: Transaction, vault: Vault, place: Place) -> int:
     )
     gone = [row["id"] for row in rows if _open(vault, row).get("to") == place.target]
     for row_id in gone:
+        await slot_counts.leave(tx, PROMPT_OF, row_id)
         await tx.execute("DELETE FROM outbox WHERE id = $1", row_id)
+        await slot_counts.join(tx, PROMPT_OF, row_id)
     return len(gone)
 
 
@@ -520,12 +524,17 @@ class OutboxDeliverer:
         outbox_id = row["id"]
         target_key = stored_key(self.vault, target_key)
         async with self.db.transaction() as tx:
+            target_id = await tx.fetchval(
+                "SELECT id FROM outbox WHERE idempotency_key = $1", target_key
+            )
             # Not sent yet: it never will be.
+            await slot_counts.leave(tx, PROMPT_OF, target_id)
             await tx.execute(
                 "UPDATE outbox SET status = 'cancelled' WHERE idempotency_key = $1 "
                 "AND status = 'pending'",
                 target_key,
             )
+            await slot_counts.join(tx, PROMPT_OF, target_id)
             status, message_id = await _sent_message_id(tx, self.vault, target_key)
         if status == "sending":
             # Another process is sending it right now: take it down once it is out.
@@ -542,7 +551,12 @@ class OutboxDeliverer:
                 return
         async with self.db.transaction() as tx:
             # The post is gone, and so is our copy of it: nothing lingers to be read back.
+            target_id = await tx.fetchval(
+                "SELECT id FROM outbox WHERE idempotency_key = $1", target_key
+            )
+            await slot_counts.leave(tx, PROMPT_OF, target_id)
             await tx.execute("DELETE FROM outbox WHERE idempotency_key = $1", target_key)
+            await slot_counts.join(tx, PROMPT_OF, target_id)
             await self._finish_in(tx, outbox_id, "sent", now)
 
     async def _react(
@@ -571,13 +585,18 @@ class OutboxDeliverer:
         status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
         delay = timedelta(seconds=min(30 * 2**attempts, 3600))
         log.warning("outbox %s: send failed (%s), attempt %d", row["id"], reason, attempts)  # type: ignore[index]
-        await self.db.execute(
-            "UPDATE outbox SET attempts = $1, status = $2, next_attempt_at = $3 WHERE id = $4",
-            attempts,
-            status,
-            epoch(now + delay),
-            row["id"],  # type: ignore[index]
-        )
+        async with self.db.transaction() as tx:
+            if status == "failed":  # a prompt given up on is counted so in mod stats
+                await slot_counts.leave(tx, PROMPT_OF, row["id"])  # type: ignore[index]
+            await tx.execute(
+                "UPDATE outbox SET attempts = $1, status = $2, next_attempt_at = $3 WHERE id = $4",
+                attempts,
+                status,
+                epoch(now + delay),
+                row["id"],  # type: ignore[index]
+            )
+            if status == "failed":
+                await slot_counts.join(tx, PROMPT_OF, row["id"])  # type: ignore[index]
         if count:
             self.metrics.message("failed" if status == "failed" else "retried")
 
@@ -605,6 +624,7 @@ class OutboxDeliverer:
         # Finished: it leaves the queue and keeps no moment, only the day (a
         # congratulation sent at a member's midnight must not date their milestone).
         # A prompt's slot keeps when it reached the member, for delivery health.
+        await slot_counts.leave(tx, PROMPT_OF, outbox_id)  # mod stats: counted as it happens
         if status == "sent":
             await tx.execute(
                 "UPDATE prompt_slots SET delivered_at = $1 WHERE outbox_id = $2",
@@ -620,3 +640,4 @@ class OutboxDeliverer:
             None if message_id is None else message_key(vault, platform, message_id),
             outbox_id,
         )
+        await slot_counts.join(tx, PROMPT_OF, outbox_id)

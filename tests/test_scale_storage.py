@@ -8,8 +8,10 @@ from datetime import timedelta
 import pytest
 from conftest import START
 
+from bot import slot_counts
 from bot.housekeeping import BATCH, KEEP_EVENT_IDS, Housekeeping
 from bot.localtime import epoch
+from bot.port import DeliveryError
 
 
 async def test_a_read_apart_sees_a_snapshot_and_holds_no_writer(harness):
@@ -62,6 +64,10 @@ PLANNED = {
     "AND next_prompt_at < 2 AND community IN ('c') GROUP BY next_prompt_at": "schedules",
     "SELECT s.outcome, count(*) FROM prompt_slots s WHERE s.community = 'c' "
     "AND s.due_at > 1 AND s.due_at <= 2 GROUP BY 1": "prompt_slots",
+    # mod stats: the window's prompt counts, never the slots (bot/slot_counts.py)
+    "SELECT state, lateness, sum(n) FROM prompt_slot_counts WHERE community = 'c' "
+    "AND due_at > 1 AND due_at <= 2 GROUP BY state, lateness": "prompt_slot_counts",
+    "SELECT count(*) FROM prompt_slots s WHERE s.outbox_id = 5": "prompt_slots",
 }
 
 
@@ -87,3 +93,59 @@ async def test_mod_stats_is_read_apart_after_the_commit(harness, monkeypatch):
     monkeypatch.setattr(harness.db, "reading", counted)
     answer = await harness.command("mona", "mod stats")
     assert len(answer) == 1 and opened == [False]  # one snapshot, no write lock held
+
+
+async def _counted(db) -> dict[tuple[object, ...], int]:  # noqa: ANN001
+    rows = await db.fetch(
+        "SELECT community, due_at, state, lateness, n FROM prompt_slot_counts WHERE n <> 0"
+    )
+    return {
+        (r["community"], int(r["due_at"]), r["state"], int(r["lateness"])): int(r["n"])
+        for r in rows
+    }
+
+
+async def _direct(db) -> dict[tuple[object, ...], int]:  # noqa: ANN001
+    select = slot_counts.REBUILD.split(" SELECT ", 1)[1]
+    rows = await db.fetch(f"SELECT {select}")
+    return {(r[0], int(r[1]), r[2], int(r[3])): int(r[4]) for r in (tuple(r) for r in rows)}
+
+
+async def test_the_prompt_counts_equal_a_count_of_the_slots(harness):
+    """mod stats reads prompt_slot_counts, kept as prompts are claimed, sent, missed,
+    given up on, forgotten by housekeeping and erased with their member: at every
+    step it equals a direct count of the slots (what mod stats read before)."""
+    h = harness
+    for user in ("sam", "kim", "lee", "ada"):
+        await h.command(user, "checkin schedule 08:00 daily UTC")
+    h.adapter.unreachable.add("sam")  # undelivered
+    send = h.adapter.send
+
+    async def kim_never_gets_it(place, message):  # noqa: ANN001, ANN202
+        if place.target == "kim":  # retried until the prompt expires
+            raise DeliveryError("the platform is down")
+        return await send(place, message)
+
+    h.adapter.send = kim_never_gets_it  # type: ignore[method-assign]
+    day = START.replace(hour=8)
+    for lateness in (timedelta(minutes=2), timedelta(minutes=70), timedelta(hours=3)):
+        await h.advance_to(day - timedelta(minutes=1))
+        h.clock.set(day + lateness)  # on time, late, then missed
+        await h.hearth.settle()
+        assert await _counted(h.db) == await _direct(h.db)
+        day += timedelta(days=1)
+    await h.command("lee", "mydata delete confirm")
+    assert await _counted(h.db) == await _direct(h.db)
+    states = {state for _c, _d, state, _l in await _counted(h.db)}
+    assert states == {"sent", "missed", "undelivered"}
+    # A week later housekeeping forgets the DMs: the slots are read as they always were.
+    kept = {r["id"] for r in await h.db.fetch("SELECT id FROM outbox")}
+    await h.advance(days=8)
+    job = Housekeeping(h.db, h.hearth.config, h.clock.now() - timedelta(hours=2))
+    await job.run_due(h.clock.now())
+    assert not kept & {r["id"] for r in await h.db.fetch("SELECT id FROM outbox")}
+    assert await _counted(h.db) == await _direct(h.db)
+    async with h.db.transaction() as tx:
+        await tx.execute("DELETE FROM prompt_slot_counts")
+        await tx.execute(slot_counts.REBUILD)
+    assert await _counted(h.db) == await _direct(h.db)

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from bot import adapter_store, audit, members, outbox
+from bot import adapter_store, audit, members, outbox, slot_counts
 from bot.direct import DirectReply
 from bot.feature import Feature, Wiring
 from bot.localtime import from_epoch
@@ -125,6 +125,8 @@ async def delete(req: Request, parts: Sequence[Feature], *, confirmed: bool) -> 
             await feature.erase(req)
     # Relays to their anonymous posts name them only inside the sealed body.
     await outbox.erase_dms_to(req.tx, req.vault, req.member.dm)
+    # Their prompts leave the delivery counts with them (bot/slot_counts.py).
+    await slot_counts.leave(req.tx, "s.member_id = $1", req.member.id)
     await req.tx.execute("DELETE FROM members WHERE id = $1", req.member.id)
     req.erased = True
     req.say(req.t("mydata.deleted"))

@@ -690,6 +690,30 @@ MIGRATIONS: tuple[Migration, ...] = (
                 granted BIGINT NOT NULL)""",
         ),
     ),
+    Migration(
+        21,
+        "mod stats: how the prompts fared, counted as it happens",
+        (
+            # bot/slot_counts.py: per community and due moment, how many prompts are
+            # missed, undelivered, sent (by how late) or waiting. Counts only, no member.
+            """CREATE TABLE prompt_slot_counts (
+                community TEXT NOT NULL,
+                due_at BIGINT NOT NULL,
+                state TEXT NOT NULL,
+                lateness BIGINT NOT NULL,
+                n BIGINT NOT NULL,
+                PRIMARY KEY (community, due_at, state, lateness))""",
+            # Every slot kept so far, in the state `mod stats` read it in.
+            "INSERT INTO prompt_slot_counts (community, due_at, state, lateness, n) "
+            "SELECT s.community, s.due_at, CASE WHEN s.outcome = 'missed' THEN 'missed' "
+            "WHEN o.status IN ('expired', 'unreachable', 'failed', 'cancelled') "
+            "THEN 'undelivered' WHEN o.status IS NULL OR o.status = 'sent' THEN 'sent' "
+            "ELSE 'waiting' END, CASE WHEN s.outcome = 'sent' AND (o.status IS NULL "
+            "OR o.status = 'sent') THEN coalesce(s.delivered_at, s.decided_at) - s.due_at "
+            "ELSE 0 END, count(*) FROM prompt_slots s LEFT JOIN outbox o "
+            "ON o.id = s.outbox_id AND s.delivered_at IS NULL WHERE true GROUP BY 1, 2, 3, 4",
+        ),
+    ),
 )
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot import members, outbox
+from bot import members, outbox, slot_counts
 from bot.config import Community, Config
 from bot.features.checkins.moods import mood_labels
 from bot.features.checkins.streaks import Break
@@ -52,6 +52,7 @@ KEYCAPS = ("1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣")
 #: ends a prompt's mood choices: `checkin 4 --prompt 2026-03-02@09:00` answers that
 #: prompt, so a second tap on it replaces the first answer (handlers._take_answer)
 ANSWER = "--prompt"
+SLOT = "s.member_id = $1 AND s.community = $2 AND s.local_date = $3 AND s.prompt_time = $4"
 
 
 def mood_choices(
@@ -353,7 +354,11 @@ class PromptJob:
         )
         if claimed == 1:
             self.metrics.prompt("missed" if late else "queued")
-        if claimed != 1 or late:
+        if claimed != 1:
+            return
+        slot = (member.id, community.name, slot_date.isoformat(), slot_time)
+        if late:
+            await slot_counts.join(tx, SLOT, *slot)
             return
         key = f"prompt:{member.id}:{community.name}:{slot_date.isoformat()}:{slot_time}"
         await outbox.enqueue(
@@ -382,3 +387,4 @@ class PromptJob:
             slot_date.isoformat(),
             slot_time,
         )
+        await slot_counts.join(tx, SLOT, *slot)  # for mod stats, counted as it happens

@@ -21,16 +21,12 @@ from bot.storage import Transaction
 from bot.texts import ENGLISH, plural, text
 
 LATE_AFTER = timedelta(minutes=5)  # the scheduler's own slack stays well under this
-UNDELIVERED = ("expired", "unreachable", "failed", "cancelled")
-# A slot names the outbox row of its prompt (bot/features/checkins/prompts.py); once
-# delivered (delivered_at) its row can only say 'sent', so only the others are looked up.
-SLOTS = (
-    "FROM prompt_slots s LEFT JOIN outbox o ON o.id = s.outbox_id AND s.delivered_at IS NULL "
-    "WHERE s.community = $1 AND s.due_at > $2 AND s.due_at <= $3"
+# How the window's prompts fared: counted per due moment as it happened
+# (bot/slot_counts.py), so this reads a few rows per moment, whatever the size.
+COUNTS = (
+    "SELECT state, lateness, sum(n) AS n FROM prompt_slot_counts "
+    "WHERE community = $1 AND due_at > $2 AND due_at <= $3 GROUP BY state, lateness"
 )
-# When it reached the member; if it never did, when it was queued.
-LATENESS = "coalesce(s.delivered_at, s.decided_at) - s.due_at"
-DELIVERED = "s.outcome = 'sent' AND (o.status IS NULL OR o.status = 'sent')"
 SEPARATOR = " · "  # between the figures of one line
 
 
@@ -61,27 +57,18 @@ async def measure(tx: Transaction, community: Community, now: datetime, days: in
         platform,
         name,
     )
-    # One pass over the window's slots: outcomes, and how late, counted by the second
+    # The window's counts: outcomes, and how late, counted by the second
     # (a few thousand values at most, whatever the community's size).
-    outcomes = await tx.fetch(
-        f"SELECT s.outcome AS outcome, o.status AS status, "
-        f"CASE WHEN {DELIVERED} AND {LATENESS} > $4 THEN {LATENESS} END AS lateness, "
-        f"count(*) AS n {SLOTS} GROUP BY 1, 2, 3",
-        *window,
-        int(LATE_AFTER.total_seconds()),
-    )
     counts = {"sent": 0, "missed": 0, "undelivered": 0}
     lateness: dict[int, int] = {}
-    for row in outcomes:
-        if row["outcome"] == "missed":
-            counts["missed"] += int(row["n"])
-        elif row["status"] in UNDELIVERED:
-            counts["undelivered"] += int(row["n"])
-        elif row["status"] in (None, "sent"):
-            counts["sent"] += int(row["n"])
-        if row["lateness"] is not None:
-            seconds = int(row["lateness"])
-            lateness[seconds] = lateness.get(seconds, 0) + int(row["n"])
+    late_after = int(LATE_AFTER.total_seconds())
+    for row in await tx.fetch(COUNTS, *window):
+        n = int(row["n"])  # PostgreSQL's sum may come back as numeric
+        if row["state"] in counts:
+            counts[row["state"]] += n
+        seconds = int(row["lateness"])
+        if row["state"] == "sent" and seconds > late_after and n:
+            lateness[seconds] = lateness.get(seconds, 0) + n
     late_count = sum(lateness.values())
     median = _median(lateness, late_count)
     # Due, being sent or being retried; apart from those held back on purpose (quiet hours).
