@@ -17,10 +17,10 @@ from typing import Any
 from bot import slot_counts
 from bot.config import Config
 from bot.localtime import epoch
+from bot.scheduler import Hourly
 from bot.storage import Database, Transaction
 from bot.vault import SEALED_FIELDS
 
-EVERY = timedelta(hours=1)
 KEEP_EVENT_IDS = timedelta(days=14)  # platforms replay within minutes, not weeks
 KEEP_DELIVERED = timedelta(days=7)
 KEEP_ALERTS = timedelta(days=366)  # mod stats counts them by week, over a year
@@ -58,21 +58,15 @@ async def _run(tx: Transaction, step: Step) -> int:
     return await tx.execute(sql, *values, BATCH)
 
 
-class Housekeeping:
+class Housekeeping(Hourly):
     name = "housekeeping"
 
     def __init__(self, db: Database, config: Config, start: datetime) -> None:
+        super().__init__(start)
         self.db = db
         self.config = config
-        self._next = start + EVERY
 
-    async def next_due_at(self) -> datetime | None:
-        return self._next
-
-    async def run_due(self, now: datetime) -> None:
-        if now < self._next:
-            return
-        self._next = now + EVERY
+    async def work(self, now: datetime) -> None:
         await self._batched(self._steps(now))
 
     def _steps(self, now: datetime) -> list[Step]:

@@ -20,12 +20,12 @@ from datetime import datetime, timedelta
 
 from bot.config import AdapterSettings, Config
 from bot.localtime import epoch, from_epoch
+from bot.scheduler import Hourly
 from bot.storage import Database, Transaction
 
 log = logging.getLogger(__name__)
 
 LOOK_AHEAD = timedelta(hours=24)
-EVERY = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -96,23 +96,17 @@ async def wave_for(tx: Transaction, config: Config, platform: str, now: datetime
     return forecast(counts, platform_rate(config.adapters, platform), catch_up)
 
 
-class MorningForecast:
+class MorningForecast(Hourly):
     """A scheduler job: every hour, the next day's waves, logged when too big."""
 
     name = "morning forecast"
 
     def __init__(self, db: Database, config: Config, start: datetime) -> None:
+        super().__init__(start)
         self.db = db
         self.config = config
-        self._next = start + EVERY
 
-    async def next_due_at(self) -> datetime | None:
-        return self._next
-
-    async def run_due(self, now: datetime) -> None:
-        if now < self._next:
-            return
-        self._next = now + EVERY
+    async def work(self, now: datetime) -> None:
         await warn_ahead(self.db, self.config, now)
 
 

@@ -37,6 +37,29 @@ class Job(Protocol):
         """Do everything due at or before `now`."""
 
 
+class Hourly:
+    """A job that works once an hour, the first an hour after `start` (housekeeping,
+    the morning forecast): a subclass names itself and says what `work` is."""
+
+    name = "hourly"
+    every = timedelta(hours=1)
+
+    def __init__(self, start: datetime) -> None:
+        self._next = start + self.every
+
+    async def next_due_at(self) -> datetime | None:
+        return self._next
+
+    async def run_due(self, now: datetime) -> None:
+        if now < self._next:
+            return
+        self._next = now + self.every
+        await self.work(now)
+
+    async def work(self, now: datetime) -> None:
+        raise NotImplementedError
+
+
 class Scheduler:
     def __init__(self, clock: Clock, jobs: Sequence[Job]) -> None:
         self.clock = clock
