@@ -79,15 +79,11 @@ def proposal(config: Config, member: MemberRecord, community: Community, tag: st
     return Message(
         texts.text("buddies.proposal", locale, tag=tag, days=community.buddies.answer_days),
         choices=(
-            Choice(
-                texts.text("buddies.choice_accept", locale),
-                command(config, member, community, "buddy accept"),
-                ACCEPT_EMOJI,
+            _choice(
+                config, member, community, "buddies.choice_accept", "buddy accept", ACCEPT_EMOJI
             ),
-            Choice(
-                texts.text("buddies.choice_decline", locale),
-                command(config, member, community, "buddy decline"),
-                DECLINE_EMOJI,
+            _choice(
+                config, member, community, "buddies.choice_decline", "buddy decline", DECLINE_EMOJI
             ),
         ),
     )
@@ -242,14 +238,15 @@ def reminder(config: Config, member: MemberRecord, community: Community, name: s
     return Message(
         texts.text("buddies.reminder", locale, name=name),
         choices=(
-            Choice(
-                texts.text("buddies.choice_reached", locale),
-                command(config, member, community, "buddy reached"),
-                REACHED_EMOJI,
+            _choice(
+                config, member, community, "buddies.choice_reached", "buddy reached", REACHED_EMOJI
             ),
-            Choice(
-                texts.text("buddies.choice_reminders_off", locale),
-                command(config, member, community, "buddy remind off"),
+            _choice(
+                config,
+                member,
+                community,
+                "buddies.choice_reminders_off",
+                "buddy remind off",
                 QUIET_OFF_EMOJI,
             ),
         ),
@@ -261,15 +258,25 @@ def quiet_question(config: Config, member: MemberRecord, community: Community) -
     return Message(
         texts.text("buddies.quiet_question", locale, days=community.buddies.quiet_days),
         choices=(
-            Choice(
-                texts.text("buddies.choice_still_here", locale),
-                command(config, member, community, "buddy reached"),
+            _choice(
+                config,
+                member,
+                community,
+                "buddies.choice_still_here",
+                "buddy reached",
                 REACHED_EMOJI,
             ),
-            Choice(
-                texts.text("buddies.choice_end", locale),
-                command(config, member, community, "buddy end"),
-                END_EMOJI,
-            ),
+            _choice(config, member, community, "buddies.choice_end", "buddy end", END_EMOJI),
         ),
+    )
+
+
+def _choice(
+    config: Config, member: MemberRecord, community: Community, label: str, words: str, emoji: str
+) -> Choice:
+    """A one-tap answer, labelled in the member's language, its words as they type them."""
+    return Choice(
+        texts.text(label, locale_of(member, community)),
+        command(config, member, community, words),
+        emoji,
     )

@@ -254,12 +254,9 @@ async def remind(req: Request, args: Args) -> None:
     await flow.schedule_reminders(req.tx, pair, people, community, req.now)
     if other is not None:
         locale = flow.locale_of(other, community)
-        await flow.tell(
-            req.tx,
-            req.vault,
+        await _tell_buddy(
+            req,
             other,
-            community,
-            req.now,
             Message(
                 text(
                     "buddies.cadence_changed_by_buddy",
@@ -284,12 +281,9 @@ async def reached(req: Request, args: Args) -> None:
         await store.set_quiet(req.tx, pair.id, None, None)
         locale = flow.locale_of(other, community)
         name = await flow.name_of(req.tx, req.vault, req.member, locale)
-        await flow.tell(
-            req.tx,
-            req.vault,
+        await _tell_buddy(
+            req,
             other,
-            community,
-            req.now,
             Message(text("buddies.quiet_answered", locale, name=name)),
             "here",
         )
@@ -306,12 +300,9 @@ async def quiet(req: Request, args: Args) -> None:
     deadline = req.now + timedelta(days=community.buddies.quiet_days)
     await store.set_quiet(req.tx, pair.id, req.member.id, deadline)
     if other is not None:
-        await flow.tell(
-            req.tx,
-            req.vault,
+        await _tell_buddy(
+            req,
             other,
-            community,
-            req.now,
             flow.quiet_question(req.config, other, community),
             "quiet",
         )
@@ -330,3 +321,8 @@ _HANDLERS = {
     "quiet": quiet,
     "again": again,
 }
+
+
+async def _tell_buddy(req: Request, buddy: MemberRecord, message: Message, kind: str) -> None:
+    """A DM to the member's buddy, in the buddy's language (flow.tell)."""
+    await flow.tell(req.tx, req.vault, buddy, req.community, req.now, message, kind)
