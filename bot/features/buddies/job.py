@@ -111,7 +111,7 @@ class BuddyJob:
                 async with self.db.transaction() as tx:
                     await self._remind(tx, row["member_id"], row["community"], now)
             except Exception:
-                log.exception("buddy reminder for member %s failed", row["member_id"])
+                log.exception("a buddy reminder failed; the others go on")  # never which member
 
     async def _remind(self, tx: Transaction, member_id: int, name: str, now: datetime) -> None:
         found = await store.membership(tx, self.vault, member_id, name)

@@ -263,7 +263,7 @@ class PromptJob:
             async with self.db.transaction() as tx:
                 await self._fire(tx, member_id, community, now, lease)
         except Exception:
-            log.exception("prompt for schedule of member %s failed", member_id)
+            log.exception("a check-in prompt failed; the others go on")  # never which member
 
     async def _fire(
         self, tx: Transaction, member_id: int, community_name: str, now: datetime, lease: int
